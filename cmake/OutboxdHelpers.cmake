@@ -1,0 +1,47 @@
+# Per-target build helpers (after spdlog's cmake/utils.cmake): warnings, sanitizers, plugins, tests.
+
+function(obx_enable_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                         -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference)
+  if(OBX_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(obx_enable_sanitizers target)
+  if(OBX_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${OBX_SANITIZE} -fno-omit-frame-pointer
+                           -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${OBX_SANITIZE})
+  endif()
+endfunction()
+
+# obx_add_plugin(<name> SOURCES a.cc ... [LIBS lib ...])
+# Builds plugins/<name> as <name>.so in build/plugins/: hidden visibility, only the entry symbol
+# exported (version script), no undefined symbols.
+function(obx_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES PREFIX "" OUTPUT_NAME ${name}
+                        LIBRARY_OUTPUT_DIRECTORY ${OBX_PLUGIN_OUTPUT_DIR}
+                        C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden
+                        VISIBILITY_INLINES_HIDDEN ON)
+  target_link_libraries(${name} PRIVATE outboxd::sdk ${ARG_LIBS})
+  target_link_options(${name} PRIVATE -Wl,--version-script=${PROJECT_SOURCE_DIR}/sdk/cmake/plugin.map
+                      -Wl,-z,defs)
+  obx_enable_warnings(${name})
+  obx_enable_sanitizers(${name})
+endfunction()
+
+# obx_add_test(<name> SOURCES a_test.cc ... [LIBS lib ...])
+function(obx_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  obx_enable_warnings(${name})
+  obx_enable_sanitizers(${name})
+  include(GoogleTest)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "OBX_BUILD_DIR=${PROJECT_BINARY_DIR};OBX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

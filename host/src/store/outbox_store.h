@@ -1,0 +1,86 @@
+// OutboxStore: one tenant's outbox table. The dispatcher, outboxctl and the tests see only this
+// interface; Poco Data stays behind it (host/src/store/poco/).
+//
+// Semantics (database clock everywhere; see docs/semantics.md):
+//  - ClaimDue claims, in ONE statement, up to `limit` rows that are either
+//      ready   (status 0, due_at null or <= now, next_attempt_at null or <= now), or
+//      expired (status 1 and locked_until <= now: the previous owner lost its lease; attempts + 1,
+//               last_error notes the expiry),
+//    oldest created_at first, setting status 1, owner_token and locked_until = now + lease, and
+//    returns the whole rows.
+//  - Complete applies outcomes only to rows still in progress under `owner_token`; the rest are
+//    reported as lease_lost and left untouched. Done (2) and Failed (3) are terminal.
+//  - RenewLease pushes locked_until = now + lease for every row still held by `owner_token`.
+//
+// THREADING: implementations are thread-safe; calls may come from any number of worker threads at
+// once. A store reuses its connections (a small pool) and prepared statements; it never holds a lock
+// of its own while a database call runs.
+// ERRORS: Status::Unavailable for transient failures (missing file, locked, server down): the caller
+// backs the store off and retries. Messages are never lost by a failed call.
+#ifndef OUTBOXD_STORE_OUTBOX_STORE_H_
+#define OUTBOXD_STORE_OUTBOX_STORE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/outbox_message.h"
+#include "store/store_location.h"
+
+namespace outboxd {
+
+// Knobs for opening a store; defaults are for production.
+struct StoreOptions {
+  std::string worker_id = "outboxd";  // written to processed_by (host:pid by default in outboxd)
+  std::chrono::milliseconds busy_timeout{5000};  // SQLite: how long a writer waits for the lock
+  int max_connections = 4;  // per store; connections are opened lazily and reused
+  bool create_schema = true;  // create table and index on first use (idempotent)
+  bool create_database = false;  // SQLite: create a missing database file (outboxctl does)
+};
+
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+
+  virtual const StoreLocation& location() const = 0;
+
+  // Creates the table and claim index if missing (idempotent; memoised after the first success).
+  virtual Status EnsureSchema() = 0;
+
+  // REQUIRES: limit > 0, lease > 0, owner_token non-empty. Appends claimed rows to *out.
+  virtual Status ClaimDue(int limit, std::chrono::milliseconds lease,
+                          const std::string& owner_token, std::vector<OutboxMessage>* out) = 0;
+
+  // Applies `completions` (all claimed under owner_token) in one transaction. Ids that are not held
+  // any more go to report->lease_lost. On error nothing is applied.
+  virtual Status Complete(const std::string& owner_token,
+                          const std::vector<Completion>& completions, CompletionReport* report) = 0;
+
+  // Extends the lease of every row held by owner_token; *renewed = rows extended.
+  virtual Status RenewLease(const std::string& owner_token, std::chrono::milliseconds lease,
+                            int64_t* renewed) = 0;
+
+  // Inserts one message in its own transaction; *message_id = the stored logical id.
+  virtual Status Enqueue(const NewMessage& message, std::string* message_id) = 0;
+
+  virtual Status GetStats(StoreStats* stats) = 0;
+
+  // True when some row is due now (ready) or in progress: `outboxd --drain` waits for false.
+  virtual Status HasPendingWork(bool* pending) = 0;
+
+  // Deletes done rows processed longer than `retention` ago; *deleted = rows removed.
+  virtual Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) = 0;
+};
+
+// Opens a store for `location` by connection scheme ("sqlite:" now; "postgresql://" in its own
+// change). Does not touch the database: connections open lazily, so an unreachable database shows
+// up as Unavailable on first use, not here. InvalidArgument for a malformed connection string.
+Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& options,
+                       std::unique_ptr<OutboxStore>* store);
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_STORE_OUTBOX_STORE_H_

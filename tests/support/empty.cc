@@ -1,0 +1,1 @@
+// Keeps obx_test_support non-empty before any fake exists.
