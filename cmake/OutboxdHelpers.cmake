@@ -1,8 +1,8 @@
 # Per-target build helpers (after spdlog's cmake/utils.cmake): warnings, sanitizers, plugins, tests.
 
 function(obx_enable_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                         -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wcast-align -Wunused
+                         $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor -Woverloaded-virtual>)
   if(OBX_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

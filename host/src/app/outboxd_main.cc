@@ -1,0 +1,102 @@
+// outboxd: the long-running relay. `outboxd --config FILE [--drain]`.
+// Exit codes: 0 clean stop (signal or drained), 2 bad configuration or wiring (one line naming the
+// key), 1 any other failure. SIGINT/SIGTERM stop it gracefully; SIGHUP forces a discovery refresh.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "daemon/daemon.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: outboxd --config FILE [--drain]\n"
+    "  --config FILE  JSON configuration (see docs/configuration.md)\n"
+    "  --drain        exit 0 once no tenant outbox has a message due now or in progress\n"
+    "  --version      print the version\n"
+    "Signals: SIGINT/SIGTERM stop after in-flight messages; SIGHUP refreshes discovery now.\n";
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "outboxd: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool drain = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = arg.substr(9);
+    } else if (arg == "--drain") {
+      drain = true;
+    } else if (arg == "--version") {
+      std::printf("outboxd %s\n", OUTBOXD_VERSION);
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      std::fputs(kUsage, stderr);
+      return Fail(2, "unknown argument '" + arg + "'");
+    }
+  }
+  if (config_path.empty()) {
+    std::fputs(kUsage, stderr);
+    return Fail(2, "--config FILE is required");
+  }
+
+  outboxd::OutboxdConfig config;
+  outboxd::Status s = outboxd::LoadConfigFile(config_path, &config);
+  if (!s.ok()) return Fail(2, "config: " + s.message());
+
+  auto logger = spdlog::stderr_color_mt("outboxd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::info);
+
+  // Signals are taken by one thread with sigwait; every other thread has them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<outboxd::Daemon> daemon;
+  s = outboxd::Daemon::Create(config, &daemon);
+  if (!s.ok()) {
+    return Fail(s.code() == outboxd::Status::Code::kInvalidArgument ? 2 : 1, s.message());
+  }
+  outboxd::Daemon* d = daemon.get();
+  std::thread([signals, d] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        d->RequestRefresh();
+      } else {
+        spdlog::info("Received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        d->RequestStop();
+      }
+    }
+  }).detach();
+
+  outboxd::RunOptions options;
+  options.drain = drain;
+  s = daemon->Run(options);
+  if (!s.ok()) return Fail(1, s.message());
+  return 0;
+}

@@ -1,0 +1,118 @@
+#include "discovery/store_provider.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace outboxd {
+
+StoreProvider::StoreProvider(DiscoverySource* source, StoreFactory factory,
+                             StoreProviderOptions options)
+    : source_(source),
+      factory_(std::move(factory)),
+      options_(options),
+      snapshot_(std::make_shared<const StoreSet>()) {}
+
+std::shared_ptr<const StoreSet> StoreProvider::Snapshot() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return snapshot_;
+}
+
+void StoreProvider::Publish(std::shared_ptr<const StoreSet> set) {
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    snapshot_ = std::move(set);
+  }
+  if (on_change_) on_change_();
+}
+
+Status StoreProvider::Refresh() {
+  std::unique_lock<std::mutex> lock(flight_mu_);
+  if (in_flight_) {
+    const uint64_t generation = flight_generation_;
+    ++waiting_;
+    flight_cv_.wait(lock, [&] { return flight_generation_ != generation; });
+    --waiting_;
+    return last_result_;
+  }
+  in_flight_ = true;
+  lock.unlock();
+  Status result = RefreshOnce();
+  lock.lock();
+  in_flight_ = false;
+  ++flight_generation_;
+  last_result_ = result;
+  flight_cv_.notify_all();
+  return result;
+}
+
+Status StoreProvider::RefreshOnce() {
+  ++refreshes_;
+  std::shared_ptr<const StoreSet> current = Snapshot();
+  std::vector<StoreLocation> discovered;
+  Status s = source_->Discover(&discovered);
+  if (!s.ok()) {
+    spdlog::error("Discovery through {} failed: {}; continuing with the current {} outbox databases",
+                  source_->Describe(), s.message(), current->size());
+    return s;
+  }
+  if (discovered.empty() && !current->empty() && !options_.allow_empty) {
+    spdlog::warn("Discovery through {} returned no databases; keeping the current {} (set "
+                 "discovery.allow_empty to accept an empty result)",
+                 source_->Describe(), current->size());
+    return Status::OK();
+  }
+
+  std::unordered_map<std::string, std::shared_ptr<TenantStore>> existing;
+  for (const auto& store : *current) existing.emplace(store->id(), store);
+
+  auto next = std::make_shared<StoreSet>();
+  std::unordered_set<std::string> seen;
+  bool changed = false;
+  for (const StoreLocation& location : discovered) {
+    if (!seen.insert(location.identifier).second) {
+      spdlog::warn("Discovery listed outbox database '{}' twice; using the first entry",
+                   location.identifier);
+      continue;
+    }
+    auto it = existing.find(location.identifier);
+    if (it != existing.end() && it->second->location().SameTarget(location)) {
+      next->push_back(it->second);
+      continue;
+    }
+    std::unique_ptr<OutboxStore> store;
+    Status open = factory_(location, &store);
+    if (!open.ok()) {
+      spdlog::error("Cannot open outbox database '{}': {}", location.identifier, open.message());
+      if (it != existing.end()) next->push_back(it->second);  // keep the old target while the new is bad
+      continue;
+    }
+    if (it != existing.end()) {
+      spdlog::info("Outbox database changed: {} ({} -> {}); re-creating its store",
+                   location.identifier, RedactConnectionString(it->second->location().connection_string),
+                   RedactConnectionString(location.connection_string));
+    } else {
+      spdlog::info("Discovered new outbox database: {}", location.identifier);
+    }
+    auto tenant = std::make_shared<TenantStore>(location, std::move(store));
+    if (options_.ensure_schema_on_discovery) {
+      Status schema = tenant->store().EnsureSchema();
+      if (!schema.ok()) tenant->RecordFailure(schema, std::chrono::steady_clock::now());
+    }
+    next->push_back(std::move(tenant));
+    changed = true;
+  }
+  for (const auto& store : *current) {
+    if (seen.count(store->id()) == 0) {
+      spdlog::info("Outbox database removed: {}", store->id());
+      changed = true;
+    }
+  }
+  if (changed) Publish(std::move(next));
+  spdlog::info("Discovery complete. Managing {} outbox databases", Snapshot()->size());
+  return Status::OK();
+}
+
+}  // namespace outboxd

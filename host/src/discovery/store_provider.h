@@ -1,0 +1,86 @@
+// StoreProvider: the dynamic set of tenant stores, kept in step with a DiscoverySource.
+//
+// Refresh() asks discovery for the current list and diffs it against the current set by identifier:
+//  - a new identifier gets a new store ("Discovered new outbox database: <id>"), its schema is
+//    created (a failure is logged; the store is kept and retried on use);
+//  - a missing identifier is dropped ("Outbox database removed: <id>");
+//  - an identifier whose connection string, schema or table changed gets a new store;
+//  - discovery failing keeps the current set (error logged, returned to the caller);
+//  - discovery returning nothing while stores exist keeps the current set with a warning, unless
+//    allow_empty (hardening B5).
+// It then publishes a new immutable snapshot atomically and logs
+// "Discovery complete. Managing <n> outbox databases". Refresh is single-flight (B6): a caller that
+// arrives while a refresh runs waits for it and shares its result instead of starting another.
+//
+// OWNERSHIP: borrows the DiscoverySource (must outlive the provider). Snapshots are shared_ptrs to
+// immutable vectors; holding one keeps its stores alive.
+// THREADING: thread-safe. No lock is held across discovery or any database call.
+#ifndef OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
+#define OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/status.h"
+#include "discovery/discovery_source.h"
+#include "discovery/tenant_store.h"
+
+namespace outboxd {
+
+using StoreSet = std::vector<std::shared_ptr<TenantStore>>;
+using StoreFactory =
+    std::function<Status(const StoreLocation& location, std::unique_ptr<OutboxStore>* out)>;
+
+struct StoreProviderOptions {
+  // Accept an empty discovery result as "no tenants" (drops every store). Default: keep the set.
+  bool allow_empty = false;
+  // Create the schema of a newly discovered store during the refresh.
+  bool ensure_schema_on_discovery = true;
+};
+
+class StoreProvider {
+ public:
+  StoreProvider(DiscoverySource* source, StoreFactory factory, StoreProviderOptions options = {});
+
+  // The current set (never null; empty before the first successful refresh).
+  std::shared_ptr<const StoreSet> Snapshot() const;
+
+  // Runs discovery and applies the diff; single-flight.
+  Status Refresh();
+
+  // Called after each published change (e.g. to wake idle workers). Set before the first Refresh.
+  void SetOnChange(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+
+  uint64_t refresh_count() const { return refreshes_.load(); }
+  // Callers currently waiting for an in-flight refresh to finish.
+  int waiting_for_test() const { return waiting_.load(); }
+
+ private:
+  Status RefreshOnce();
+  void Publish(std::shared_ptr<const StoreSet> set);
+
+  DiscoverySource* const source_;
+  const StoreFactory factory_;
+  const StoreProviderOptions options_;
+  std::function<void()> on_change_;
+
+  mutable std::mutex snapshot_mu_;  // guards snapshot_ (pointer swap only)
+  std::shared_ptr<const StoreSet> snapshot_;
+
+  std::mutex flight_mu_;  // single-flight bookkeeping
+  std::condition_variable flight_cv_;
+  bool in_flight_ = false;
+  uint64_t flight_generation_ = 0;
+  Status last_result_;
+  std::atomic<uint64_t> refreshes_{0};
+  std::atomic<int> waiting_{0};
+};
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_DISCOVERY_STORE_PROVIDER_H_

@@ -1,0 +1,46 @@
+#include "discovery/tenant_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace outboxd {
+
+TenantStore::TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> store)
+    : location_(std::move(location)), store_(std::move(store)) {}
+
+bool TenantStore::Available(TimePoint now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failures_ == 0 || now >= retry_at_;
+}
+
+void TenantStore::RecordFailure(const Status& status, TimePoint now) {
+  std::chrono::milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int step = std::min(failures_, 6);  // 1, 2, 4, ... 60 s
+    delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
+    ++failures_;
+    retry_at_ = now + delay;
+  }
+  spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(), status.message(),
+               delay.count());
+}
+
+void TenantStore::RecordSuccess() {
+  int was;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was = failures_;
+    failures_ = 0;
+  }
+  if (was > 0) spdlog::info("Outbox database '{}' is available again", id());
+}
+
+int TenantStore::consecutive_failures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failures_;
+}
+
+}  // namespace outboxd

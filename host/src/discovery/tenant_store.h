@@ -1,0 +1,53 @@
+// TenantStore: one discovered tenant outbox as the dispatcher sees it: the store plus its health.
+// A store whose database fails (missing file, locked, server down) is backed off: skipped by the
+// dispatcher until its retry time, the delay doubling per consecutive failure (1 s .. 60 s), with one
+// log line per back-off step and one when it recovers. The others keep going.
+//
+// OWNERSHIP: owns the OutboxStore. Shared (shared_ptr) by the provider's snapshots and by workers
+// with a batch in flight, so a store removed by discovery finishes its in-flight batch.
+// THREADING: thread-safe; the health lock is never held across a database call.
+#ifndef OUTBOXD_DISCOVERY_TENANT_STORE_H_
+#define OUTBOXD_DISCOVERY_TENANT_STORE_H_
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/status.h"
+#include "store/outbox_store.h"
+
+namespace outboxd {
+
+class TenantStore {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> store);
+
+  const std::string& id() const { return location_.identifier; }
+  const StoreLocation& location() const { return location_; }
+  OutboxStore& store() const { return *store_; }
+
+  // False while the store is backed off after a failure.
+  bool Available(TimePoint now) const;
+  // Records a failed database call: backs off and logs once per step.
+  void RecordFailure(const Status& status, TimePoint now);
+  // Records a successful call: clears the back-off (logs recovery once).
+  void RecordSuccess();
+  int consecutive_failures() const;
+
+  static constexpr std::chrono::milliseconds kMinBackoff{1000};
+  static constexpr std::chrono::milliseconds kMaxBackoff{60000};
+
+ private:
+  const StoreLocation location_;
+  const std::unique_ptr<OutboxStore> store_;
+  mutable std::mutex mu_;
+  int failures_ = 0;       // GUARDED_BY(mu_)
+  TimePoint retry_at_{};   // GUARDED_BY(mu_)
+};
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_DISCOVERY_TENANT_STORE_H_

@@ -1,0 +1,48 @@
+#include "dispatch/handler_table.h"
+
+#include <algorithm>
+
+namespace outboxd {
+
+std::string FoldTopic(std::string_view topic) {
+  std::string key(topic);
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return key;
+}
+
+Status HandlerTable::Build(std::vector<Route> routes, std::shared_ptr<const HandlerTable>* out) {
+  auto table = std::make_shared<HandlerTable>();
+  for (auto& [topic, handler] : routes) {
+    if (topic.empty()) return Status::InvalidArgument("handler " + handler->Describe() + ": empty topic");
+    auto [it, inserted] = table->routes_.emplace(FoldTopic(topic), Entry{topic, handler});
+    if (!inserted) {
+      return Status::InvalidArgument("topic '" + topic + "' is claimed by both " +
+                                     it->second.handler->Describe() + " (as '" + it->second.topic +
+                                     "') and " + handler->Describe());
+    }
+  }
+  *out = std::move(table);
+  return Status::OK();
+}
+
+const MessageHandler* HandlerTable::Find(std::string_view topic) const {
+  auto it = routes_.find(FoldTopic(topic));
+  return it == routes_.end() ? nullptr : it->second.handler.get();
+}
+
+std::shared_ptr<const MessageHandler> HandlerTable::FindShared(std::string_view topic) const {
+  auto it = routes_.find(FoldTopic(topic));
+  return it == routes_.end() ? nullptr : it->second.handler;
+}
+
+std::vector<std::string> HandlerTable::Topics() const {
+  std::vector<std::string> topics;
+  topics.reserve(routes_.size());
+  for (const auto& [key, entry] : routes_) topics.push_back(entry.topic);
+  std::sort(topics.begin(), topics.end());
+  return topics;
+}
+
+}  // namespace outboxd

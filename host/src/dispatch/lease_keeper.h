@@ -1,0 +1,53 @@
+// LeaseKeeper: keeps the leases of in-flight batches alive while their handlers run, so a slow
+// handler is not taken over by another process, while a crashed process's leases lapse within one
+// lease period. Workers Register a batch (owner token + store) after claiming and Unregister it
+// after recording its outcomes; a heartbeat thread renews every registered batch each lease/3.
+//
+// OWNERSHIP: holds shared_ptrs to the stores of registered batches.
+// THREADING: thread-safe. The registry lock is held only to copy entries, never across RenewLease.
+#ifndef OUTBOXD_DISPATCH_LEASE_KEEPER_H_
+#define OUTBOXD_DISPATCH_LEASE_KEEPER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "discovery/tenant_store.h"
+
+namespace outboxd {
+
+class LeaseKeeper {
+ public:
+  explicit LeaseKeeper(std::chrono::milliseconds lease);
+  ~LeaseKeeper();  // stops the heartbeat
+
+  void Register(const std::string& owner_token, std::shared_ptr<TenantStore> store);
+  void Unregister(const std::string& owner_token);
+
+  // Renews every registered batch once (the heartbeat calls this; tests may call it directly).
+  void RenewAll();
+
+  void Start();  // starts the heartbeat thread (interval lease/3)
+  void Stop();
+
+  std::size_t in_flight() const;
+  int64_t renewals() const;
+
+ private:
+  const std::chrono::milliseconds lease_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<TenantStore>> batches_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;                                         // GUARDED_BY(mu_)
+  int64_t renewals_ = 0;                                          // GUARDED_BY(mu_)
+  std::thread heartbeat_;
+};
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_DISPATCH_LEASE_KEEPER_H_

@@ -1,0 +1,58 @@
+// FakeMessageHandler: records every delivery and answers with a scripted outcome (a fixed Delivery
+// or a function of the message). THREADING: thread-safe.
+#ifndef OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
+#define OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dispatch/message_handler.h"
+
+namespace outboxd::testing {
+
+class FakeMessageHandler : public MessageHandler {
+ public:
+  struct Call {
+    OutboxMessage message;
+    std::string tenant;
+  };
+  explicit FakeMessageHandler(std::string name = "fake")
+      : name_(std::move(name)), script_([](const OutboxMessage&) { return Delivery::Ok(); }) {}
+
+  void Answer(Delivery d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_ = [d](const OutboxMessage&) { return d; };
+  }
+  void Script(std::function<Delivery(const OutboxMessage&)> f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_ = std::move(f);
+  }
+  std::vector<Call> calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+  Delivery Handle(const OutboxMessage& message, const std::string& tenant) const override {
+    std::function<Delivery(const OutboxMessage&)> script;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back({message, tenant});
+      script = script_;
+    }
+    return script(message);
+  }
+  std::string Describe() const override { return name_; }
+
+ private:
+  std::string name_;
+  mutable std::mutex mu_;
+  mutable std::vector<Call> calls_;
+  std::function<Delivery(const OutboxMessage&)> script_;
+};
+
+}  // namespace outboxd::testing
+
+#endif  // OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_

@@ -1,0 +1,178 @@
+#include "fakes/fake_outbox_store.h"
+
+#include <algorithm>
+
+namespace outboxd::testing {
+
+FakeOutboxStore::FakeOutboxStore(std::string identifier) {
+  location_.identifier = std::move(identifier);
+  location_.connection_string = "fake:" + location_.identifier;
+}
+
+int64_t FakeOutboxStore::Add(const std::string& topic, const std::string& payload,
+                             int32_t attempts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Row row;
+  row.message.id = next_id_++;
+  row.message.message_id = "m-" + std::to_string(row.message.id);
+  row.message.topic = topic;
+  row.message.payload = payload;
+  row.message.created_at_ms = now_ms_ + row.message.id;  // strictly increasing
+  row.message.attempts = attempts;
+  rows_[row.message.id] = row;
+  return row.message.id;
+}
+
+FakeOutboxStore::Row FakeOutboxStore::Get(int64_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rows_.at(id);
+}
+
+std::vector<FakeOutboxStore::Row> FakeOutboxStore::Rows() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Row> out;
+  for (const auto& [id, row] : rows_) out.push_back(row);
+  return out;
+}
+
+void FakeOutboxStore::FailNext(Op op, Status status, int times) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_[op] = {std::move(status), times};
+}
+
+int FakeOutboxStore::calls(Op op) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = calls_.find(op);
+  return it == calls_.end() ? 0 : it->second;
+}
+
+Status FakeOutboxStore::Injected(Op op) {
+  ++calls_[op];
+  auto it = faults_.find(op);
+  if (it == faults_.end() || it->second.second <= 0) return Status::OK();
+  --it->second.second;
+  return it->second.first;
+}
+
+Status FakeOutboxStore::EnsureSchema() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Injected(Op::kEnsureSchema);
+}
+
+Status FakeOutboxStore::ClaimDue(int limit, std::chrono::milliseconds lease,
+                                 const std::string& owner_token, std::vector<OutboxMessage>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  OBX_RETURN_IF_ERROR(Injected(Op::kClaim));
+  if (limit <= 0 || lease.count() <= 0 || owner_token.empty()) {
+    return Status::InvalidArgument("bad claim arguments");
+  }
+  const int64_t now = now_ms_;
+  for (auto& [id, row] : rows_) {
+    if (limit == 0) break;
+    const bool ready = row.status == MessageStatus::kReady && row.next_attempt_at_ms <= now;
+    const bool expired = row.status == MessageStatus::kInProgress && row.locked_until_ms <= now;
+    if (!ready && !expired) continue;
+    if (expired) {
+      ++row.message.attempts;
+      row.message.last_error = "lease expired";
+    }
+    row.status = MessageStatus::kInProgress;
+    row.owner_token = owner_token;
+    row.locked_until_ms = now + lease.count();
+    out->push_back(row.message);
+    --limit;
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::Complete(const std::string& owner_token,
+                                 const std::vector<Completion>& completions,
+                                 CompletionReport* report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  OBX_RETURN_IF_ERROR(Injected(Op::kComplete));
+  for (const Completion& c : completions) {
+    auto it = rows_.find(c.id);
+    if (it == rows_.end() || it->second.status != MessageStatus::kInProgress ||
+        it->second.owner_token != owner_token) {
+      report->lease_lost.push_back(c.id);
+      continue;
+    }
+    Row& row = it->second;
+    row.owner_token.clear();
+    row.locked_until_ms = 0;
+    switch (c.kind) {
+      case Completion::Kind::kDispatched:
+        row.status = MessageStatus::kDone;
+        row.processed_by = "fake";
+        break;
+      case Completion::Kind::kReschedule:
+        row.status = MessageStatus::kReady;
+        ++row.message.attempts;
+        row.next_attempt_at_ms = now_ms_ + c.delay.count();
+        row.message.last_error = c.error;
+        break;
+      case Completion::Kind::kFail:
+        row.status = MessageStatus::kFailed;
+        ++row.message.attempts;
+        row.message.last_error = c.error;
+        row.processed_by = "fake:FAILED";
+        break;
+      case Completion::Kind::kRelease:
+        row.status = MessageStatus::kReady;
+        break;
+    }
+    report->applied.push_back(c.id);
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::RenewLease(const std::string& owner_token, std::chrono::milliseconds lease,
+                                   int64_t* renewed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  OBX_RETURN_IF_ERROR(Injected(Op::kRenew));
+  *renewed = 0;
+  for (auto& [id, row] : rows_) {
+    if (row.status == MessageStatus::kInProgress && row.owner_token == owner_token) {
+      row.locked_until_ms = now_ms_ + lease.count();
+      ++*renewed;
+    }
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::Enqueue(const NewMessage& message, std::string* message_id) {
+  const int64_t id = Add(message.topic, message.payload);
+  *message_id = "m-" + std::to_string(id);
+  return Status::OK();
+}
+
+Status FakeOutboxStore::GetStats(StoreStats* stats) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *stats = StoreStats{};
+  for (const auto& [id, row] : rows_) {
+    switch (row.status) {
+      case MessageStatus::kReady: ++stats->ready; break;
+      case MessageStatus::kInProgress: ++stats->in_progress; break;
+      case MessageStatus::kDone: ++stats->done; break;
+      case MessageStatus::kFailed: ++stats->failed; break;
+    }
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::HasPendingWork(bool* pending) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *pending = std::any_of(rows_.begin(), rows_.end(), [&](const auto& kv) {
+    const Row& r = kv.second;
+    return r.status == MessageStatus::kInProgress ||
+           (r.status == MessageStatus::kReady && r.next_attempt_at_ms <= now_ms_);
+  });
+  return Status::OK();
+}
+
+Status FakeOutboxStore::Cleanup(std::chrono::milliseconds /*retention*/, int64_t* deleted) {
+  *deleted = 0;
+  return Status::OK();
+}
+
+}  // namespace outboxd::testing

@@ -1,0 +1,311 @@
+#include "dispatch/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "fakes/fake_discovery_source.h"
+#include "fakes/fake_message_handler.h"
+#include "fakes/fake_outbox_store.h"
+#include "support/log_capture.h"
+
+namespace outboxd {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::FakeDiscoverySource;
+using testing::FakeMessageHandler;
+using testing::FakeOutboxStore;
+using testing::LogCapture;
+using Op = FakeOutboxStore::Op;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({"s1"}, "round-robin", 50); }
+
+  void Start(const std::vector<std::string>& ids, const std::string& strategy, int batch,
+             int max_attempts = 5) {
+    std::vector<StoreLocation> locations;
+    for (const auto& id : ids) locations.push_back(FakeDiscoverySource::Location(id));
+    discovery_.Set(locations);
+    provider_ = std::make_unique<StoreProvider>(
+        &discovery_, [this](const StoreLocation& l, std::unique_ptr<OutboxStore>* out) {
+          auto store = std::make_unique<FakeOutboxStore>(l.identifier);
+          stores_[l.identifier] = store.get();
+          *out = std::move(store);
+          return Status::OK();
+        });
+    ASSERT_TRUE(provider_->Refresh().ok());
+    ASSERT_TRUE(MakeSelectionStrategy(strategy, &strategy_).ok());
+    DispatchOptions options;
+    options.batch_size = batch;
+    options.lease = milliseconds(30000);
+    options.max_attempts = max_attempts;
+    options.backoff = [](int attempt) { return ComputeBackoff(attempt, 0); };
+    options.record_retry_delay = milliseconds(1);
+    dispatcher_ = std::make_unique<Dispatcher>(provider_.get(), &routing_, strategy_.get(),
+                                               &leases_, &counters_, options);
+  }
+
+  void Route(std::vector<HandlerTable::Route> routes) {
+    std::shared_ptr<const HandlerTable> table;
+    ASSERT_TRUE(HandlerTable::Build(std::move(routes), &table).ok());
+    routing_.Publish(table);
+  }
+
+  int RunOnce() { return dispatcher_->RunOnce(&worker_, stopping_); }
+  FakeOutboxStore& store(const std::string& id = "s1") { return *stores_.at(id); }
+
+  FakeDiscoverySource discovery_;
+  std::map<std::string, FakeOutboxStore*> stores_;
+  std::unique_ptr<StoreProvider> provider_;
+  RoutingState routing_;
+  std::unique_ptr<SelectionStrategy> strategy_;
+  LeaseKeeper leases_{milliseconds(30000)};
+  DispatchCounters counters_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  WorkerState worker_;
+  std::atomic<bool> stopping_{false};
+  std::shared_ptr<FakeMessageHandler> handler_ = std::make_shared<FakeMessageHandler>("email");
+};
+
+TEST_F(DispatcherTest, SuccessMarksDispatchedOnce) {  // scenario 27
+  LogCapture log;
+  Route({{"Email.Send", handler_}});
+  const int64_t id = store().Add("email.send");
+  EXPECT_EQ(RunOnce(), 1);
+  ASSERT_EQ(handler_->calls().size(), 1u);
+  EXPECT_EQ(handler_->calls()[0].tenant, "s1");
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kDone);
+  EXPECT_EQ(counters_.dispatched.load(), 1);
+  EXPECT_TRUE(log.Contains("Processing 1 outbox messages from store 's1'"));
+  EXPECT_EQ(leases_.in_flight(), 0u);
+}
+
+TEST_F(DispatcherTest, EmptyStoreReturnsZero) {
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(store().calls(Op::kClaim), 1);
+}
+
+TEST_F(DispatcherTest, NoHandlerFailsWithReferenceText) {  // scenario 26
+  LogCapture log;
+  const int64_t id = store().Add("unknown.topic");
+  EXPECT_EQ(RunOnce(), 1);
+  auto row = store().Get(id);
+  EXPECT_EQ(row.status, MessageStatus::kFailed);
+  EXPECT_EQ(row.message.last_error, "No handler registered for topic 'unknown.topic'");
+  EXPECT_TRUE(log.Contains("warning No handler registered for topic 'unknown.topic'"));
+}
+
+TEST_F(DispatcherTest, RetryReschedulesWithBackoffAndError) {  // scenario 28
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::Retry("std::runtime_error: smtp down"));
+  const int64_t id = store().Add("t");
+  EXPECT_EQ(RunOnce(), 1);
+  auto row = store().Get(id);
+  EXPECT_EQ(row.status, MessageStatus::kReady);
+  EXPECT_EQ(row.message.attempts, 1);
+  EXPECT_EQ(row.message.last_error, "std::runtime_error: smtp down");
+  EXPECT_EQ(row.next_attempt_at_ms - store().now_ms(), 500);  // backoff(1) without jitter
+}
+
+TEST_F(DispatcherTest, RetryAfterFromHandlerWins) {
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::Retry("busy", milliseconds(7000)));
+  const int64_t id = store().Add("t");
+  RunOnce();
+  EXPECT_EQ(store().Get(id).next_attempt_at_ms - store().now_ms(), 7000);
+}
+
+TEST_F(DispatcherTest, LastAttemptFailsInsteadOfRescheduling) {  // scenario 29
+  Start({"s1"}, "round-robin", 50, /*max_attempts=*/3);
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::Retry("nope"));
+  const int64_t id = store().Add("t", "{}", /*attempts=*/2);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
+  EXPECT_EQ(counters_.rescheduled.load(), 0);
+}
+
+TEST_F(DispatcherTest, AlwaysFailingHandlerRunsExactlyMaxAttemptsTimes) {  // scenario 30
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::Retry("boom"));
+  const int64_t id = store().Add("t");
+  std::vector<int64_t> delays;
+  for (int i = 0; i < 10; ++i) {
+    const int64_t before = store().now_ms();
+    RunOnce();
+    auto row = store().Get(id);
+    if (row.status == MessageStatus::kFailed) break;
+    delays.push_back(row.next_attempt_at_ms - before);
+    store().AdvanceClock(milliseconds(row.next_attempt_at_ms - before));
+  }
+  EXPECT_EQ(handler_->calls().size(), 5u);
+  EXPECT_EQ(delays, (std::vector<int64_t>{500, 1000, 2000, 4000}));
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
+  EXPECT_EQ(store().Get(id).message.attempts, 5);
+  for (size_t i = 0; i < handler_->calls().size(); ++i) {
+    EXPECT_EQ(handler_->calls()[i].message.attempts, static_cast<int32_t>(i));
+  }
+}
+
+TEST_F(DispatcherTest, PermanentFailureFailsAtOnce) {  // scenario 31
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::PermanentFailure("bad payload"));
+  const int64_t id = store().Add("t");
+  RunOnce();
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
+  EXPECT_EQ(store().Get(id).message.last_error, "bad payload");
+  EXPECT_EQ(handler_->calls().size(), 1u);
+}
+
+TEST_F(DispatcherTest, LongErrorIsBounded) {  // scenario 33
+  Route({{"t", handler_}});
+  handler_->Answer(Delivery::Retry("std::runtime_error: " + std::string(4096, 'x')));
+  const int64_t id = store().Add("t");
+  RunOnce();
+  const std::string err = *store().Get(id).message.last_error;
+  EXPECT_LE(err.size(), 2048u);
+  EXPECT_NE(err.find("std::runtime_error"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, MessageWhoseLeasesKeptExpiringIsFailedWithoutRunning) {
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t", "{}", /*attempts=*/5);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_TRUE(handler_->calls().empty());
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
+  EXPECT_NE(store().Get(id).message.last_error->find("Gave up after 5 attempts"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, CompletionAfterLostLeaseChangesNothingAndIsCounted) {  // B2
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t");
+  handler_->Script([this](const OutboxMessage&) {
+    // While the handler runs, its lease expires and another process takes the row over.
+    store().AdvanceClock(milliseconds(31000));
+    std::vector<OutboxMessage> stolen;
+    EXPECT_TRUE(store().ClaimDue(10, milliseconds(30000), "other-process", &stolen).ok());
+    EXPECT_EQ(stolen.size(), 1u);
+    return Delivery::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 0);
+  auto row = store().Get(id);
+  EXPECT_EQ(row.status, MessageStatus::kInProgress);
+  EXPECT_EQ(row.owner_token, "other-process");
+  EXPECT_EQ(counters_.lease_lost.load(), 1);
+  EXPECT_EQ(counters_.dispatched.load(), 0);
+}
+
+TEST_F(DispatcherTest, DatabaseErrorWhileRecordingDoesNotRerunHandler) {
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t");
+  store().FailNext(Op::kComplete, Status::Unavailable("database is locked"), 2);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(handler_->calls().size(), 1u);
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kDone);
+  EXPECT_EQ(store().Get(id).message.attempts, 0);
+  EXPECT_EQ(counters_.rescheduled.load(), 0);
+}
+
+TEST_F(DispatcherTest, UnrecordableOutcomeIsLeftForLeaseExpiryNotCountedAsFailure) {
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t");
+  store().FailNext(Op::kComplete, Status::Unavailable("disk I/O error"), 100);
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(handler_->calls().size(), 1u);
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kInProgress);
+  EXPECT_EQ(counters_.unrecorded.load(), 1);
+  EXPECT_EQ(counters_.failed.load(), 0);
+}
+
+TEST_F(DispatcherTest, StoppingReleasesRowsNotStarted) {
+  Route({{"t", handler_}});
+  const int64_t first = store().Add("t");
+  const int64_t second = store().Add("t");
+  const int64_t third = store().Add("t");
+  handler_->Script([this](const OutboxMessage&) {
+    stopping_ = true;
+    return Delivery::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(first).status, MessageStatus::kDone);
+  for (int64_t id : {second, third}) {
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+  }
+  EXPECT_EQ(counters_.released.load(), 2);
+}
+
+TEST_F(DispatcherTest, FailingStoreIsBackedOffOthersContinue) {
+  Start({"s1", "s2"}, "round-robin", 50);
+  Route({{"t", handler_}});
+  store("s1").Add("t");
+  const int64_t id2 = store("s2").Add("t");
+  store("s1").FailNext(Op::kClaim, Status::Unavailable("tenant database file missing"), 1000);
+  EXPECT_EQ(RunOnce(), 0);  // s1 fails
+  EXPECT_EQ(RunOnce(), 1);  // s2 processed
+  EXPECT_EQ(store("s2").Get(id2).status, MessageStatus::kDone);
+  EXPECT_EQ(RunOnce(), 0);  // s1 skipped while backed off: only s2 is polled
+  EXPECT_EQ(store("s1").calls(Op::kClaim), 1);
+}
+
+TEST_F(DispatcherTest, RoundRobinServesEachStore) {  // scenario 36
+  Start({"s1", "s2"}, "round-robin", 50);
+  Route({{"t", handler_}});
+  const int64_t a = store("s1").Add("t");
+  const int64_t b = store("s2").Add("t");
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store("s1").Get(a).status, MessageStatus::kDone);
+  EXPECT_EQ(store("s2").Get(b).status, MessageStatus::kDone);
+}
+
+TEST_F(DispatcherTest, DrainFirstOneStoreBatchOne) {  // scenario 39
+  Start({"s1"}, "drain-first", 1);
+  Route({{"t", handler_}});
+  for (int i = 0; i < 3; ++i) store().Add("t");
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(RunOnce(), 0);
+}
+
+TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // B4
+  Start({"s1", "s2"}, "round-robin", 50);
+  Route({{"t", handler_}});
+  const int64_t a = store("s1").Add("t");
+  FakeOutboxStore* s1 = &store("s1");
+  handler_->Script([this](const OutboxMessage&) {
+    discovery_.Set({FakeDiscoverySource::Location("s2")});
+    EXPECT_TRUE(provider_->Refresh().ok());
+    return Delivery::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(s1->Get(a).status, MessageStatus::kDone);  // the removed store finished its batch
+  handler_->Answer(Delivery::Ok());
+  const int64_t b = store("s2").Add("t");
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store("s2").Get(b).status, MessageStatus::kDone);
+}
+
+TEST_F(DispatcherTest, LeaseKeeperRenewsInFlightBatch) {
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t");
+  handler_->Script([this](const OutboxMessage&) {
+    EXPECT_EQ(leases_.in_flight(), 1u);
+    store().AdvanceClock(milliseconds(20000));
+    leases_.RenewAll();  // what the heartbeat does every lease/3
+    store().AdvanceClock(milliseconds(20000));  // 40 s after the claim, lease 30 s: still ours
+    std::vector<OutboxMessage> stolen;
+    EXPECT_TRUE(store().ClaimDue(10, milliseconds(30000), "other", &stolen).ok());
+    EXPECT_TRUE(stolen.empty());
+    return Delivery::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kDone);
+  EXPECT_EQ(leases_.renewals(), 1);
+}
+
+}  // namespace
+}  // namespace outboxd

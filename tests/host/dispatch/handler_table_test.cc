@@ -1,0 +1,38 @@
+#include "dispatch/handler_table.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_message_handler.h"
+
+namespace outboxd {
+namespace {
+
+using testing::FakeMessageHandler;
+
+TEST(HandlerTableTest, LookupIsCaseInsensitive) {  // scenario 25
+  auto h = std::make_shared<FakeMessageHandler>("email");
+  std::shared_ptr<const HandlerTable> table;
+  ASSERT_TRUE(HandlerTable::Build({{"Email.Send", h}}, &table).ok());
+  EXPECT_EQ(table->Find("email.send"), h.get());
+  EXPECT_EQ(table->Find("EMAIL.SEND"), h.get());
+  EXPECT_EQ(table->Find("email.sent"), nullptr);
+  EXPECT_EQ(table->Topics(), std::vector<std::string>{"Email.Send"});
+}
+
+TEST(HandlerTableTest, TopicsDifferingOnlyByCaseClash) {
+  auto a = std::make_shared<FakeMessageHandler>("a");
+  auto b = std::make_shared<FakeMessageHandler>("b");
+  std::shared_ptr<const HandlerTable> table;
+  Status s = HandlerTable::Build({{"Email.Send", a}, {"email.send", b}}, &table);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("a"), std::string::npos);
+  EXPECT_NE(s.message().find("b"), std::string::npos);
+}
+
+TEST(HandlerTableTest, EmptyTopicRejected) {
+  std::shared_ptr<const HandlerTable> table;
+  EXPECT_FALSE(HandlerTable::Build({{"", std::make_shared<FakeMessageHandler>()}}, &table).ok());
+}
+
+}  // namespace
+}  // namespace outboxd
