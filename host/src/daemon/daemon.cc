@@ -110,13 +110,8 @@ Status Daemon::LoadPlugins() {
   OBX_RETURN_IF_ERROR(MakePrivateDir(config_.staging_dir, &staging_dir_, &owns_staging_dir_));
   PluginLoadOptions options;
   options.staging_dir = staging_dir_;
-  OBX_RETURN_IF_ERROR(
-      PluginCatalog::LoadDirectory(config_.plugin_dir, options, &catalog_).WithContext("plugin_dir"));
-  for (const auto& plugin : catalog_.plugins()) {
-    spdlog::info("Loaded plugin '{}' {} from {}", plugin->name(), plugin->version(),
-                 plugin->source_path().filename().string());
-  }
-  return Status::OK();
+  return PluginCatalog::LoadDirectory(config_.plugin_dir, options, &catalog_)
+      .WithContext("plugin_dir");
 }
 
 Status Daemon::WireDiscovery() {
