@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs dependencies, builds, starts a throwaway PostgreSQL
+# cluster, runs every test with ctest, stops the cluster. Exit code is ctest's.
+#   OBX_SANITIZE=address,undefined bash packaging/run-tests.sh   # the same under ASan+UBSan
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash packaging/install-deps.sh
+BUILD="${OBX_BUILD_DIR:-$ROOT/build}"
+if [ -n "${OBX_SANITIZE:-}" ]; then BUILD="${OBX_BUILD_DIR:-$ROOT/build-san}"; fi
+OBX_BUILD_DIR="$BUILD" bash packaging/build.sh -DOBX_BUILD_TESTS=ON -DOBX_SANITIZE="${OBX_SANITIZE:-}"
+
+# shellcheck source=packaging/pg-cluster.sh
+source packaging/pg-cluster.sh
+obx_pg_start
+trap obx_pg_stop EXIT
+
+export OBX_REQUIRE_PG=1  # PostgreSQL tests fail instead of skipping when the server is missing
+ctest --test-dir "$BUILD" --output-on-failure --timeout 300 -j"${OBX_TEST_JOBS:-2}"
