@@ -1,0 +1,152 @@
+// OutboxdConfig: every knob of the outboxd process, read from one JSON file (docs/configuration.md
+// documents each key). ParseConfig turns JSON text into a fully validated OutboxdConfig: every
+// field left out of the file keeps the default written below, and the first problem found (unknown
+// key, wrong type, value out of range, malformed JSON) is returned as ONE InvalidArgument whose
+// message starts with the key path ("dispatch.batch_size: ...", "handlers[1].plugin: required") or,
+// for malformed JSON, with "line L, column C". Nothing here touches the file system except
+// LoadConfigFile, and nothing checks that plugins exist or declare topics: that happens at wiring.
+//
+// Plugin `config` objects are kept as JSON text and may hold secrets (passwords, tokens): log a
+// config only through DescribeConfig, which never prints them.
+//
+// THREADING: plain data and pure functions; thread-compatible.
+#ifndef OUTBOXD_CONFIG_CONFIG_H_
+#define OUTBOXD_CONFIG_CONFIG_H_
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace outboxd {
+
+// Values of DispatchConfig::strategy.
+inline constexpr char kStrategyRoundRobin[] = "round-robin";
+inline constexpr char kStrategyDrainFirst[] = "drain-first";
+
+// The "discovery" object: which tenant databases exist.
+struct DiscoveryConfig {
+  // Name of the loaded discovery plugin to ask. Required.
+  std::string plugin;
+
+  // The plugin's own settings, as compact JSON object text. Default "{}". May hold secrets.
+  std::string config_json = "{}";
+
+  // How often discovery runs. Default 5m, at least 100ms. Shorter notices new and removed tenants
+  // sooner; each run costs one plugin call (e.g. one query on a global database).
+  std::chrono::milliseconds refresh_interval{std::chrono::minutes(5)};
+
+  // Default false: an empty discovery result while stores exist is ignored with a warning (a broken
+  // global database must not stop every tenant). True: an empty result removes every store.
+  bool allow_empty = false;
+
+  // Default 0 (no caching). When > 0, a discovery result younger than this is reused instead of
+  // calling the plugin again.
+  std::chrono::milliseconds cache_ttl{0};
+};
+
+// The "dispatch" object: how messages are claimed and delivered.
+struct DispatchConfig {
+  // kStrategyRoundRobin (default): stores take turns, one batch each, so no tenant starves the
+  // others. kStrategyDrainFirst: keep claiming from a store while it yields messages.
+  std::string strategy = kStrategyRoundRobin;
+
+  // Rows claimed per claim statement, 1..10000. Default 50. Larger means fewer round trips but
+  // longer claim statements and more messages held (and redelivered after a crash) at once.
+  int batch_size = 50;
+
+  // Pause between polls while there is work, >= 1ms. Default 250ms. Each idle poll is one query per
+  // store, so N stores cost about N / poll_interval queries per second.
+  std::chrono::milliseconds poll_interval{250};
+
+  // Idle back-off ceiling: with no work the pause grows up to this, then snaps back to
+  // poll_interval when work appears. Must be >= poll_interval. Default 2s (or poll_interval when
+  // that is larger and max_poll_interval is not given). Longer saves queries but delays pickup of
+  // new messages.
+  std::chrono::milliseconds max_poll_interval{std::chrono::seconds(2)};
+
+  // How long a claim holds a message, >= 100ms. Default 30s. Renewed while handlers run; a message
+  // whose holder dies is claimed again (and counted as a failed attempt) after at most this long.
+  // Shorter recovers sooner after a crash but costs more renewal queries.
+  std::chrono::milliseconds lease{std::chrono::seconds(30)};
+
+  // Deliveries before a message is marked failed (status 3), 1..1000. Default 5.
+  int max_attempts = 5;
+
+  // Handler threads, 1..256. Default 4. Each may hold one database connection while it completes.
+  int workers = 4;
+
+  // On SIGTERM, how long to wait for in-flight messages before exiting anyway, >= 0. Default 30s.
+  // A message still running then is redelivered after its lease expires.
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
+};
+
+// The "stores" object: settings shared by every tenant outbox store.
+struct StoresConfig {
+  // SQLite: how long a writer waits for a locked database, >= 0. Default 5s.
+  std::chrono::milliseconds busy_timeout{std::chrono::seconds(5)};
+
+  // Connections each store may keep open, 1..64. Default 2. The process holds up to
+  // (stores x this) connections or file handles.
+  int max_connections_per_store = 2;
+
+  // Done rows older than this are deleted by cleanup, >= 0. Default 7d. Failed rows are never
+  // deleted.
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+
+  // How often cleanup runs on each store, >= 1s. Default 1h. Each run is one DELETE per store.
+  std::chrono::milliseconds cleanup_interval{std::chrono::hours(1)};
+};
+
+// One entry of the "handlers" array: a handler plugin and the topics it receives.
+struct HandlerConfig {
+  // Name of the loaded handler plugin. Required.
+  std::string plugin;
+
+  // Topics routed to this handler; non-empty strings, no duplicates. Empty (key left out) means
+  // "the topics the plugin declares"; whether it declares any is checked at wiring time.
+  std::vector<std::string> topics;
+
+  // The plugin's own settings, as compact JSON object text. Default "{}". May hold secrets.
+  std::string config_json = "{}";
+};
+
+struct OutboxdConfig {
+  // Folder with the plugin .so files. Required. Absolute after LoadConfigFile.
+  std::string plugin_dir;
+
+  // Where private copies of plugin files are staged before dlopen. Empty (default) means a private
+  // folder created at runtime under $XDG_RUNTIME_DIR or /tmp. Absolute after LoadConfigFile when
+  // given.
+  std::string staging_dir;
+
+  // Written to processed_by. Empty (default) means "<hostname>:<pid>", decided at runtime.
+  std::string worker_id;
+
+  // "trace", "debug", "info" (default), "warn" or "error".
+  std::string log_level = "info";
+
+  DiscoveryConfig discovery;
+  DispatchConfig dispatch;
+  StoresConfig stores;
+  std::vector<HandlerConfig> handlers;  // default: none
+};
+
+// Parses and validates `json_text` into *out. Relative paths are left as written. On error *out is
+// unchanged and the message names the key path (or line and column for malformed JSON).
+Status ParseConfig(std::string_view json_text, OutboxdConfig* out);
+
+// Reads and parses the file at `path`, then resolves relative plugin_dir and staging_dir against
+// the file's folder. Errors are prefixed with the path: NotFound for a missing file, IoError for an
+// unreadable one, InvalidArgument for bad content.
+Status LoadConfigFile(const std::filesystem::path& path, OutboxdConfig* out);
+
+// One line for the startup log. Plugin config objects are never printed: only plugin names.
+std::string DescribeConfig(const OutboxdConfig& config);
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_CONFIG_CONFIG_H_

@@ -1,0 +1,155 @@
+#include "plugin/discovery_instance.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "plugin/create_call.h"
+#include "plugin/plugin_text.h"
+
+namespace outboxd {
+namespace {
+
+constexpr size_t kMaxSqlNameBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
+
+std::string_view View(obx_str s) {
+  return (s.data == nullptr || s.size == 0) ? std::string_view() : std::string_view(s.data, s.size);
+}
+
+// Empty when `value` is acceptable, else why not.
+std::string CheckText(std::string_view field, std::string_view value, bool required,
+                      size_t max_bytes) {
+  if (value.empty()) return required ? std::string(field) + " is empty" : std::string();
+  if (!IsValidUtf8(value)) return std::string(field) + " is not valid UTF-8";
+  if (HasControlCharacter(value)) return std::string(field) + " contains control characters";
+  if (value.size() > max_bytes) {
+    return std::string(field) + " is longer than " + std::to_string(max_bytes) + " bytes";
+  }
+  return std::string();
+}
+
+// Collects the records of one discover call. Thread-safe: the SDK allows emitting from plugin
+// helper threads while discover runs.
+class RecordCollector : public DatabaseSink {
+ public:
+  explicit RecordCollector(const std::string& plugin) : plugin_(plugin) {}
+
+  int32_t Emit(const obx_database_record& record) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++seen_;
+    if (record.struct_size < sizeof(obx_database_record)) {
+      return Skip(record, "struct_size " + std::to_string(record.struct_size) +
+                              " is smaller than its ABI 1.0 size " +
+                              std::to_string(sizeof(obx_database_record)));
+    }
+    const std::string_view id = View(record.identifier);
+    const std::string_view conn = View(record.connection_string);
+    const std::string_view schema = View(record.schema_name);
+    const std::string_view table = View(record.table_name);
+    std::string reason = CheckText("identifier", id, true, SIZE_MAX);
+    if (reason.empty()) reason = CheckText("connection_string", conn, true, SIZE_MAX);
+    if (reason.empty()) reason = CheckText("schema_name", schema, false, kMaxSqlNameBytes);
+    if (reason.empty()) reason = CheckText("table_name", table, false, kMaxSqlNameBytes);
+    if (reason.empty() && identifiers_.count(id) != 0)
+      reason = "duplicate identifier in this listing";
+    if (!reason.empty()) return Skip(record, reason);
+
+    StoreLocation location;
+    location.identifier.assign(id);
+    location.connection_string.assign(conn);
+    if (!schema.empty()) location.schema_name.assign(schema);
+    if (!table.empty()) location.table_name.assign(table);
+    locations_.push_back(std::move(location));
+    identifiers_.insert(locations_.back().identifier);
+    return OBX_STATUS_OK;
+  }
+
+  std::vector<StoreLocation> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::move(locations_);
+  }
+
+ private:
+  int32_t Skip(const obx_database_record& record, const std::string& reason) {
+    const std::string_view id = record.struct_size >= sizeof(obx_database_record)
+                                    ? View(record.identifier)
+                                    : std::string_view();
+    const std::string_view conn = record.struct_size >= sizeof(obx_database_record)
+                                      ? View(record.connection_string)
+                                      : std::string_view();
+    spdlog::warn("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
+                 seen_, EscapeForLog(id), reason,
+                 conn.empty()
+                     ? std::string("<none>")
+                     : "'" + EscapeForLog(RedactConnectionString(std::string(conn))) + "'");
+    return OBX_STATUS_INVALID_ARGUMENT;
+  }
+
+  const std::string plugin_;
+  std::mutex mu_;
+  size_t seen_ = 0;                                 // guarded by mu_
+  std::vector<StoreLocation> locations_;            // guarded by mu_
+  std::set<std::string, std::less<>> identifiers_;  // guarded by mu_
+};
+
+}  // namespace
+
+DiscoveryInstance::DiscoveryInstance(std::shared_ptr<LoadedPlugin> plugin)
+    : plugin_(std::move(plugin)),
+      vtable_(plugin_->discovery_vtable()),
+      host_ctx_{plugin_->name()} {}
+
+Status DiscoveryInstance::Create(std::shared_ptr<LoadedPlugin> plugin,
+                                 const std::string& config_json,
+                                 std::unique_ptr<DiscoveryInstance>* out) {
+  if (plugin == nullptr) return Status::InvalidArgument("no plugin given for a discovery instance");
+  if (!plugin->is_discovery()) {
+    return Status::InvalidArgument("plugin '" + plugin->name() + "' is not a discovery provider");
+  }
+  std::unique_ptr<DiscoveryInstance> discovery(new DiscoveryInstance(std::move(plugin)));
+  OBX_RETURN_IF_ERROR(CallCreate(discovery->vtable_->create, discovery->host_ctx_, config_json,
+                                 "discovery", &discovery->abort_, &discovery->instance_));
+  discovery->created_ = true;
+  *out = std::move(discovery);
+  return Status::OK();
+}
+
+DiscoveryInstance::~DiscoveryInstance() {
+  if (!created_) return;
+  try {
+    vtable_->destroy(instance_);
+  } catch (...) {  // nothing to report it to; the instance is gone either way
+  }
+}
+
+Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
+  const std::string what = "plugin '" + plugin_->name() + "': discovery failed";
+  try {
+    RecordCollector collector(plugin_->name());
+    obx_call_ctx call(&host_ctx_, &abort_, &collector);
+    int32_t rc = OBX_STATUS_ERROR;
+    try {
+      rc = vtable_->discover(instance_, &call);
+    } catch (const std::exception& e) {
+      return Status::Unavailable(what + ": exception escaped the plugin: " + e.what());
+    } catch (...) {
+      return Status::Unavailable(what + ": exception of unknown type escaped the plugin");
+    }
+    if (rc != OBX_STATUS_OK) {
+      std::string text = call.TakeError();
+      if (text.empty()) text = "status " + std::to_string(rc) + " without an error text";
+      return Status::Unavailable(what + ": " + text);
+    }
+    *out = collector.Take();
+    return Status::OK();
+  } catch (const std::exception& e) {  // out of memory while copying records
+    return Status::Internal(what + ": " + e.what());
+  }
+}
+
+}  // namespace outboxd

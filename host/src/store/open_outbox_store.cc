@@ -1,0 +1,57 @@
+// OpenOutboxStore: picks the store implementation from the connection string's scheme.
+//   sqlite:<path>                     -> PocoOutboxStore over SqliteDialect
+//   postgresql://... / postgres://... -> NotSupported until the PostgreSQL dialect lands
+//   anything else                     -> InvalidArgument
+#include <cctype>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "store/outbox_store.h"
+#include "store/poco/poco_outbox_store.h"
+#include "store/poco/sqlite_dialect.h"
+
+namespace outboxd {
+
+namespace {
+
+bool HasPrefixIgnoringCase(const std::string& text, const std::string& prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& options,
+                       std::unique_ptr<OutboxStore>* store) {
+  const std::string& connection = location.connection_string;
+  const std::string context = "store '" + location.identifier + "'";
+  if (HasPrefixIgnoringCase(connection, "sqlite:")) {
+    std::string path = connection.substr(std::string("sqlite:").size());
+    if (path.empty() || path == ":memory:") {
+      return Status::InvalidArgument("connection string '" + RedactConnectionString(connection) +
+                                     "' needs a database file path after 'sqlite:'")
+          .WithContext(context);
+    }
+    std::unique_ptr<poco_store::PocoOutboxStore> opened;
+    OBX_RETURN_IF_ERROR(poco_store::PocoOutboxStore::Create(
+        location, options, std::make_unique<poco_store::SqliteDialect>(std::move(path)),
+        &opened));
+    *store = std::move(opened);
+    return Status::OK();
+  }
+  if (HasPrefixIgnoringCase(connection, "postgresql://") ||
+      HasPrefixIgnoringCase(connection, "postgres://")) {
+    return Status::NotSupported("PostgreSQL stores are not available in this build yet: " +
+                                RedactConnectionString(connection));
+  }
+  return Status::InvalidArgument("unsupported connection string '" +
+                                 RedactConnectionString(connection) +
+                                 "': expected sqlite:<path> or postgresql://...")
+      .WithContext(context);
+}
+
+}  // namespace outboxd

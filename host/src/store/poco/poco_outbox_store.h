@@ -1,0 +1,84 @@
+// PocoOutboxStore: OutboxStore on one tenant table through Poco Data, written once against
+// SqlDialect (SQLite today). Obtain one through OpenOutboxStore (store/outbox_store.h); this header
+// is for tests and for dialect authors.
+//
+// Behaviour beyond the OutboxStore contract:
+//  - Connections open lazily, at most StoreOptions::max_connections, and are reused; a connection
+//    that raised any database error is closed instead of being reused.
+//  - With StoreOptions::create_schema, the first call of any operation creates the table and
+//    index (EnsureSchema); after one success that is a single atomic load.
+//  - Complete reports every distinct id of `completions` exactly once, in input order, in
+//    report->applied or report->lease_lost (appended). When an id occurs more than once, its first
+//    completion is the one applied. On error the report is left untouched and nothing is applied.
+//  - ClaimDue appends the claimed rows oldest first (created_at, then id).
+//  - Every error message reads "store '<identifier>': <operation> failed: <reason>" and never
+//    contains a password.
+//
+// OWNERSHIP: owns its dialect, connections and statements.
+// THREADING: thread-safe; no lock is held while a database call runs.
+#ifndef OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
+#define OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/outbox_store.h"
+#include "store/poco/connection_pool.h"
+#include "store/poco/sql_dialect.h"
+#include "store/poco/store_connection.h"
+
+namespace outboxd::poco_store {
+
+class PocoOutboxStore final : public OutboxStore {
+ public:
+  // Validates the schema and table names (InvalidArgument) and options; opens nothing.
+  static Status Create(const StoreLocation& location, const StoreOptions& options,
+                       std::unique_ptr<SqlDialect> dialect,
+                       std::unique_ptr<PocoOutboxStore>* store);
+
+  ~PocoOutboxStore() override;
+
+  const StoreLocation& location() const override { return location_; }
+  Status EnsureSchema() override;
+  Status ClaimDue(int limit, std::chrono::milliseconds lease, const std::string& owner_token,
+                  std::vector<OutboxMessage>* out) override;
+  Status Complete(const std::string& owner_token, const std::vector<Completion>& completions,
+                  CompletionReport* report) override;
+  Status RenewLease(const std::string& owner_token, std::chrono::milliseconds lease,
+                    int64_t* renewed) override;
+  Status Enqueue(const NewMessage& message, std::string* message_id) override;
+  Status GetStats(StoreStats* stats) override;
+  Status HasPendingWork(bool* pending) override;
+  Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
+
+  const SqlDialect& dialect() const { return *dialect_; }
+  // Connections that exist / sit idle right now (diagnostics and tests).
+  int open_connections() const { return pool_.open_connections(); }
+  int idle_connections() const { return pool_.idle_connections(); }
+
+ private:
+  PocoOutboxStore(const StoreLocation& location, const StoreOptions& options,
+                  std::unique_ptr<SqlDialect> dialect, const OutboxTable& table);
+
+  Status OpenConnection(std::unique_ptr<StoreConnection>* out);
+  Status EnsureSchemaIfConfigured();
+  // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions.
+  template <typename Fn>
+  Status Run(const char* operation, Fn&& fn);
+  // "store '<id>': <operation> failed: <reason>", with any password redacted.
+  Status Failed(const char* operation, const Status& status) const;
+
+  const StoreLocation location_;
+  const StoreOptions options_;
+  const std::unique_ptr<SqlDialect> dialect_;
+  const OutboxTable table_;
+  const OutboxSql sql_;
+  ConnectionPool<StoreConnection> pool_;
+  std::atomic<bool> schema_ready_{false};
+};
+
+}  // namespace outboxd::poco_store
+
+#endif  // OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_

@@ -1,0 +1,33 @@
+#include "store/poco/sql_dialect.h"
+
+namespace outboxd::poco_store {
+
+namespace {
+
+constexpr size_t kMaxIdentifierLength = 63;
+
+bool IsIdentifierStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool IsIdentifierPart(char c) { return IsIdentifierStart(c) || (c >= '0' && c <= '9'); }
+
+}  // namespace
+
+Status ValidateSqlIdentifier(const std::string& what, const std::string& name) {
+  bool valid = !name.empty() && name.size() <= kMaxIdentifierLength && IsIdentifierStart(name[0]);
+  for (size_t i = 1; valid && i < name.size(); ++i) valid = IsIdentifierPart(name[i]);
+  if (valid) return Status::OK();
+  return Status::InvalidArgument("invalid " + what + " '" + name +
+                                 "': expected [A-Za-z_][A-Za-z0-9_]*, at most 63 characters");
+}
+
+const std::vector<std::string>& RequiredOutboxColumns() {
+  static const std::vector<std::string> kColumns = {
+      "id",           "message_id",      "topic",        "payload",      "correlation_id",
+      "created_at",   "due_at",          "status",       "attempts",     "next_attempt_at",
+      "locked_until", "owner_token",     "processed_at", "processed_by", "last_error"};
+  return kColumns;
+}
+
+}  // namespace outboxd::poco_store

@@ -1,0 +1,100 @@
+// SqlDialect: everything engine-specific about an outbox table reached through Poco Data: how to
+// open a session, the SQL text of each store operation, how to pass a list of ids as one parameter,
+// and how the engine's Poco exceptions map onto Status. PocoOutboxStore is written once against
+// this interface; SQLite is SqliteDialect, PostgreSQL will be another implementation.
+//
+// Every statement in OutboxSql uses positional `?` parameters in the order documented beside it,
+// and reads the clock only from the database ("now" is the engine's own UTC time in milliseconds
+// since the Unix epoch). Statements that return ids use RETURNING. A batch of rows is passed as ONE
+// text parameter holding JSON (both SQLite's json_each and PostgreSQL's json_array_elements read
+// it), so a whole completion batch is a handful of statements whatever its size:
+//   id_list:        [id, ...]
+//   reschedule_list: [[id, delay_ms, "last_error"], ...]
+//   fail_list:       [[id, "last_error"], ...]
+//
+// OWNERSHIP: a dialect is owned by its store. OpenSession hands the new session to the caller.
+// THREADING: implementations are immutable after construction and thread-safe.
+#ifndef OUTBOXD_STORE_POCO_SQL_DIALECT_H_
+#define OUTBOXD_STORE_POCO_SQL_DIALECT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/outbox_store.h"
+
+namespace Poco {
+class Exception;
+namespace Data {
+class Session;
+}  // namespace Data
+}  // namespace Poco
+
+namespace outboxd::poco_store {
+
+// Validated, unquoted names of one outbox table. `schema` is empty on engines without schemas.
+struct OutboxTable {
+  std::string schema;
+  std::string table;
+};
+
+// InvalidArgument unless `name` matches [A-Za-z_][A-Za-z0-9_]* and is at most 63 characters (the
+// PostgreSQL identifier limit). `what` names the setting in the message ("table name").
+Status ValidateSqlIdentifier(const std::string& what, const std::string& name);
+
+// The columns every outbox table must have, in table order.
+const std::vector<std::string>& RequiredOutboxColumns();
+
+// The SQL text of every store operation for one table, rendered once per store.
+struct OutboxSql {
+  // Schema setup, inside one write transaction: create_table, then the column check
+  // (list_columns must show RequiredOutboxColumns), then create_indexes in order.
+  std::string create_table;
+  std::vector<std::string> create_indexes;
+  std::string list_columns;                // () -> name: the table's column names
+  std::string begin_write;                 // starts a transaction that holds the write lock
+  std::string commit;
+  std::string rollback;
+  // (owner_token, lease_ms, limit) -> id, message_id, topic, payload, correlation_id, created_at,
+  // due_at, attempts, last_error.
+  std::string claim;
+  std::string mark_dispatched;  // (processed_by, id_list, owner_token) -> id
+  std::string release;          // (id_list, owner_token) -> id
+  std::string reschedule;       // (reschedule_list, owner_token) -> id
+  std::string fail;             // (processed_by, fail_list, owner_token) -> id
+  std::string renew_lease;      // (lease_ms, owner_token); affected rows
+  // (message_id or NULL, topic, payload, correlation_id or NULL, delay_ms, delay_ms) -> message_id
+  std::string enqueue;
+  std::string count_by_status;   // () -> status, count
+  std::string has_pending_work;  // () -> 0 or 1
+  std::string cleanup;           // (retention_ms); affected rows
+};
+
+class SqlDialect {
+ public:
+  virtual ~SqlDialect() = default;
+
+  // Engine name for messages ("SQLite").
+  virtual std::string name() const = 0;
+
+  // Renders the SQL for `table` (names already validated). Identifiers are quoted.
+  virtual OutboxSql RenderSql(const OutboxTable& table) const = 0;
+
+  // An SQL expression for the database's "now" in integer milliseconds since the Unix epoch.
+  virtual std::string NowMsExpression() const = 0;
+
+  // Opens and configures one session. Never throws: failures come back as a Status (Unavailable
+  // when the database is missing or unreachable).
+  virtual Status OpenSession(const StoreOptions& options,
+                             std::unique_ptr<Poco::Data::Session>* session) const = 0;
+
+  // Maps an exception raised by this engine's Poco connector onto a Status (Unavailable for busy,
+  // locked, I/O and connection failures). The message is the engine's text, without context.
+  virtual Status TranslateException(const Poco::Exception& e) const = 0;
+};
+
+}  // namespace outboxd::poco_store
+
+#endif  // OUTBOXD_STORE_POCO_SQL_DIALECT_H_

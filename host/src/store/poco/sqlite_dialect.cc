@@ -1,0 +1,221 @@
+#include "store/poco/sqlite_dialect.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <utility>
+
+#include "store/poco/poco_error.h"
+
+namespace outboxd::poco_store {
+
+namespace {
+
+using Poco::Data::Keywords::now;
+
+// Exact to the millisecond: julianday('now') is SQLite's integer-millisecond clock divided by
+// 86400000, so ROUND undoes the floating-point error that a plain CAST would truncate.
+constexpr const char* kNowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+
+// A random (version 4, variant 10xx) UUID in lower-case text form.
+constexpr const char* kUuidV4 =
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
+    "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "
+    "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
+// Rows the claim may take: ready and due, or in progress under an expired lease. The leading
+// `status IN (0, 1)` lets SQLite use the partial claim index.
+constexpr const char* kClaimable =
+    "status IN (0, 1) AND ("
+    "(status = 0 AND (due_at IS NULL OR due_at <= {now}) AND "
+    "(next_attempt_at IS NULL OR next_attempt_at <= {now})) OR "
+    "(status = 1 AND locked_until <= {now}))";
+
+constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL DEFAULT ({uuid})
+    CHECK (typeof(message_id) = 'text' AND length(message_id) > 0),
+  topic TEXT NOT NULL CHECK (typeof(topic) = 'text' AND length(topic) > 0),
+  payload TEXT NOT NULL CHECK (typeof(payload) = 'text'),
+  correlation_id TEXT CHECK (typeof(correlation_id) IN ('text', 'null')),
+  created_at INTEGER NOT NULL DEFAULT ({now}) CHECK (typeof(created_at) = 'integer'),
+  due_at INTEGER CHECK (typeof(due_at) IN ('integer', 'null')),
+  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2, 3)),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (typeof(attempts) = 'integer' AND attempts >= 0),
+  next_attempt_at INTEGER CHECK (typeof(next_attempt_at) IN ('integer', 'null')),
+  locked_until INTEGER CHECK (typeof(locked_until) IN ('integer', 'null')),
+  owner_token TEXT,
+  processed_at INTEGER CHECK (typeof(processed_at) IN ('integer', 'null')),
+  processed_by TEXT,
+  last_error TEXT,
+  CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL))
+))SQL";
+
+constexpr const char* kCreateClaimIndex =
+    "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at, id) WHERE status IN (0, 1)";
+
+constexpr const char* kClaim =
+    "UPDATE {table} SET "
+    "attempts = CASE WHEN status = 1 THEN attempts + 1 ELSE attempts END, "
+    "last_error = CASE WHEN status = 1 THEN 'lease expired: owner ' || owner_token || "
+    "' did not complete the message before its lease ran out' ELSE last_error END, "
+    "status = 1, owner_token = ?, locked_until = {now} + ? "
+    "WHERE id IN (SELECT id FROM {table} WHERE {claimable} ORDER BY created_at, id LIMIT ?) "
+    "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, attempts, "
+    "last_error";
+
+constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
+
+// Replaces every "{key}" in `text` with `value`.
+std::string Substitute(std::string text, const std::string& key, const std::string& value) {
+  const std::string token = "{" + key + "}";
+  for (size_t pos = text.find(token); pos != std::string::npos;
+       pos = text.find(token, pos + value.size())) {
+    text.replace(pos, token.size(), value);
+  }
+  return text;
+}
+
+std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+// "file:<path>?mode=rw": opens an existing file read-write and never creates one.
+std::string ReadWriteUri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    switch (c) {
+      case '%': uri += "%25"; break;
+      case '?': uri += "%3f"; break;
+      case '#': uri += "%23"; break;
+      default: uri += c;
+    }
+  }
+  return uri + "?mode=rw";
+}
+
+template <typename T>
+bool Is(const Poco::Exception& e) {
+  return dynamic_cast<const T*>(&e) != nullptr;
+}
+
+}  // namespace
+
+SqliteDialect::SqliteDialect(std::string path) : path_(std::move(path)) {}
+
+void SqliteDialect::RegisterConnector() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+}
+
+OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
+  auto render = [&](const std::string& text) {
+    std::string out = Substitute(text, "claimable", kClaimable);
+    out = Substitute(out, "table", Quote(table.table));
+    out = Substitute(out, "index", Quote("ix_" + table.table + "_claim"));
+    out = Substitute(out, "uuid", kUuidV4);
+    return Substitute(out, "now", kNowMs);
+  };
+  OutboxSql sql;
+  sql.create_table = render(kCreateTable);
+  sql.create_indexes = {render(kCreateClaimIndex)};
+  sql.list_columns = "SELECT name FROM pragma_table_info('" + table.table + "')";
+  sql.begin_write = "BEGIN IMMEDIATE";
+  sql.commit = "COMMIT";
+  sql.rollback = "ROLLBACK";
+  sql.claim = render(kClaim);
+  sql.mark_dispatched = render(
+      "UPDATE {table} SET status = 2, processed_at = {now}, processed_by = ?, "
+      "owner_token = NULL, locked_until = NULL "
+      "WHERE id IN (SELECT value FROM json_each(?)) ") + kHeldBy;
+  sql.release = render(
+      "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
+      "WHERE id IN (SELECT value FROM json_each(?)) ") + kHeldBy;
+  sql.reschedule = render(
+      "UPDATE {table} SET status = 0, attempts = attempts + 1, "
+      "next_attempt_at = {now} + o.delay_ms, last_error = o.error, "
+      "owner_token = NULL, locked_until = NULL "
+      "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS delay_ms, "
+      "json_extract(value, '$[2]') AS error FROM json_each(?)) AS o "
+      "WHERE {table}.id = o.id AND {table}.owner_token = ? AND {table}.status = 1 "
+      "RETURNING id");
+  sql.fail = render(
+      "UPDATE {table} SET status = 3, attempts = attempts + 1, processed_at = {now}, "
+      "processed_by = ?, last_error = o.error, owner_token = NULL, locked_until = NULL "
+      "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS error "
+      "FROM json_each(?)) AS o "
+      "WHERE {table}.id = o.id AND {table}.owner_token = ? AND {table}.status = 1 "
+      "RETURNING id");
+  sql.renew_lease = render(
+      "UPDATE {table} SET locked_until = {now} + ? "
+      "WHERE status IN (0, 1) AND status = 1 AND owner_token = ?");
+  sql.enqueue = render(
+      "INSERT INTO {table} (message_id, topic, payload, correlation_id, due_at) "
+      "VALUES (COALESCE(?, {uuid}), ?, ?, ?, CASE WHEN ? > 0 THEN {now} + ? ELSE NULL END) "
+      "RETURNING message_id");
+  sql.count_by_status = render("SELECT status, COUNT(*) FROM {table} GROUP BY status");
+  sql.has_pending_work = render(
+      "SELECT EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR ("
+      "(due_at IS NULL OR due_at <= {now}) AND "
+      "(next_attempt_at IS NULL OR next_attempt_at <= {now}))))");
+  sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < {now} - ?");
+  return sql;
+}
+
+std::string SqliteDialect::NowMsExpression() const { return kNowMs; }
+
+Status SqliteDialect::OpenSession(const StoreOptions& options,
+                                  std::unique_ptr<Poco::Data::Session>* session) const {
+  RegisterConnector();
+  std::string target = path_;
+  if (!options.create_database) {
+    std::error_code ec;
+    bool exists = std::filesystem::exists(path_, ec);
+    if (ec) {
+      return Status::Unavailable("cannot check tenant database file '" + path_ +
+                                 "': " + ec.message());
+    }
+    if (!exists) return Status::Unavailable("tenant database file '" + path_ + "' does not exist");
+    target = ReadWriteUri(path_);  // no create, even if the file vanishes meanwhile
+  }
+  try {
+    auto opened = std::make_unique<Poco::Data::Session>("SQLite", target);
+    // busy_timeout first: switching a fresh file to WAL takes the lock.
+    *opened << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()), now;
+    *opened << "PRAGMA journal_mode = WAL", now;
+    *opened << "PRAGMA synchronous = NORMAL", now;
+    *session = std::move(opened);
+    return Status::OK();
+  } catch (...) {
+    return StatusFromCurrentException(*this).WithContext("cannot open '" + path_ + "'");
+  }
+}
+
+Status SqliteDialect::TranslateException(const Poco::Exception& e) const {
+  namespace sq = Poco::Data::SQLite;
+  std::string message = PocoExceptionMessage(e);
+  if (Is<sq::DBLockedException>(e) || Is<sq::TableLockedException>(e) ||
+      Is<sq::CantOpenDBFileException>(e) || Is<sq::IOErrorException>(e) ||
+      Is<sq::DatabaseFullException>(e) || Is<sq::ReadOnlyException>(e) ||
+      Is<sq::LockProtocolException>(e) || Is<sq::NoMemoryException>(e) ||
+      Is<sq::InterruptException>(e)) {
+    return Status::Unavailable(message);
+  }
+  if (Is<sq::ConstraintViolationException>(e)) return Status::InvalidArgument(message);
+  if (Is<sq::SQLiteException>(e)) {
+    // Extended result codes (SQLITE_BUSY_SNAPSHOT, ...) reach here as the base class.
+    if (message.find("database is locked") != std::string::npos ||
+        message.find("database table is locked") != std::string::npos ||
+        message.find("busy") != std::string::npos) {
+      return Status::Unavailable(message);
+    }
+    if (message.find("no such table") != std::string::npos) return Status::NotFound(message);
+    return Status::Internal(message);
+  }
+  return TranslateGenericPocoException(e);
+}
+
+}  // namespace outboxd::poco_store

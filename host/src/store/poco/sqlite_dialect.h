@@ -1,0 +1,47 @@
+// SqliteDialect: the outbox on one SQLite database file (3.35+ for RETURNING, 3.38+ for the
+// built-in json_each that unpacks the JSON list parameters). There are no schemas: the table is just <table>.
+//
+// Sessions are configured with busy_timeout = StoreOptions::busy_timeout, journal_mode = WAL and
+// synchronous = NORMAL, so several processes may share the file: every claim is one write
+// statement and every completion batch one BEGIN IMMEDIATE transaction.
+// A missing file is created only when StoreOptions::create_database is set; otherwise opening
+// fails with Unavailable and the file is not created (it is opened as a "mode=rw" URI).
+//
+// Timestamps are INTEGER milliseconds since the Unix epoch (UTC) from
+// CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER): SQLite's own clock, stable
+// within one statement.
+//
+// THREADING: immutable; thread-safe.
+#ifndef OUTBOXD_STORE_POCO_SQLITE_DIALECT_H_
+#define OUTBOXD_STORE_POCO_SQLITE_DIALECT_H_
+
+#include <string>
+
+#include "store/poco/sql_dialect.h"
+
+namespace outboxd::poco_store {
+
+class SqliteDialect final : public SqlDialect {
+ public:
+  // `path`: the database file, as written after "sqlite:" in the connection string.
+  explicit SqliteDialect(std::string path);
+
+  const std::string& path() const { return path_; }
+
+  std::string name() const override { return "SQLite"; }
+  OutboxSql RenderSql(const OutboxTable& table) const override;
+  std::string NowMsExpression() const override;
+  Status OpenSession(const StoreOptions& options,
+                     std::unique_ptr<Poco::Data::Session>* session) const override;
+  Status TranslateException(const Poco::Exception& e) const override;
+
+  // Registers Poco's SQLite connector (idempotent, thread-safe). OpenSession calls it.
+  static void RegisterConnector();
+
+ private:
+  std::string path_;
+};
+
+}  // namespace outboxd::poco_store
+
+#endif  // OUTBOXD_STORE_POCO_SQLITE_DIALECT_H_

@@ -1,0 +1,343 @@
+#include "store/poco/store_connection.h"
+
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Nullable.h>
+#include <Poco/Types.h>
+
+#include <utility>
+
+namespace outboxd::poco_store {
+
+namespace {
+
+using Poco::Int64;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::use;
+using NullableText = Poco::Nullable<std::string>;
+using NullableInt = Poco::Nullable<Int64>;
+
+// Each statement struct binds its members by reference once; `stmt` is declared last so it is
+// destroyed before the variables it refers to.
+
+struct PlainStatement {  // BEGIN, COMMIT, ROLLBACK
+  PlainStatement(Session& s, const std::string& sql) : stmt(s) { stmt << sql; }
+  Statement stmt;
+};
+
+struct ClaimStatement {
+  ClaimStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(owner_token), use(lease_ms), use(limit), into(id), into(message_id),
+        into(topic), into(payload), into(correlation_id), into(created_at), into(due_at),
+        into(attempts), into(last_error);
+  }
+  std::string owner_token;
+  Int64 lease_ms = 0;
+  Int64 limit = 0;
+  std::vector<Int64> id;
+  std::vector<std::string> message_id;
+  std::vector<std::string> topic;
+  std::vector<std::string> payload;
+  std::vector<NullableText> correlation_id;
+  std::vector<Int64> created_at;
+  std::vector<NullableInt> due_at;
+  std::vector<Int64> attempts;
+  std::vector<NullableText> last_error;
+  Statement stmt;
+};
+
+struct MarkDispatchedStatement {
+  MarkDispatchedStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(processed_by), use(id_list), use(owner_token), into(ids);
+  }
+  std::string processed_by;
+  std::string id_list;
+  std::string owner_token;
+  std::vector<Int64> ids;
+  Statement stmt;
+};
+
+struct ReleaseStatement {
+  ReleaseStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(id_list), use(owner_token), into(ids);
+  }
+  std::string id_list;
+  std::string owner_token;
+  std::vector<Int64> ids;
+  Statement stmt;
+};
+
+struct RescheduleStatement {
+  RescheduleStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(reschedule_list), use(owner_token), into(ids);
+  }
+  std::string reschedule_list;
+  std::string owner_token;
+  std::vector<Int64> ids;
+  Statement stmt;
+};
+
+struct FailStatement {
+  FailStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(processed_by), use(fail_list), use(owner_token), into(ids);
+  }
+  std::string processed_by;
+  std::string fail_list;
+  std::string owner_token;
+  std::vector<Int64> ids;
+  Statement stmt;
+};
+
+struct RenewLeaseStatement {
+  RenewLeaseStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(lease_ms), use(owner_token);
+  }
+  Int64 lease_ms = 0;
+  std::string owner_token;
+  Statement stmt;
+};
+
+struct EnqueueStatement {
+  EnqueueStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(message_id), use(topic), use(payload), use(correlation_id), use(delay_ms),
+        use(delay_ms), into(stored_message_id);
+  }
+  NullableText message_id;
+  std::string topic;
+  std::string payload;
+  NullableText correlation_id;
+  Int64 delay_ms = 0;
+  std::vector<std::string> stored_message_id;
+  Statement stmt;
+};
+
+struct CountByStatusStatement {
+  CountByStatusStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, into(status), into(count);
+  }
+  std::vector<Int64> status;
+  std::vector<Int64> count;
+  Statement stmt;
+};
+
+struct HasPendingWorkStatement {
+  HasPendingWorkStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, into(flag);
+  }
+  std::vector<Int64> flag;
+  Statement stmt;
+};
+
+struct CleanupStatement {
+  CleanupStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, use(retention_ms);
+  }
+  Int64 retention_ms = 0;
+  Statement stmt;
+};
+
+template <typename T>
+T& Prepared(std::unique_ptr<T>* slot, Session& session, const std::string& sql) {
+  if (*slot == nullptr) *slot = std::make_unique<T>(session, sql);
+  return **slot;
+}
+
+std::optional<std::string> FromNullable(const NullableText& value) {
+  if (value.isNull()) return std::nullopt;
+  return value.value();
+}
+
+}  // namespace
+
+struct StoreConnection::Statements {
+  std::unique_ptr<PlainStatement> begin_write;
+  std::unique_ptr<PlainStatement> commit;
+  std::unique_ptr<PlainStatement> rollback;
+  std::unique_ptr<ClaimStatement> claim;
+  std::unique_ptr<MarkDispatchedStatement> mark_dispatched;
+  std::unique_ptr<ReleaseStatement> release;
+  std::unique_ptr<RescheduleStatement> reschedule;
+  std::unique_ptr<FailStatement> fail;
+  std::unique_ptr<RenewLeaseStatement> renew_lease;
+  std::unique_ptr<EnqueueStatement> enqueue;
+  std::unique_ptr<CountByStatusStatement> count_by_status;
+  std::unique_ptr<HasPendingWorkStatement> has_pending_work;
+  std::unique_ptr<CleanupStatement> cleanup;
+};
+
+StoreConnection::StoreConnection(std::unique_ptr<Poco::Data::Session> session,
+                                 const OutboxSql* sql)
+    : session_(std::move(session)), sql_(sql), statements_(std::make_unique<Statements>()) {}
+
+StoreConnection::~StoreConnection() {
+  statements_.reset();  // statements before the session they run on
+}
+
+void StoreConnection::ExecuteOnce(const std::string& sql) {
+  Statement stmt(*session_);
+  stmt << sql;
+  stmt.execute();
+}
+
+std::vector<std::string> StoreConnection::ListColumns() {
+  std::vector<std::string> names;
+  Statement stmt(*session_);
+  stmt << sql_->list_columns, into(names);
+  stmt.execute();
+  return names;
+}
+
+void StoreConnection::BeginWrite() {
+  Prepared(&statements_->begin_write, *session_, sql_->begin_write).stmt.execute();
+}
+
+void StoreConnection::Commit() {
+  Prepared(&statements_->commit, *session_, sql_->commit).stmt.execute();
+}
+
+void StoreConnection::Rollback() {
+  Prepared(&statements_->rollback, *session_, sql_->rollback).stmt.execute();
+}
+
+void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, int limit,
+                            std::vector<OutboxMessage>* out) {
+  ClaimStatement& s = Prepared(&statements_->claim, *session_, sql_->claim);
+  s.owner_token = owner_token;
+  s.lease_ms = lease_ms;
+  s.limit = limit;
+  s.id.clear();
+  s.message_id.clear();
+  s.topic.clear();
+  s.payload.clear();
+  s.correlation_id.clear();
+  s.created_at.clear();
+  s.due_at.clear();
+  s.attempts.clear();
+  s.last_error.clear();
+  s.stmt.execute();
+  for (size_t i = 0; i < s.id.size(); ++i) {
+    OutboxMessage m;
+    m.id = s.id[i];
+    m.message_id = std::move(s.message_id[i]);
+    m.topic = std::move(s.topic[i]);
+    m.payload = std::move(s.payload[i]);
+    m.correlation_id = FromNullable(s.correlation_id[i]);
+    m.created_at_ms = s.created_at[i];
+    if (!s.due_at[i].isNull()) m.due_at_ms = s.due_at[i].value();
+    m.attempts = static_cast<int32_t>(s.attempts[i]);
+    m.last_error = FromNullable(s.last_error[i]);
+    out->push_back(std::move(m));
+  }
+}
+
+void StoreConnection::MarkDispatched(const std::string& processed_by, const std::string& id_list,
+                                     const std::string& owner_token,
+                                     std::vector<int64_t>* applied) {
+  MarkDispatchedStatement& s =
+      Prepared(&statements_->mark_dispatched, *session_, sql_->mark_dispatched);
+  s.processed_by = processed_by;
+  s.id_list = id_list;
+  s.owner_token = owner_token;
+  s.ids.clear();
+  s.stmt.execute();
+  applied->insert(applied->end(), s.ids.begin(), s.ids.end());
+}
+
+void StoreConnection::Release(const std::string& id_list, const std::string& owner_token,
+                              std::vector<int64_t>* applied) {
+  ReleaseStatement& s = Prepared(&statements_->release, *session_, sql_->release);
+  s.id_list = id_list;
+  s.owner_token = owner_token;
+  s.ids.clear();
+  s.stmt.execute();
+  applied->insert(applied->end(), s.ids.begin(), s.ids.end());
+}
+
+void StoreConnection::Reschedule(const std::string& reschedule_list,
+                                 const std::string& owner_token, std::vector<int64_t>* applied) {
+  RescheduleStatement& s = Prepared(&statements_->reschedule, *session_, sql_->reschedule);
+  s.reschedule_list = reschedule_list;
+  s.owner_token = owner_token;
+  s.ids.clear();
+  s.stmt.execute();
+  applied->insert(applied->end(), s.ids.begin(), s.ids.end());
+}
+
+void StoreConnection::Fail(const std::string& processed_by, const std::string& fail_list,
+                           const std::string& owner_token, std::vector<int64_t>* applied) {
+  FailStatement& s = Prepared(&statements_->fail, *session_, sql_->fail);
+  s.processed_by = processed_by;
+  s.fail_list = fail_list;
+  s.owner_token = owner_token;
+  s.ids.clear();
+  s.stmt.execute();
+  applied->insert(applied->end(), s.ids.begin(), s.ids.end());
+}
+
+int64_t StoreConnection::RenewLease(const std::string& owner_token, int64_t lease_ms) {
+  RenewLeaseStatement& s = Prepared(&statements_->renew_lease, *session_, sql_->renew_lease);
+  s.lease_ms = lease_ms;
+  s.owner_token = owner_token;
+  return static_cast<int64_t>(s.stmt.execute());
+}
+
+std::string StoreConnection::Enqueue(const NewMessage& message) {
+  EnqueueStatement& s = Prepared(&statements_->enqueue, *session_, sql_->enqueue);
+  if (message.message_id.has_value() && !message.message_id->empty()) {
+    s.message_id = *message.message_id;
+  } else {
+    s.message_id.clear();
+  }
+  s.topic = message.topic;
+  s.payload = message.payload;
+  if (message.correlation_id.has_value()) {
+    s.correlation_id = *message.correlation_id;
+  } else {
+    s.correlation_id.clear();
+  }
+  s.delay_ms = message.delay.count();
+  s.stored_message_id.clear();
+  s.stmt.execute();
+  if (s.stored_message_id.size() != 1) {
+    throw Poco::Data::DataException("insert returned " +
+                                    std::to_string(s.stored_message_id.size()) + " rows");
+  }
+  return s.stored_message_id.front();
+}
+
+StoreStats StoreConnection::CountByStatus() {
+  CountByStatusStatement& s =
+      Prepared(&statements_->count_by_status, *session_, sql_->count_by_status);
+  s.status.clear();
+  s.count.clear();
+  s.stmt.execute();
+  StoreStats stats;
+  for (size_t i = 0; i < s.status.size(); ++i) {
+    switch (static_cast<MessageStatus>(s.status[i])) {
+      case MessageStatus::kReady: stats.ready = s.count[i]; break;
+      case MessageStatus::kInProgress: stats.in_progress = s.count[i]; break;
+      case MessageStatus::kDone: stats.done = s.count[i]; break;
+      case MessageStatus::kFailed: stats.failed = s.count[i]; break;
+    }
+  }
+  return stats;
+}
+
+bool StoreConnection::HasPendingWork() {
+  HasPendingWorkStatement& s =
+      Prepared(&statements_->has_pending_work, *session_, sql_->has_pending_work);
+  s.flag.clear();
+  s.stmt.execute();
+  return !s.flag.empty() && s.flag.front() != 0;
+}
+
+int64_t StoreConnection::Cleanup(int64_t retention_ms) {
+  CleanupStatement& s = Prepared(&statements_->cleanup, *session_, sql_->cleanup);
+  s.retention_ms = retention_ms;
+  return static_cast<int64_t>(s.stmt.execute());
+}
+
+}  // namespace outboxd::poco_store

@@ -1,0 +1,90 @@
+// ParseConnectionTarget: "sqlite:<path>" or a PostgreSQL URI (parsed with libpq's own parser).
+#include "connection_target.h"
+
+#include <libpq-fe.h>
+
+#include <cctype>
+#include <memory>
+#include <stdexcept>
+
+#include "redact.h"
+
+namespace outboxd::discovery_sql {
+namespace {
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+[[noreturn]] void Fail(const std::string& redacted, const std::string& why) {
+  throw std::invalid_argument("sql config: \"connection\" " + redacted + ": " + why);
+}
+
+// libpq URI -> "key=value key=value" (Poco splits on spaces and needs '=' in every item).
+std::string PostgresOptions(const std::string& uri, const std::string& redacted) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (options == nullptr) {
+    std::string why = error != nullptr ? error : "cannot parse the URI";
+    if (error != nullptr) PQfreemem(error);
+    while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+    Fail(redacted, why);
+  }
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> guard(options,
+                                                                        &PQconninfoFree);
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string value = o->val;
+    for (char c : value) {
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        Fail(redacted, std::string("the value of \"") + o->keyword +
+                           "\" contains whitespace, which the PostgreSQL connector cannot pass on");
+      }
+    }
+    if (value.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "=" + value;
+  }
+  if (out.empty()) Fail(redacted, "no connection parameters in the URI");
+  return out;
+}
+
+}  // namespace
+
+ConnectionTarget ParseConnectionTarget(const std::string& connection) {
+  ConnectionTarget target;
+  target.redacted = RedactConnectionString(connection);
+  if (StartsWith(connection, "sqlite:")) {
+    std::string path = connection.substr(7);
+    if (StartsWith(path, "//")) path = path.substr(2);  // sqlite:///abs/path
+    if (path.empty()) Fail(target.redacted, "no file path after \"sqlite:\"");
+    if (path == ":memory:" || path.find('\0') != std::string::npos) {
+      Fail(target.redacted, "must name a database file");
+    }
+    target.kind = ConnectionTarget::Kind::kSqlite;
+    target.sqlite_path = path;
+    return target;
+  }
+  if (StartsWith(connection, "postgresql://") || StartsWith(connection, "postgres://")) {
+    target.kind = ConnectionTarget::Kind::kPostgres;
+    target.postgres_options = PostgresOptions(connection, target.redacted);
+    return target;
+  }
+  Fail(target.redacted, "expected \"sqlite:<path>\" or \"postgresql://...\"");
+}
+
+std::string SqliteReadOnlyUri(const std::string& path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      out += '%';
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return out + "?mode=ro";
+}
+
+}  // namespace outboxd::discovery_sql

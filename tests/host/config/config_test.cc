@@ -1,0 +1,692 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/temp_dir.h"
+
+namespace outboxd {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The smallest valid configuration; tests add to or change it.
+json Minimal() {
+  return json{{"plugin_dir", "/opt/outboxd/plugins"}, {"discovery", {{"plugin", "static"}}}};
+}
+
+OutboxdConfig ParseOk(const json& config) {
+  OutboxdConfig out;
+  Status status = ParseConfig(config.dump(), &out);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << config.dump(2);
+  return out;
+}
+
+// The error message for `text`, which must be rejected.
+std::string ErrorOfText(const std::string& text) {
+  OutboxdConfig out;
+  out.worker_id = "untouched";
+  Status status = ParseConfig(text, &out);
+  EXPECT_FALSE(status.ok()) << text;
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << status.ToString();
+  EXPECT_EQ(out.worker_id, "untouched") << "output written on error";
+  return status.message();
+}
+
+std::string ErrorOf(const json& config) { return ErrorOfText(config.dump()); }
+
+// Minimal() with config[section][key] = value ("" section: top level).
+json With(const std::string& section, const std::string& key, const json& value) {
+  json config = Minimal();
+  if (section.empty()) {
+    config[key] = value;
+  } else {
+    config[section][key] = value;
+  }
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults
+
+TEST(ConfigDefaultsTest, StructDefaults) {
+  OutboxdConfig c;
+  EXPECT_EQ(c.plugin_dir, "");
+  EXPECT_EQ(c.staging_dir, "");
+  EXPECT_EQ(c.worker_id, "");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.discovery.plugin, "");
+  EXPECT_EQ(c.discovery.config_json, "{}");
+  EXPECT_EQ(c.discovery.refresh_interval, std::chrono::minutes(5));
+  EXPECT_FALSE(c.discovery.allow_empty);
+  EXPECT_EQ(c.discovery.cache_ttl, milliseconds(0));
+  EXPECT_EQ(c.dispatch.strategy, "round-robin");
+  EXPECT_EQ(c.dispatch.batch_size, 50);
+  EXPECT_EQ(c.dispatch.poll_interval, milliseconds(250));
+  EXPECT_EQ(c.dispatch.max_poll_interval, seconds(2));
+  EXPECT_EQ(c.dispatch.lease, seconds(30));
+  EXPECT_EQ(c.dispatch.max_attempts, 5);
+  EXPECT_EQ(c.dispatch.workers, 4);
+  EXPECT_EQ(c.dispatch.shutdown_grace, seconds(30));
+  EXPECT_EQ(c.stores.busy_timeout, seconds(5));
+  EXPECT_EQ(c.stores.max_connections_per_store, 2);
+  EXPECT_EQ(c.stores.retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.stores.cleanup_interval, std::chrono::hours(1));
+  EXPECT_TRUE(c.handlers.empty());
+}
+
+TEST(ConfigDefaultsTest, MinimalFileGetsEveryDefault) {
+  OutboxdConfig c = ParseOk(Minimal());
+  OutboxdConfig d;
+  EXPECT_EQ(c.plugin_dir, "/opt/outboxd/plugins");
+  EXPECT_EQ(c.staging_dir, d.staging_dir);
+  EXPECT_EQ(c.worker_id, d.worker_id);
+  EXPECT_EQ(c.log_level, d.log_level);
+  EXPECT_EQ(c.discovery.plugin, "static");
+  EXPECT_EQ(c.discovery.config_json, "{}");
+  EXPECT_EQ(c.discovery.refresh_interval, d.discovery.refresh_interval);
+  EXPECT_EQ(c.discovery.allow_empty, d.discovery.allow_empty);
+  EXPECT_EQ(c.discovery.cache_ttl, d.discovery.cache_ttl);
+  EXPECT_EQ(c.dispatch.strategy, d.dispatch.strategy);
+  EXPECT_EQ(c.dispatch.batch_size, d.dispatch.batch_size);
+  EXPECT_EQ(c.dispatch.poll_interval, d.dispatch.poll_interval);
+  EXPECT_EQ(c.dispatch.max_poll_interval, d.dispatch.max_poll_interval);
+  EXPECT_EQ(c.dispatch.lease, d.dispatch.lease);
+  EXPECT_EQ(c.dispatch.max_attempts, d.dispatch.max_attempts);
+  EXPECT_EQ(c.dispatch.workers, d.dispatch.workers);
+  EXPECT_EQ(c.dispatch.shutdown_grace, d.dispatch.shutdown_grace);
+  EXPECT_EQ(c.stores.busy_timeout, d.stores.busy_timeout);
+  EXPECT_EQ(c.stores.max_connections_per_store, d.stores.max_connections_per_store);
+  EXPECT_EQ(c.stores.retention, d.stores.retention);
+  EXPECT_EQ(c.stores.cleanup_interval, d.stores.cleanup_interval);
+  EXPECT_TRUE(c.handlers.empty());
+}
+
+TEST(ConfigDefaultsTest, EmptySectionsKeepDefaults) {
+  json config = Minimal();
+  config["dispatch"] = json::object();
+  config["stores"] = json::object();
+  config["handlers"] = json::array();
+  OutboxdConfig c = ParseOk(config);
+  EXPECT_EQ(c.dispatch.batch_size, 50);
+  EXPECT_EQ(c.stores.max_connections_per_store, 2);
+  EXPECT_TRUE(c.handlers.empty());
+}
+
+TEST(ConfigDefaultsTest, HandlerDefaults) {
+  json config = Minimal();
+  config["handlers"] = json::array({{{"plugin", "webhook"}}});
+  OutboxdConfig c = ParseOk(config);
+  ASSERT_EQ(c.handlers.size(), 1u);
+  EXPECT_EQ(c.handlers[0].plugin, "webhook");
+  EXPECT_TRUE(c.handlers[0].topics.empty());
+  EXPECT_EQ(c.handlers[0].config_json, "{}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every key, set
+
+TEST(ConfigParseTest, EveryKeySet) {
+  json config = json::parse(R"({
+    "plugin_dir": "/p", "staging_dir": "/s", "worker_id": "w-1", "log_level": "debug",
+    "discovery": {"plugin": "pg", "config": {"dsn": "postgresql://u:secret@h/db", "n": [1, 2]},
+                  "refresh_interval": "1m30s", "allow_empty": true, "cache_ttl": "2m"},
+    "dispatch": {"strategy": "drain-first", "batch_size": 10000, "poll_interval": "1ms",
+                 "max_poll_interval": "10s", "lease": "100ms", "max_attempts": 1000,
+                 "workers": 256, "shutdown_grace": "0s"},
+    "stores": {"busy_timeout": "0s", "max_connections_per_store": 64, "retention": "30d",
+               "cleanup_interval": "1s"},
+    "handlers": [
+      {"plugin": "webhook", "topics": ["orders.created", "orders.paid"], "config": {"url": "x"}},
+      {"plugin": "audit"}
+    ]
+  })");
+  OutboxdConfig c = ParseOk(config);
+  EXPECT_EQ(c.plugin_dir, "/p");
+  EXPECT_EQ(c.staging_dir, "/s");
+  EXPECT_EQ(c.worker_id, "w-1");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.discovery.plugin, "pg");
+  EXPECT_EQ(json::parse(c.discovery.config_json), config["discovery"]["config"]);
+  EXPECT_EQ(c.discovery.refresh_interval, seconds(90));
+  EXPECT_TRUE(c.discovery.allow_empty);
+  EXPECT_EQ(c.discovery.cache_ttl, std::chrono::minutes(2));
+  EXPECT_EQ(c.dispatch.strategy, kStrategyDrainFirst);
+  EXPECT_EQ(c.dispatch.batch_size, 10000);
+  EXPECT_EQ(c.dispatch.poll_interval, milliseconds(1));
+  EXPECT_EQ(c.dispatch.max_poll_interval, seconds(10));
+  EXPECT_EQ(c.dispatch.lease, milliseconds(100));
+  EXPECT_EQ(c.dispatch.max_attempts, 1000);
+  EXPECT_EQ(c.dispatch.workers, 256);
+  EXPECT_EQ(c.dispatch.shutdown_grace, milliseconds(0));
+  EXPECT_EQ(c.stores.busy_timeout, milliseconds(0));
+  EXPECT_EQ(c.stores.max_connections_per_store, 64);
+  EXPECT_EQ(c.stores.retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(c.stores.cleanup_interval, seconds(1));
+  ASSERT_EQ(c.handlers.size(), 2u);
+  EXPECT_EQ(c.handlers[0].plugin, "webhook");
+  EXPECT_EQ(c.handlers[0].topics, (std::vector<std::string>{"orders.created", "orders.paid"}));
+  EXPECT_EQ(json::parse(c.handlers[0].config_json), json({{"url", "x"}}));
+  EXPECT_EQ(c.handlers[1].plugin, "audit");
+  EXPECT_TRUE(c.handlers[1].topics.empty());
+}
+
+TEST(ConfigParseTest, EveryLogLevel) {
+  for (const char* level : {"trace", "debug", "info", "warn", "error"}) {
+    EXPECT_EQ(ParseOk(With("", "log_level", level)).log_level, level);
+  }
+}
+
+TEST(ConfigParseTest, BothStrategies) {
+  EXPECT_EQ(ParseOk(With("dispatch", "strategy", "round-robin")).dispatch.strategy,
+            kStrategyRoundRobin);
+  EXPECT_EQ(ParseOk(With("dispatch", "strategy", "drain-first")).dispatch.strategy,
+            kStrategyDrainFirst);
+}
+
+TEST(ConfigParseTest, IntegerBoundsAreInclusive) {
+  EXPECT_EQ(ParseOk(With("dispatch", "batch_size", 1)).dispatch.batch_size, 1);
+  EXPECT_EQ(ParseOk(With("dispatch", "max_attempts", 1)).dispatch.max_attempts, 1);
+  EXPECT_EQ(ParseOk(With("dispatch", "workers", 1)).dispatch.workers, 1);
+  EXPECT_EQ(
+      ParseOk(With("stores", "max_connections_per_store", 1)).stores.max_connections_per_store, 1);
+}
+
+TEST(ConfigParseTest, DurationMinimumsAreInclusive) {
+  EXPECT_EQ(ParseOk(With("discovery", "refresh_interval", "100ms")).discovery.refresh_interval,
+            milliseconds(100));
+  EXPECT_EQ(ParseOk(With("discovery", "cache_ttl", "0s")).discovery.cache_ttl, milliseconds(0));
+  EXPECT_EQ(ParseOk(With("stores", "retention", "0")).stores.retention, milliseconds(0));
+}
+
+TEST(ConfigParseTest, MaxPollIntervalDefaultFollowsALargerPollInterval) {
+  OutboxdConfig c = ParseOk(With("dispatch", "poll_interval", "5s"));
+  EXPECT_EQ(c.dispatch.poll_interval, seconds(5));
+  EXPECT_EQ(c.dispatch.max_poll_interval, seconds(5));
+  c = ParseOk(With("dispatch", "poll_interval", "1s"));
+  EXPECT_EQ(c.dispatch.max_poll_interval, seconds(2));
+}
+
+TEST(ConfigParseTest, MaxPollIntervalMayEqualPollInterval) {
+  json config = With("dispatch", "poll_interval", "500ms");
+  config["dispatch"]["max_poll_interval"] = "500ms";
+  EXPECT_EQ(ParseOk(config).dispatch.max_poll_interval, milliseconds(500));
+}
+
+TEST(ConfigParseTest, PluginConfigIsKeptAsCompactJsonText) {
+  json config = Minimal();
+  config["discovery"]["config"] = json::parse(R"({"b": {"c": [1, "two", null]}, "a": true})");
+  OutboxdConfig c = ParseOk(config);
+  EXPECT_EQ(json::parse(c.discovery.config_json), config["discovery"]["config"]);
+  EXPECT_EQ(c.discovery.config_json.find('\n'), std::string::npos);
+}
+
+TEST(ConfigParseTest, WhitespaceAndUnicodeAreFine) {
+  OutboxdConfig out;
+  Status status = ParseConfig(
+      "\n\n  {\"plugin_dir\" : \"/plügins\",\t\"discovery\":{\"plugin\":\"st\\u00e4tic\"}}\n",
+      &out);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(out.plugin_dir, "/plügins");
+  EXPECT_EQ(out.discovery.plugin, "st\xc3\xa4tic");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Required keys
+
+TEST(ConfigRequiredTest, PluginDir) {
+  json config = Minimal();
+  config.erase("plugin_dir");
+  EXPECT_EQ(ErrorOf(config), "plugin_dir: required");
+  EXPECT_EQ(ErrorOf(With("", "plugin_dir", "")), "plugin_dir: must not be empty");
+}
+
+TEST(ConfigRequiredTest, Discovery) {
+  json config = Minimal();
+  config.erase("discovery");
+  EXPECT_EQ(ErrorOf(config), "discovery: required");
+}
+
+TEST(ConfigRequiredTest, DiscoveryPlugin) {
+  json config = Minimal();
+  config["discovery"] = json::object();
+  EXPECT_EQ(ErrorOf(config), "discovery.plugin: required");
+  EXPECT_EQ(ErrorOf(With("discovery", "plugin", "")), "discovery.plugin: must not be empty");
+}
+
+TEST(ConfigRequiredTest, HandlerPlugin) {
+  json config = Minimal();
+  config["handlers"] = json::parse(R"([{"plugin": "a"}, {"topics": ["t"]}])");
+  EXPECT_EQ(ErrorOf(config), "handlers[1].plugin: required");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown keys, at every level
+
+TEST(ConfigUnknownKeyTest, TopLevel) {
+  EXPECT_EQ(ErrorOf(With("", "plugins_dir", "/x")),
+            "plugins_dir: unknown key (known: plugin_dir, staging_dir, worker_id, log_level, "
+            "discovery, dispatch, stores, handlers)");
+}
+
+TEST(ConfigUnknownKeyTest, Discovery) {
+  EXPECT_EQ(ErrorOf(With("discovery", "refrsh_interval", "5m")),
+            "discovery.refrsh_interval: unknown key (known: plugin, config, refresh_interval, "
+            "allow_empty, cache_ttl)");
+}
+
+TEST(ConfigUnknownKeyTest, Dispatch) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "batchsize", 5)),
+            "dispatch.batchsize: unknown key (known: strategy, batch_size, poll_interval, "
+            "max_poll_interval, lease, max_attempts, workers, shutdown_grace)");
+}
+
+TEST(ConfigUnknownKeyTest, Stores) {
+  EXPECT_EQ(ErrorOf(With("stores", "max_connections", 5)),
+            "stores.max_connections: unknown key (known: busy_timeout, "
+            "max_connections_per_store, retention, cleanup_interval)");
+}
+
+TEST(ConfigUnknownKeyTest, Handler) {
+  json config = Minimal();
+  config["handlers"] = json::parse(R"([{"plugin": "a"}, {"plugin": "b", "topic": "x"}])");
+  EXPECT_EQ(ErrorOf(config), "handlers[1].topic: unknown key (known: plugin, topics, config)");
+}
+
+TEST(ConfigUnknownKeyTest, ReportedBeforeBadValuesInTheSameObject) {
+  json config = With("dispatch", "batch_size", "abc");
+  config["dispatch"]["zzz"] = 1;
+  EXPECT_EQ(ErrorOf(config).rfind("dispatch.zzz: unknown key", 0), 0u);
+}
+
+TEST(ConfigUnknownKeyTest, PluginConfigObjectsAcceptAnyKey) {
+  json config = With("discovery", "config", {{"anything", {{"goes", 1}}}});
+  config["handlers"] = json::parse(R"([{"plugin": "a", "config": {"whatever": []}}])");
+  ParseOk(config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad values and type errors
+
+TEST(ConfigBadValueTest, IntegerGivenAsString) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", "abc")),
+            "dispatch.batch_size: expected an integer from 1 to 10000, got \"abc\"");
+  EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", "50")),
+            "dispatch.batch_size: expected an integer from 1 to 10000, got \"50\"");
+}
+
+TEST(ConfigBadValueTest, IntegerOutOfRange) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", 0)),
+            "dispatch.batch_size: expected an integer from 1 to 10000, got 0");
+  EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", 10001)),
+            "dispatch.batch_size: expected an integer from 1 to 10000, got 10001");
+  EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", -5)),
+            "dispatch.batch_size: expected an integer from 1 to 10000, got -5");
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_attempts", 0)),
+            "dispatch.max_attempts: expected an integer from 1 to 1000, got 0");
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_attempts", 1001)),
+            "dispatch.max_attempts: expected an integer from 1 to 1000, got 1001");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", 0)),
+            "dispatch.workers: expected an integer from 1 to 256, got 0");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", 257)),
+            "dispatch.workers: expected an integer from 1 to 256, got 257");
+  EXPECT_EQ(ErrorOf(With("stores", "max_connections_per_store", 0)),
+            "stores.max_connections_per_store: expected an integer from 1 to 64, got 0");
+  EXPECT_EQ(ErrorOf(With("stores", "max_connections_per_store", 65)),
+            "stores.max_connections_per_store: expected an integer from 1 to 64, got 65");
+}
+
+TEST(ConfigBadValueTest, IntegerHugeOrFractional) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", 18446744073709551615ULL)),
+            "dispatch.workers: expected an integer from 1 to 256, got 18446744073709551615");
+  EXPECT_EQ(ErrorOfText(R"({"plugin_dir": "/p", "discovery": {"plugin": "s"},
+                            "dispatch": {"workers": 1e100}})"),
+            "dispatch.workers: expected an integer from 1 to 256, got 1e+100");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", 2.5)),
+            "dispatch.workers: expected an integer from 1 to 256, got 2.5");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", 4.0)),
+            "dispatch.workers: expected an integer from 1 to 256, got 4.0");
+}
+
+TEST(ConfigBadValueTest, IntegerGivenOtherTypes) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", true)),
+            "dispatch.workers: expected an integer from 1 to 256, got true");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", nullptr)),
+            "dispatch.workers: expected an integer from 1 to 256, got null");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", json::array({4}))),
+            "dispatch.workers: expected an integer from 1 to 256, got an array");
+  EXPECT_EQ(ErrorOf(With("dispatch", "workers", json::object())),
+            "dispatch.workers: expected an integer from 1 to 256, got an object");
+}
+
+TEST(ConfigBadValueTest, StringsGivenOtherTypes) {
+  EXPECT_EQ(ErrorOf(With("", "plugin_dir", 5)), "plugin_dir: expected a string, got 5");
+  EXPECT_EQ(ErrorOf(With("", "staging_dir", false)), "staging_dir: expected a string, got false");
+  EXPECT_EQ(ErrorOf(With("", "worker_id", nullptr)), "worker_id: expected a string, got null");
+  EXPECT_EQ(ErrorOf(With("discovery", "plugin", json::array({"a"}))),
+            "discovery.plugin: expected a string, got an array");
+}
+
+TEST(ConfigBadValueTest, OptionalStringsMustNotBeEmpty) {
+  EXPECT_EQ(ErrorOf(With("", "staging_dir", "")),
+            "staging_dir: must not be empty (leave the key out for the default)");
+  EXPECT_EQ(ErrorOf(With("", "worker_id", "")),
+            "worker_id: must not be empty (leave the key out for the default)");
+}
+
+TEST(ConfigBadValueTest, LogLevel) {
+  EXPECT_EQ(ErrorOf(With("", "log_level", "verbose")),
+            "log_level: expected \"trace\", \"debug\", \"info\", \"warn\" or \"error\", "
+            "got \"verbose\"");
+  EXPECT_EQ(ErrorOf(With("", "log_level", "INFO")),
+            "log_level: expected \"trace\", \"debug\", \"info\", \"warn\" or \"error\", "
+            "got \"INFO\"");
+  EXPECT_EQ(ErrorOf(With("", "log_level", 3)),
+            "log_level: expected \"trace\", \"debug\", \"info\", \"warn\" or \"error\", got 3");
+}
+
+TEST(ConfigBadValueTest, Strategy) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "strategy", "round_robin")),
+            "dispatch.strategy: expected \"round-robin\" or \"drain-first\", got \"round_robin\"");
+}
+
+TEST(ConfigBadValueTest, Booleans) {
+  EXPECT_EQ(ErrorOf(With("discovery", "allow_empty", "true")),
+            "discovery.allow_empty: expected true or false, got \"true\"");
+  EXPECT_EQ(ErrorOf(With("discovery", "allow_empty", 1)),
+            "discovery.allow_empty: expected true or false, got 1");
+}
+
+TEST(ConfigBadValueTest, SectionsOfTheWrongType) {
+  EXPECT_EQ(ErrorOf(With("", "discovery", "static")),
+            "discovery: expected an object, got \"static\"");
+  EXPECT_EQ(ErrorOf(With("", "dispatch", json::array())),
+            "dispatch: expected an object, got an array");
+  EXPECT_EQ(ErrorOf(With("", "stores", nullptr)), "stores: expected an object, got null");
+  EXPECT_EQ(ErrorOf(With("", "handlers", json::object())),
+            "handlers: expected an array, got an object");
+  EXPECT_EQ(ErrorOf(With("", "handlers", json::array({"webhook"}))),
+            "handlers[0]: expected an object, got \"webhook\"");
+}
+
+TEST(ConfigBadValueTest, PluginConfigMustBeAnObject) {
+  EXPECT_EQ(ErrorOf(With("discovery", "config", "dsn=x")),
+            "discovery.config: expected an object, got \"dsn=x\"");
+  EXPECT_EQ(ErrorOf(With("discovery", "config", nullptr)),
+            "discovery.config: expected an object, got null");
+  json config = Minimal();
+  config["handlers"] = json::parse(R"([{"plugin": "a", "config": [1]}])");
+  EXPECT_EQ(ErrorOf(config), "handlers[0].config: expected an object, got an array");
+}
+
+TEST(ConfigBadValueTest, Topics) {
+  auto handler_error = [](const json& topics) {
+    json config = Minimal();
+    config["handlers"] = json::array({{{"plugin", "a"}, {"topics", topics}}});
+    return ErrorOf(config);
+  };
+  EXPECT_EQ(handler_error("orders"),
+            "handlers[0].topics: expected an array of strings, got \"orders\"");
+  EXPECT_EQ(handler_error(json::array()),
+            "handlers[0].topics: must not be empty (leave the key out to use the topics the "
+            "plugin declares)");
+  EXPECT_EQ(handler_error(json::array({"a", ""})),
+            "handlers[0].topics[1]: expected a non-empty string, got \"\"");
+  EXPECT_EQ(handler_error(json::array({"a", 7})),
+            "handlers[0].topics[1]: expected a non-empty string, got 7");
+  EXPECT_EQ(handler_error(json::array({"a", "b", "a"})), "handlers[0].topics[2]: duplicate \"a\"");
+}
+
+TEST(ConfigBadValueTest, LongValuesAreShortenedInMessages) {
+  std::string message = ErrorOf(With("dispatch", "batch_size", std::string(500, 'x')));
+  EXPECT_LT(message.size(), 150u) << message;
+  EXPECT_NE(message.find("..."), std::string::npos) << message;
+}
+
+TEST(ConfigBadValueTest, TopLevelMustBeAnObject) {
+  EXPECT_EQ(ErrorOfText("[]"), "expected a JSON object at the top level, got an array");
+  EXPECT_EQ(ErrorOfText("\"x\""), "expected a JSON object at the top level, got \"x\"");
+}
+
+TEST(ConfigBadValueTest, FirstErrorOnlyInFileOrder) {
+  json config = Minimal();
+  config["log_level"] = "loud";
+  config["dispatch"] = {{"workers", 0}};
+  EXPECT_EQ(ErrorOf(config).rfind("log_level:", 0), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations in the file
+
+TEST(ConfigDurationTest, EveryDurationKeyAcceptsTheSyntax) {
+  struct Case {
+    const char* section;
+    const char* key;
+  };
+  for (Case c : {Case{"discovery", "refresh_interval"}, Case{"discovery", "cache_ttl"},
+                 Case{"dispatch", "poll_interval"}, Case{"dispatch", "lease"},
+                 Case{"dispatch", "shutdown_grace"}, Case{"stores", "busy_timeout"},
+                 Case{"stores", "retention"}, Case{"stores", "cleanup_interval"}}) {
+    json config = With(c.section, c.key, "1h30m");
+    if (std::string(c.key) == "poll_interval") config["dispatch"]["max_poll_interval"] = "2h";
+    OutboxdConfig out;
+    Status status = ParseConfig(config.dump(), &out);
+    EXPECT_TRUE(status.ok()) << c.section << "." << c.key << ": " << status.ToString();
+  }
+  OutboxdConfig c = ParseOk(With("stores", "retention", "1d12h"));
+  EXPECT_EQ(c.stores.retention, std::chrono::hours(36));
+}
+
+TEST(ConfigDurationTest, NumbersAreNotDurations) {
+  EXPECT_EQ(ErrorOf(With("dispatch", "lease", 30)),
+            "dispatch.lease: expected a duration string such as \"30s\", got 30");
+  EXPECT_EQ(ErrorOf(With("dispatch", "lease", nullptr)),
+            "dispatch.lease: expected a duration string such as \"30s\", got null");
+}
+
+TEST(ConfigDurationTest, SyntaxErrorsNameTheKey) {
+  std::string message = ErrorOf(With("discovery", "refresh_interval", "5 minutes"));
+  EXPECT_EQ(message.rfind("discovery.refresh_interval: expected a duration such as", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("\"5 minutes\""), std::string::npos) << message;
+  message = ErrorOf(With("stores", "retention", "-1d"));
+  EXPECT_EQ(message.rfind("stores.retention: ", 0), 0u) << message;
+  EXPECT_NE(message.find("negative"), std::string::npos) << message;
+  message = ErrorOf(With("dispatch", "poll_interval", "1w"));
+  EXPECT_NE(message.find("unknown unit \"w\""), std::string::npos) << message;
+  message = ErrorOf(With("dispatch", "shutdown_grace", "99999999999999999999s"));
+  EXPECT_NE(message.find("too large"), std::string::npos) << message;
+  message = ErrorOf(With("dispatch", "lease", ""));
+  EXPECT_EQ(message.rfind("dispatch.lease: ", 0), 0u) << message;
+}
+
+TEST(ConfigDurationTest, Minimums) {
+  EXPECT_EQ(ErrorOf(With("discovery", "refresh_interval", "99ms")),
+            "discovery.refresh_interval: must be at least 100ms, got \"99ms\"");
+  EXPECT_EQ(ErrorOf(With("discovery", "refresh_interval", "0s")),
+            "discovery.refresh_interval: must be at least 100ms, got \"0s\"");
+  EXPECT_EQ(ErrorOf(With("dispatch", "poll_interval", "0s")),
+            "dispatch.poll_interval: must be at least 1ms, got \"0s\"");
+  EXPECT_EQ(ErrorOf(With("dispatch", "lease", "99ms")),
+            "dispatch.lease: must be at least 100ms, got \"99ms\"");
+  EXPECT_EQ(ErrorOf(With("stores", "cleanup_interval", "999ms")),
+            "stores.cleanup_interval: must be at least 1s, got \"999ms\"");
+}
+
+TEST(ConfigDurationTest, MaxPollIntervalBelowPollInterval) {
+  json config = With("dispatch", "poll_interval", "1s");
+  config["dispatch"]["max_poll_interval"] = "500ms";
+  EXPECT_EQ(ErrorOf(config),
+            "dispatch.max_poll_interval: must be at least dispatch.poll_interval (1s), got 500ms");
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_poll_interval", "100ms")),
+            "dispatch.max_poll_interval: must be at least dispatch.poll_interval (250ms), "
+            "got 100ms");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed JSON
+
+TEST(ConfigMalformedJsonTest, ReportsLineAndColumn) {
+  std::string message = ErrorOfText("{\n  \"plugin_dir\": \"/p\",\n  \"discovery\": ,\n}");
+  EXPECT_EQ(message.rfind("malformed JSON at line 3, column 16: ", 0), 0u) << message;
+}
+
+TEST(ConfigMalformedJsonTest, TrailingComma) {
+  std::string message = ErrorOfText("{\"plugin_dir\": \"/p\",\n}");
+  EXPECT_EQ(message.rfind("malformed JSON at line 2, column 1: ", 0), 0u) << message;
+}
+
+TEST(ConfigMalformedJsonTest, UnterminatedObjectPointsPastTheEnd) {
+  std::string message = ErrorOfText("{\"plugin_dir\": \"/p\"");
+  EXPECT_EQ(message.rfind("malformed JSON at line 1, column 20: ", 0), 0u) << message;
+  EXPECT_NE(message.find("unexpected end of input"), std::string::npos) << message;
+}
+
+TEST(ConfigMalformedJsonTest, EmptyText) {
+  std::string message = ErrorOfText("");
+  EXPECT_EQ(message.rfind("malformed JSON at line 1, column 1: ", 0), 0u) << message;
+}
+
+TEST(ConfigMalformedJsonTest, CommentsAreNotJson) {
+  std::string message = ErrorOfText("{\n  // plugins\n  \"plugin_dir\": \"/p\"}");
+  EXPECT_EQ(message.rfind("malformed JSON at line 2, column 3: ", 0), 0u) << message;
+}
+
+TEST(ConfigMalformedJsonTest, TextReadAtTheErrorIsNotQuoted) {
+  std::string message = ErrorOfText("{\"discovery\": {\"config\": {\"password\": hunter2}}}");
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  EXPECT_EQ(message.find("last read"), std::string::npos) << message;
+  EXPECT_EQ(message.find("json.exception"), std::string::npos) << message;
+}
+
+TEST(ConfigMalformedJsonTest, DuplicateKeys) {
+  EXPECT_EQ(ErrorOfText(R"({"plugin_dir": "/a", "plugin_dir": "/b"})"),
+            "plugin_dir: duplicate key");
+  EXPECT_EQ(ErrorOfText(R"({"plugin_dir": "/a", "discovery": {"plugin": "x", "plugin": "y"}})"),
+            "discovery.plugin: duplicate key");
+  EXPECT_EQ(ErrorOfText(R"({"plugin_dir": "/a", "discovery": {"plugin": "x"},
+                           "handlers": [{"plugin": "a"},
+                                        {"plugin": "b", "config": {"k": 1, "k": 2}}]})"),
+            "handlers[1].config.k: duplicate key");
+}
+
+TEST(ConfigMalformedJsonTest, SameKeyInDifferentObjectsIsFine) {
+  OutboxdConfig out;
+  Status status = ParseConfig(
+      R"({"plugin_dir": "/a", "discovery": {"plugin": "x", "config": {"plugin": 1}},
+          "handlers": [{"plugin": "a"}, {"plugin": "b"}]})",
+      &out);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LoadConfigFile
+
+TEST(ConfigLoadFileTest, ResolvesRelativePathsAgainstTheFilesFolder) {
+  testing::TempDir dir;
+  json config = Minimal();
+  config["plugin_dir"] = "plugins";
+  config["staging_dir"] = "../staging/./x";
+  std::filesystem::path file = dir.WriteFile("etc/outboxd.json", config.dump());
+  OutboxdConfig out;
+  Status status = LoadConfigFile(file, &out);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(out.plugin_dir, (dir.path() / "etc" / "plugins").string());
+  EXPECT_EQ(out.staging_dir, (dir.path() / "staging" / "x").string());
+}
+
+TEST(ConfigLoadFileTest, AbsolutePathsAndDefaultsAreKept) {
+  testing::TempDir dir;
+  std::filesystem::path file = dir.WriteFile("outboxd.json", Minimal().dump());
+  OutboxdConfig out;
+  ASSERT_TRUE(LoadConfigFile(file, &out).ok());
+  EXPECT_EQ(out.plugin_dir, "/opt/outboxd/plugins");
+  EXPECT_EQ(out.staging_dir, "");
+}
+
+TEST(ConfigLoadFileTest, RelativeConfigPathIsResolvedFromTheWorkingDirectory) {
+  testing::TempDir dir;
+  json config = Minimal();
+  config["plugin_dir"] = "plugins";
+  dir.WriteFile("outboxd.json", config.dump());
+  std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  OutboxdConfig out;
+  Status status = LoadConfigFile("outboxd.json", &out);
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(out.plugin_dir, (dir.path() / "plugins").string());
+}
+
+TEST(ConfigLoadFileTest, MissingFile) {
+  testing::TempDir dir;
+  OutboxdConfig out;
+  Status status = LoadConfigFile(dir / "nope.json", &out);
+  EXPECT_EQ(status.code(), Status::Code::kNotFound);
+  EXPECT_NE(status.message().find("nope.json"), std::string::npos) << status.message();
+}
+
+TEST(ConfigLoadFileTest, DirectoryInsteadOfFile) {
+  testing::TempDir dir;
+  OutboxdConfig out;
+  EXPECT_EQ(LoadConfigFile(dir.path(), &out).code(), Status::Code::kIoError);
+}
+
+TEST(ConfigLoadFileTest, ErrorsArePrefixedWithThePath) {
+  testing::TempDir dir;
+  std::filesystem::path file =
+      dir.WriteFile("bad.json", With("dispatch", "batch_size", "abc").dump());
+  OutboxdConfig out;
+  Status status = LoadConfigFile(file, &out);
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(
+      status.message(),
+      file.string() + ": dispatch.batch_size: expected an integer from 1 to 10000, got \"abc\"");
+
+  // A missing comma: nlohmann notices at the end of the next token.
+  file = dir.WriteFile("broken.json", "{\n\"plugin_dir\": \"/p\"\n\"discovery\": {}}");
+  status = LoadConfigFile(file, &out);
+  EXPECT_EQ(status.message().rfind(file.string() + ": malformed JSON at line 3, column 11: ", 0),
+            0u)
+      << status.message();
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeConfig
+
+TEST(ConfigDescribeTest, OneLineWithPluginNamesButNoPluginConfig) {
+  json config = Minimal();
+  config["discovery"]["config"] = {{"dsn", "postgresql://admin:hunter2@db/global"}};
+  config["handlers"] = json::parse(R"([
+      {"plugin": "webhook", "topics": ["orders.created", "orders.paid"],
+       "config": {"token": "s3cr3t-token"}},
+      {"plugin": "audit"}])");
+  std::string line = DescribeConfig(ParseOk(config));
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  EXPECT_EQ(line.find("hunter2"), std::string::npos) << line;
+  EXPECT_EQ(line.find("s3cr3t"), std::string::npos) << line;
+  EXPECT_EQ(line.find("dsn"), std::string::npos) << line;
+  EXPECT_NE(line.find("plugin_dir=/opt/outboxd/plugins"), std::string::npos) << line;
+  EXPECT_NE(line.find("discovery={plugin=static refresh_interval=5m"), std::string::npos) << line;
+  EXPECT_NE(line.find("poll_interval=250ms"), std::string::npos) << line;
+  EXPECT_NE(line.find("retention=7d"), std::string::npos) << line;
+  EXPECT_NE(line.find("handlers=[webhook topics=orders.created,orders.paid, audit "
+                      "topics=<declared>]"),
+            std::string::npos)
+      << line;
+}
+
+TEST(ConfigDescribeTest, NamesRuntimeDefaults) {
+  std::string line = DescribeConfig(ParseOk(Minimal()));
+  EXPECT_NE(line.find("staging_dir=<default>"), std::string::npos) << line;
+  EXPECT_NE(line.find("worker_id=<host:pid>"), std::string::npos) << line;
+  EXPECT_NE(line.find("handlers=[]"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace outboxd

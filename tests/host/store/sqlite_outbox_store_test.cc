@@ -1,0 +1,651 @@
+// Store semantics on a real SQLite file: the reference acceptance scenarios that apply to a store
+// (numbers in the test comments refer to outbox-semantics.md "Acceptance scenarios").
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "store/outbox_store.h"
+#include "store/poco/poco_outbox_store.h"
+#include "store_test_support.h"
+
+namespace outboxd::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kLongLease = seconds(30);
+
+class SqliteOutboxStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = db_.Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::vector<OutboxMessage> Claim(int limit, const std::string& owner = "owner-A",
+                                   milliseconds lease = kLongLease, OutboxStore* store = nullptr) {
+    std::vector<OutboxMessage> out;
+    Status status = (store != nullptr ? store : store_.get())->ClaimDue(limit, lease, owner, &out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out;
+  }
+
+  CompletionReport Complete(const std::string& owner, const std::vector<Completion>& completions) {
+    CompletionReport report;
+    Status status = store_->Complete(owner, completions, &report);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return report;
+  }
+
+  int64_t EnqueueOne(const std::string& topic = "Test.Topic",
+                     const std::string& payload = "test payload") {
+    NewMessage message;
+    message.topic = topic;
+    message.payload = payload;
+    std::string message_id;
+    Status status = store_->Enqueue(message, &message_id);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return db_.QueryInt("SELECT MAX(id) FROM " + db_.Quoted());
+  }
+
+  StoreTestDb db_;
+  std::unique_ptr<OutboxStore> store_;
+};
+
+// 1
+TEST_F(SqliteOutboxStoreTest, ClaimOnEmptyOutboxReturnsNothing) {
+  EXPECT_TRUE(Claim(10).empty());
+}
+
+// 2
+TEST_F(SqliteOutboxStoreTest, ClaimReturnsTheEnqueuedMessageWhole) {
+  NewMessage message;
+  message.topic = "Test.Topic";
+  message.payload = "test payload";
+  message.correlation_id = "corr-1";
+  std::string message_id;
+  ASSERT_TRUE(store_->Enqueue(message, &message_id).ok());
+
+  std::vector<OutboxMessage> claimed = Claim(10);
+  ASSERT_EQ(claimed.size(), 1u);
+  const OutboxMessage& m = claimed[0];
+  EXPECT_EQ(m.topic, "Test.Topic");
+  EXPECT_EQ(m.payload, "test payload");
+  EXPECT_EQ(m.message_id, message_id);
+  EXPECT_EQ(m.correlation_id, std::optional<std::string>("corr-1"));
+  EXPECT_EQ(m.attempts, 0);
+  EXPECT_FALSE(m.due_at_ms.has_value());
+  EXPECT_FALSE(m.last_error.has_value());
+  EXPECT_GT(m.created_at_ms, 0);
+
+  StoredRow row = db_.Row(m.id);
+  EXPECT_EQ(row.status, 1);
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_FALSE(row.processed_at.has_value());  // not processed
+}
+
+// 3
+TEST_F(SqliteOutboxStoreTest, MessageDueInTheFutureIsNotClaimed) {
+  NewMessage message;
+  message.topic = "Test.Topic";
+  message.payload = "later";
+  message.delay = std::chrono::minutes(10);
+  std::string message_id;
+  int64_t before = db_.DbNow();
+  ASSERT_TRUE(store_->Enqueue(message, &message_id).ok());
+  int64_t after = db_.DbNow();
+
+  EXPECT_TRUE(Claim(10).empty());
+  StoredRow row = db_.Row(db_.QueryInt("SELECT MAX(id) FROM outbox"));
+  ASSERT_TRUE(row.due_at.has_value());
+  EXPECT_GE(*row.due_at, before + 600000);
+  EXPECT_LE(*row.due_at, after + 600000);
+}
+
+// 4: SQLite's clock cannot be frozen, so the boundary is observed from both sides: not claimable
+// before due_at, claimable once the database clock has reached it; a row whose due_at is the
+// database's now at insert time is claimable at once.
+TEST_F(SqliteOutboxStoreTest, MessageBecomesClaimableWhenDbClockReachesDueAt) {
+  int64_t id = db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr() + " + 500");
+  int64_t due_at = *db_.Row(id).due_at;
+  ASSERT_TRUE(Claim(1).empty());
+
+  std::vector<OutboxMessage> claimed;
+  ASSERT_TRUE(WaitFor([&] {
+    claimed = Claim(1);
+    return !claimed.empty();
+  }));
+  EXPECT_EQ(claimed[0].id, id);
+  EXPECT_GE(db_.DbNow(), due_at);
+
+  int64_t due_now = db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr());
+  claimed = Claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, due_now);
+}
+
+// 5
+TEST_F(SqliteOutboxStoreTest, PastDueAtAndCorrelationIdRoundTrip) {
+  int64_t due_at = db_.DbNow() - 60000;
+  int64_t id = db_.InsertRow("topic, payload, due_at, correlation_id",
+                             "'t', 'p', " + std::to_string(due_at) + ", 'corr-42'");
+  std::vector<OutboxMessage> claimed = Claim(10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+  EXPECT_EQ(claimed[0].due_at_ms, std::optional<int64_t>(due_at));
+  EXPECT_EQ(claimed[0].correlation_id, std::optional<std::string>("corr-42"));
+}
+
+// 6
+TEST_F(SqliteOutboxStoreTest, ClaimTakesOldestCreatedAtFirstUpToTheLimit) {
+  std::vector<int64_t> ids;
+  for (int created_at : {1000, 5000, 2000, 4000, 3000}) {
+    ids.push_back(
+        db_.InsertRow("topic, payload, created_at", "'t', 'p', " + std::to_string(created_at)));
+  }
+  std::vector<OutboxMessage> first = Claim(2);
+  EXPECT_EQ(Ids(first), (std::vector<int64_t>{ids[0], ids[2]}));
+  std::vector<OutboxMessage> rest = Claim(10, "owner-B");
+  EXPECT_EQ(Ids(rest), (std::vector<int64_t>{ids[4], ids[3], ids[1]}));
+}
+
+// 7
+TEST_F(SqliteOutboxStoreTest, ClaimRejectsBadArguments) {
+  std::vector<OutboxMessage> out;
+  for (int limit : {0, -1}) {
+    Status status = store_->ClaimDue(limit, kLongLease, "owner-A", &out);
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << limit;
+    EXPECT_NE(status.message().find("store 'customer-001': claim failed"), std::string::npos)
+        << status.message();
+  }
+  EXPECT_EQ(store_->ClaimDue(1, milliseconds(0), "owner-A", &out).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->ClaimDue(1, kLongLease, "", &out).code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(out.empty());
+}
+
+// 8
+TEST_F(SqliteOutboxStoreTest, ClaimLeasesRowsToTheOwnerOnTheDbClock) {
+  EnqueueN(store_.get(), 3);
+  int64_t before = db_.DbNow();
+  std::vector<OutboxMessage> claimed = Claim(10, "owner-A", kLongLease);
+  int64_t after = db_.DbNow();
+  ASSERT_EQ(claimed.size(), 3u);
+  for (const OutboxMessage& m : claimed) {
+    StoredRow row = db_.Row(m.id);
+    EXPECT_EQ(row.status, 1);
+    EXPECT_EQ(row.owner_token, std::optional<std::string>("owner-A"));
+    ASSERT_TRUE(row.locked_until.has_value());
+    EXPECT_GE(*row.locked_until, before + 30000);
+    EXPECT_LE(*row.locked_until, after + 30000);
+  }
+  EXPECT_TRUE(Claim(10, "owner-B").empty());
+}
+
+// 10
+TEST_F(SqliteOutboxStoreTest, DispatchedRowIsDoneAndNeverClaimedAgain) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  int64_t before = db_.DbNow();
+  CompletionReport report = Complete("owner-A", {Dispatched(id)});
+  int64_t after = db_.DbNow();
+  EXPECT_EQ(report.applied, std::vector<int64_t>{id});
+  EXPECT_TRUE(report.lease_lost.empty());
+
+  StoredRow row = db_.Row(id);
+  EXPECT_EQ(row.status, 2);
+  ASSERT_TRUE(row.processed_at.has_value());
+  EXPECT_GE(*row.processed_at, before);
+  EXPECT_LE(*row.processed_at, after);
+  EXPECT_EQ(row.processed_by, std::optional<std::string>("test-worker"));
+  EXPECT_FALSE(row.owner_token.has_value());
+  EXPECT_FALSE(row.locked_until.has_value());
+  EXPECT_TRUE(Claim(10, "owner-B").empty());
+}
+
+// 11 and B2: completions under a lease that is not (or no longer) held change nothing.
+TEST_F(SqliteOutboxStoreTest, CompletionsFromAnotherOwnerAreReportedLeaseLost) {
+  EnqueueN(store_.get(), 4);
+  std::vector<int64_t> ids = Ids(Claim(4, "owner-A"));
+  ASSERT_EQ(ids.size(), 4u);
+  CompletionReport report =
+      Complete("owner-B", {Dispatched(ids[0]), Rescheduled(ids[1], milliseconds(0), "boom"),
+                           Failed(ids[2], "bad"), Released(ids[3])});
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_EQ(report.lease_lost, ids);
+  for (int64_t id : ids) {
+    StoredRow row = db_.Row(id);
+    EXPECT_EQ(row.status, 1);
+    EXPECT_EQ(row.owner_token, std::optional<std::string>("owner-A"));
+    EXPECT_EQ(row.attempts, 0);
+    EXPECT_FALSE(row.last_error.has_value());
+    EXPECT_FALSE(row.processed_at.has_value());
+  }
+}
+
+// 12
+TEST_F(SqliteOutboxStoreTest, RepeatedDispatchIsLeaseLostAndTheRowStaysDone) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  EXPECT_EQ(Complete("owner-A", {Dispatched(id)}).applied, std::vector<int64_t>{id});
+  int64_t processed_at = *db_.Row(id).processed_at;
+  CompletionReport again = Complete("owner-A", {Dispatched(id)});
+  EXPECT_TRUE(again.applied.empty());
+  EXPECT_EQ(again.lease_lost, std::vector<int64_t>{id});
+  EXPECT_EQ(db_.Row(id).status, 2);
+  EXPECT_EQ(*db_.Row(id).processed_at, processed_at);
+}
+
+// 13
+TEST_F(SqliteOutboxStoreTest, EmptyCompletionListIsANoOp) {
+  CompletionReport report;
+  EXPECT_TRUE(store_->Complete("owner-A", {}, &report).ok());
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_TRUE(report.lease_lost.empty());
+}
+
+// 13: duplicates are tolerated; the first completion of an id wins and it is reported once.
+TEST_F(SqliteOutboxStoreTest, DuplicateIdsAreAppliedAndReportedOnce) {
+  EnqueueN(store_.get(), 2);
+  std::vector<int64_t> ids = Ids(Claim(2));
+  ASSERT_EQ(ids.size(), 2u);
+  CompletionReport report =
+      Complete("owner-A", {Dispatched(ids[0]), Dispatched(ids[0]), Failed(ids[1], "x"),
+                           Dispatched(ids[1])});
+  EXPECT_EQ(report.applied, ids);
+  EXPECT_TRUE(report.lease_lost.empty());
+  EXPECT_EQ(db_.Row(ids[0]).status, 2);
+  EXPECT_EQ(db_.Row(ids[1]).status, 3);
+}
+
+// 15
+TEST_F(SqliteOutboxStoreTest, RescheduleWithZeroDelayIsClaimableAgainWithAttemptAndError) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  EXPECT_EQ(Complete("owner-A", {Rescheduled(id, milliseconds(0), "Test error")}).applied,
+            std::vector<int64_t>{id});
+  std::vector<OutboxMessage> again = Claim(1, "owner-B");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, id);
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(again[0].last_error, std::optional<std::string>("Test error"));
+}
+
+// 16
+TEST_F(SqliteOutboxStoreTest, NegativeRescheduleDelayIsRejectedBeforeTouchingTheDatabase) {
+  EnqueueN(store_.get(), 2);
+  std::vector<int64_t> ids = Ids(Claim(2));
+  CompletionReport report;
+  Status status = store_->Complete(
+      "owner-A", {Dispatched(ids[0]), Rescheduled(ids[1], milliseconds(-1), "e")}, &report);
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_TRUE(report.lease_lost.empty());
+  EXPECT_EQ(db_.Row(ids[0]).status, 1);  // nothing of the batch was applied
+  EXPECT_EQ(db_.Row(ids[1]).status, 1);
+}
+
+// 17 and B3: the retry time is database now + delay, and eligibility follows the database clock.
+TEST_F(SqliteOutboxStoreTest, RescheduleDelayIsCountedFromTheDbClock) {
+  constexpr int64_t kDelayMs = 400;
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  int64_t before = db_.DbNow();
+  Complete("owner-A", {Rescheduled(id, milliseconds(kDelayMs), "later")});
+  int64_t after = db_.DbNow();
+
+  StoredRow row = db_.Row(id);
+  EXPECT_EQ(row.status, 0);
+  EXPECT_EQ(row.attempts, 1);
+  ASSERT_TRUE(row.next_attempt_at.has_value());
+  EXPECT_GE(*row.next_attempt_at, before + kDelayMs);
+  EXPECT_LE(*row.next_attempt_at, after + kDelayMs);
+  EXPECT_FALSE(row.due_at.has_value());  // the original schedule is kept apart
+
+  EXPECT_TRUE(Claim(1, "owner-B").empty());
+  std::vector<OutboxMessage> again;
+  ASSERT_TRUE(WaitFor([&] {
+    again = Claim(1, "owner-B");
+    return !again.empty();
+  }));
+  EXPECT_GE(db_.DbNow(), *row.next_attempt_at);
+  EXPECT_EQ(again[0].id, id);
+}
+
+// 18
+TEST_F(SqliteOutboxStoreTest, FailedRowIsTerminal) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  EXPECT_EQ(Complete("owner-A", {Failed(id, "poison")}).applied, std::vector<int64_t>{id});
+  StoredRow row = db_.Row(id);
+  EXPECT_EQ(row.status, 3);
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.last_error, std::optional<std::string>("poison"));
+  EXPECT_EQ(row.processed_by, std::optional<std::string>("test-worker:FAILED"));
+  EXPECT_TRUE(row.processed_at.has_value());
+  EXPECT_FALSE(row.owner_token.has_value());
+  EXPECT_TRUE(Claim(10, "owner-B").empty());
+  EXPECT_EQ(Complete("owner-A", {Dispatched(id)}).lease_lost, std::vector<int64_t>{id});
+  EXPECT_EQ(db_.Row(id).status, 3);
+}
+
+// Completion batches travel as JSON text: error texts must come back byte for byte.
+TEST_F(SqliteOutboxStoreTest, ErrorTextsRoundTripExactlyThroughABatch) {
+  EnqueueN(store_.get(), 4);
+  std::vector<int64_t> ids = Ids(Claim(4));
+  ASSERT_EQ(ids.size(), 4u);
+  const std::string tricky = "quote\" back\\slash\nnew\tline \xc3\xbcnic\xc3\xb6" "de \xe6\x97\xa5 '; --";
+  const std::string long_text(2048, 'x');
+  CompletionReport report =
+      Complete("owner-A", {Rescheduled(ids[0], milliseconds(0), tricky),
+                           Rescheduled(ids[1], milliseconds(60000), ""), Failed(ids[2], long_text),
+                           Failed(ids[3], tricky)});
+  EXPECT_EQ(report.applied, ids);
+  EXPECT_EQ(db_.Row(ids[0]).last_error, std::optional<std::string>(tricky));
+  EXPECT_EQ(db_.Row(ids[1]).last_error, std::optional<std::string>(""));
+  EXPECT_EQ(db_.Row(ids[2]).last_error, std::optional<std::string>(long_text));
+  EXPECT_EQ(db_.Row(ids[3]).last_error, std::optional<std::string>(tricky));
+  EXPECT_EQ(*db_.Row(ids[1]).next_attempt_at - *db_.Row(ids[0]).next_attempt_at, 60000);
+}
+
+// A large mixed batch is one transaction with one statement per kind.
+TEST_F(SqliteOutboxStoreTest, LargeMixedBatchIsAppliedWhole) {
+  EnqueueN(store_.get(), 200);
+  std::vector<int64_t> ids = Ids(Claim(200));
+  ASSERT_EQ(ids.size(), 200u);
+  std::vector<Completion> completions;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    switch (i % 4) {
+      case 0: completions.push_back(Dispatched(ids[i])); break;
+      case 1: completions.push_back(Rescheduled(ids[i], milliseconds(i), "r")); break;
+      case 2: completions.push_back(Failed(ids[i], "f")); break;
+      default: completions.push_back(Released(ids[i])); break;
+    }
+  }
+  CompletionReport report = Complete("owner-A", completions);
+  EXPECT_EQ(report.applied, ids);
+  StoreStats stats;
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  EXPECT_EQ(stats.done, 50);
+  EXPECT_EQ(stats.failed, 50);
+  EXPECT_EQ(stats.ready, 100);
+  EXPECT_EQ(stats.in_progress, 0);
+}
+
+TEST_F(SqliteOutboxStoreTest, ReleaseMakesTheRowReadyWithoutCountingAnAttempt) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  EXPECT_EQ(Complete("owner-A", {Released(id)}).applied, std::vector<int64_t>{id});
+  StoredRow row = db_.Row(id);
+  EXPECT_EQ(row.status, 0);
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_FALSE(row.owner_token.has_value());
+  EXPECT_FALSE(row.locked_until.has_value());
+  std::vector<OutboxMessage> again = Claim(1, "owner-B");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 0);
+}
+
+// 20, B1 and B2: an expired lease is taken over by the next claim (attempt counted); the previous
+// owner's late completion is reported lost and changes nothing.
+TEST_F(SqliteOutboxStoreTest, ExpiredLeaseIsReclaimedByTheNextClaim) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1, "owner-A", milliseconds(200)).size(), 1u);
+  EXPECT_TRUE(Claim(1, "owner-B").empty());  // lease still active
+
+  std::vector<OutboxMessage> taken;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = Claim(1, "owner-B");
+    return !taken.empty();
+  }));
+  ASSERT_EQ(taken[0].id, id);
+  EXPECT_EQ(taken[0].attempts, 1);
+  ASSERT_TRUE(taken[0].last_error.has_value());
+  EXPECT_NE(taken[0].last_error->find("lease expired"), std::string::npos) << *taken[0].last_error;
+  EXPECT_EQ(db_.Row(id).owner_token, std::optional<std::string>("owner-B"));
+
+  CompletionReport late = Complete("owner-A", {Dispatched(id)});
+  EXPECT_TRUE(late.applied.empty());
+  EXPECT_EQ(late.lease_lost, std::vector<int64_t>{id});
+  EXPECT_EQ(db_.Row(id).status, 1);
+  EXPECT_EQ(db_.Row(id).owner_token, std::optional<std::string>("owner-B"));
+
+  EXPECT_EQ(Complete("owner-B", {Dispatched(id)}).applied, std::vector<int64_t>{id});
+}
+
+// 22
+TEST_F(SqliteOutboxStoreTest, DoneAndFailedRowsAreUntouchedByReclaiming) {
+  EnqueueN(store_.get(), 3);
+  std::vector<int64_t> ids = Ids(Claim(3, "owner-A", milliseconds(100)));
+  ASSERT_EQ(ids.size(), 3u);
+  Complete("owner-A", {Dispatched(ids[0]), Failed(ids[1], "bad")});
+  StoredRow done = db_.Row(ids[0]);
+  StoredRow failed = db_.Row(ids[1]);
+
+  std::vector<OutboxMessage> taken;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = Claim(10, "owner-B");
+    return !taken.empty();
+  }));
+  EXPECT_EQ(Ids(taken), std::vector<int64_t>{ids[2]});
+  for (const StoredRow* before : {&done, &failed}) {
+    StoredRow now = db_.Row(before->id);
+    EXPECT_EQ(now.status, before->status);
+    EXPECT_EQ(now.attempts, before->attempts);
+    EXPECT_EQ(now.processed_at, before->processed_at);
+    EXPECT_EQ(now.last_error, before->last_error);
+    EXPECT_EQ(now.owner_token, before->owner_token);
+  }
+}
+
+// 23
+TEST_F(SqliteOutboxStoreTest, SeededFuzzNeverReturnsATerminalId) {
+  EnqueueN(store_.get(), 40);
+  std::mt19937 rng(20240601);
+  std::set<int64_t> terminal;
+  for (int step = 0; step < 40; ++step) {
+    int limit = std::uniform_int_distribution<int>(1, 5)(rng);
+    std::vector<OutboxMessage> claimed = Claim(limit, "owner-" + std::to_string(step));
+    std::vector<Completion> completions;
+    for (const OutboxMessage& m : claimed) {
+      ASSERT_EQ(terminal.count(m.id), 0u) << "terminal id " << m.id << " claimed at step " << step;
+      switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
+        case 0: completions.push_back(Dispatched(m.id)); break;
+        case 1: completions.push_back(Rescheduled(m.id, milliseconds(0), "retry")); break;
+        case 2: completions.push_back(Failed(m.id, "fail")); break;
+        default: completions.push_back(Released(m.id)); break;
+      }
+    }
+    CompletionReport report = Complete("owner-" + std::to_string(step), completions);
+    EXPECT_EQ(report.applied.size(), completions.size());
+    for (const Completion& c : completions) {
+      if (c.kind == Completion::Kind::kDispatched || c.kind == Completion::Kind::kFail) {
+        terminal.insert(c.id);
+      }
+    }
+  }
+  for (int64_t id : terminal) EXPECT_TRUE(db_.Row(id).status == 2 || db_.Row(id).status == 3);
+}
+
+TEST_F(SqliteOutboxStoreTest, RenewLeaseExtendsOnlyTheOwnersRows) {
+  EnqueueN(store_.get(), 3);
+  ASSERT_EQ(Claim(2, "owner-A", milliseconds(200)).size(), 2u);
+  std::vector<int64_t> b_ids = Ids(Claim(1, "owner-B", milliseconds(200)));
+  ASSERT_EQ(b_ids.size(), 1u);
+
+  int64_t renewed = -1;
+  int64_t before = db_.DbNow();
+  ASSERT_TRUE(store_->RenewLease("owner-A", kLongLease, &renewed).ok());
+  EXPECT_EQ(renewed, 2);
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM outbox WHERE owner_token = 'owner-A' AND "
+                         "locked_until >= " + std::to_string(before + 30000)),
+            2);
+
+  // Only B's row expires and is taken over.
+  std::vector<OutboxMessage> taken;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = Claim(10, "owner-C");
+    return !taken.empty();
+  }));
+  EXPECT_EQ(Ids(taken), b_ids);
+
+  ASSERT_TRUE(store_->RenewLease("nobody", kLongLease, &renewed).ok());
+  EXPECT_EQ(renewed, 0);
+  EXPECT_EQ(store_->RenewLease("owner-A", milliseconds(0), &renewed).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->RenewLease("", kLongLease, &renewed).code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(SqliteOutboxStoreTest, EnqueueStoresTheMessageAndReturnsItsId) {
+  static const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  NewMessage generated;
+  generated.topic = "Orders.Created";
+  generated.payload = R"({"order":1})";
+  std::string generated_id;
+  ASSERT_TRUE(store_->Enqueue(generated, &generated_id).ok());
+  EXPECT_TRUE(std::regex_match(generated_id, kUuidV4)) << generated_id;
+
+  NewMessage given = generated;
+  given.message_id = "my-own-id";
+  given.correlation_id = "corr-7";
+  given.delay = milliseconds(5000);
+  std::string given_id;
+  int64_t before = db_.DbNow();
+  ASSERT_TRUE(store_->Enqueue(given, &given_id).ok());
+  int64_t after = db_.DbNow();
+  EXPECT_EQ(given_id, "my-own-id");
+  StoredRow row = db_.Row(db_.QueryInt("SELECT id FROM outbox WHERE message_id = 'my-own-id'"));
+  EXPECT_EQ(row.topic, "Orders.Created");
+  EXPECT_EQ(row.payload, R"({"order":1})");
+  EXPECT_EQ(row.correlation_id, std::optional<std::string>("corr-7"));
+  ASSERT_TRUE(row.due_at.has_value());
+  EXPECT_GE(*row.due_at, before + 5000);
+  EXPECT_LE(*row.due_at, after + 5000);
+  EXPECT_GE(row.created_at, before);
+  EXPECT_EQ(row.status, 0);
+
+  NewMessage empty_id = generated;
+  empty_id.message_id = "";
+  std::string empty_id_result;
+  ASSERT_TRUE(store_->Enqueue(empty_id, &empty_id_result).ok());
+  EXPECT_TRUE(std::regex_match(empty_id_result, kUuidV4)) << empty_id_result;
+
+  NewMessage no_topic;
+  no_topic.payload = "x";
+  std::string unused;
+  EXPECT_EQ(store_->Enqueue(no_topic, &unused).code(), Status::Code::kInvalidArgument);
+  NewMessage negative = generated;
+  negative.delay = milliseconds(-5);
+  EXPECT_EQ(store_->Enqueue(negative, &unused).code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(SqliteOutboxStoreTest, GetStatsCountsEachStatus) {
+  EnqueueN(store_.get(), 6);
+  std::vector<int64_t> ids = Ids(Claim(4));
+  Complete("owner-A", {Dispatched(ids[0]), Dispatched(ids[1]), Failed(ids[2], "x")});
+  StoreStats stats;
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  EXPECT_EQ(stats.ready, 2);
+  EXPECT_EQ(stats.in_progress, 1);
+  EXPECT_EQ(stats.done, 2);
+  EXPECT_EQ(stats.failed, 1);
+}
+
+TEST_F(SqliteOutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {
+  bool pending = true;
+  ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
+  EXPECT_FALSE(pending);
+
+  db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr() + " + 600000");
+  ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
+  EXPECT_FALSE(pending) << "a row due in 10 minutes is not pending work now";
+
+  int64_t id = EnqueueOne();
+  ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
+  EXPECT_TRUE(pending);
+  ASSERT_EQ(Claim(10).size(), 1u);
+  ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
+  EXPECT_TRUE(pending) << "in progress";
+  Complete("owner-A", {Dispatched(id)});
+  ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
+  EXPECT_FALSE(pending);
+}
+
+// 50
+TEST_F(SqliteOutboxStoreTest, CleanupDeletesOnlyDoneRowsOlderThanRetention) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  int64_t now_ms = db_.DbNow();
+  std::vector<int64_t> done;
+  for (int days : {30, 15, 7, 3, 1}) {
+    done.push_back(db_.InsertRow("topic, payload, status, processed_at, processed_by",
+                                 "'t', 'p', 2, " + std::to_string(now_ms - days * kDay) + ", 'w'"));
+  }
+  std::string old = std::to_string(now_ms - 40 * kDay);
+  int64_t ready = db_.InsertRow("topic, payload, created_at", "'t', 'p', " + old);
+  int64_t in_progress = db_.InsertRow(
+      "topic, payload, status, owner_token, locked_until, created_at",
+      "'t', 'p', 1, 'o', " + std::to_string(now_ms + kDay) + ", " + old);
+  int64_t failed =
+      db_.InsertRow("topic, payload, status, processed_at", "'t', 'p', 3, " + old);
+
+  int64_t deleted = -1;
+  ASSERT_TRUE(store_->Cleanup(std::chrono::hours(24 * 10), &deleted).ok());
+  EXPECT_EQ(deleted, 2);
+  std::vector<int64_t> remaining;
+  Poco::Data::Statement stmt(db_.Raw());
+  stmt << "SELECT id FROM outbox ORDER BY id", Poco::Data::Keywords::into(remaining);
+  stmt.execute();
+  EXPECT_EQ(remaining, (std::vector<int64_t>{done[2], done[3], done[4], ready, in_progress,
+                                             failed}));
+  EXPECT_EQ(store_->Cleanup(milliseconds(-1), &deleted).code(), Status::Code::kInvalidArgument);
+}
+
+// A locked database is transient: Unavailable, naming store and operation; the connection that
+// hit the error is dropped, and the store recovers once the lock is gone.
+TEST_F(SqliteOutboxStoreTest, LockedDatabaseIsUnavailableAndTheStoreRecovers) {
+  StoreOptions options = StoreTestDb::Options();
+  options.busy_timeout = milliseconds(50);
+  std::unique_ptr<OutboxStore> store = db_.Open(options);
+  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  ASSERT_NE(poco, nullptr);
+  EnqueueN(store.get(), 1);
+
+  db_.Exec("BEGIN IMMEDIATE");
+  std::vector<OutboxMessage> out;
+  Status status = store->ClaimDue(1, kLongLease, "owner-A", &out);
+  db_.Exec("ROLLBACK");
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+  EXPECT_NE(status.message().find("store 'customer-001': claim failed: "), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("locked"), std::string::npos) << status.message();
+  EXPECT_EQ(poco->open_connections(), 0) << "the failed connection must be discarded";
+  EXPECT_TRUE(out.empty());
+
+  ASSERT_TRUE(store->ClaimDue(1, kLongLease, "owner-A", &out).ok());
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(poco->idle_connections(), 1);
+}
+
+TEST_F(SqliteOutboxStoreTest, ConnectionsAreReusedAndBounded) {
+  StoreOptions options = StoreTestDb::Options();
+  options.max_connections = 2;
+  std::unique_ptr<OutboxStore> store = db_.Open(options);
+  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  ASSERT_NE(poco, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    StoreStats stats;
+    ASSERT_TRUE(store->GetStats(&stats).ok());
+  }
+  EXPECT_EQ(poco->open_connections(), 1);
+  EXPECT_EQ(poco->idle_connections(), 1);
+}
+
+}  // namespace
+}  // namespace outboxd::testing
