@@ -42,6 +42,9 @@ function(obx_add_test name)
   obx_enable_warnings(${name})
   obx_enable_sanitizers(${name})
   include(GoogleTest)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "OBX_BUILD_DIR=${PROJECT_BINARY_DIR};OBX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # Where the build and source trees are; the OBX_BUILD_DIR / OBX_SOURCE_DIR environment variables
+  # override them (gtest_discover_tests cannot pass a list of several variables through ENVIRONMENT).
+  target_compile_definitions(${name} PRIVATE OBX_TEST_BUILD_DIR="${PROJECT_BINARY_DIR}"
+                             OBX_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -4,7 +4,6 @@
 #include <libpq-fe.h>
 
 #include <cctype>
-#include <memory>
 #include <stdexcept>
 
 #include "redact.h"
@@ -18,8 +17,8 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
   throw std::invalid_argument("sql config: \"connection\" " + redacted + ": " + why);
 }
 
-// libpq URI -> "key=value key=value" (Poco splits on spaces and needs '=' in every item).
-std::string PostgresOptions(const std::string& uri, const std::string& redacted) {
+// Checks the URI with libpq's own parser, so a malformed URI fails create instead of every refresh.
+void CheckPostgresUri(const std::string& uri, const std::string& redacted) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
   if (options == nullptr) {
@@ -28,24 +27,7 @@ std::string PostgresOptions(const std::string& uri, const std::string& redacted)
     while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
     Fail(redacted, why);
   }
-  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> guard(options,
-                                                                        &PQconninfoFree);
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    const std::string value = o->val;
-    for (char c : value) {
-      if (std::isspace(static_cast<unsigned char>(c))) {
-        Fail(redacted, std::string("the value of \"") + o->keyword +
-                           "\" contains whitespace, which the PostgreSQL connector cannot pass on");
-      }
-    }
-    if (value.empty()) continue;
-    if (!out.empty()) out += ' ';
-    out += std::string(o->keyword) + "=" + value;
-  }
-  if (out.empty()) Fail(redacted, "no connection parameters in the URI");
-  return out;
+  PQconninfoFree(options);
 }
 
 }  // namespace
@@ -66,7 +48,8 @@ ConnectionTarget ParseConnectionTarget(const std::string& connection) {
   }
   if (StartsWith(connection, "postgresql://") || StartsWith(connection, "postgres://")) {
     target.kind = ConnectionTarget::Kind::kPostgres;
-    target.postgres_options = PostgresOptions(connection, target.redacted);
+    CheckPostgresUri(connection, target.redacted);
+    target.postgres_uri = connection;
     return target;
   }
   Fail(target.redacted, "expected \"sqlite:<path>\" or \"postgresql://...\"");

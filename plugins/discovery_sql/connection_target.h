@@ -1,10 +1,9 @@
-// ConnectionTarget: which global database the `sql` discovery queries, parsed from its "connection".
+// ConnectionTarget: the global database the `sql` discovery queries, parsed from "connection".
 //
 //   "sqlite:<path>" (also "sqlite://<path>"): a SQLite file that must already exist; it is opened
 //       read-only, so a wrong path is an error instead of a new empty database;
-//   "postgresql://..." or "postgres://...": a libpq URI, turned into the keyword=value form that
-//       Poco's PostgreSQL connector requires (it does not accept URIs).
-// ParseConnectionTarget throws std::invalid_argument (message names "connection", password redacted).
+//   "postgresql://..." or "postgres://...": a libpq URI, checked with libpq's parser.
+// ParseConnectionTarget throws std::invalid_argument naming "connection" (password redacted).
 #ifndef OUTBOXD_PLUGINS_DISCOVERY_SQL_CONNECTION_TARGET_H_
 #define OUTBOXD_PLUGINS_DISCOVERY_SQL_CONNECTION_TARGET_H_
 
@@ -15,9 +14,9 @@ namespace outboxd::discovery_sql {
 struct ConnectionTarget {
   enum class Kind { kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
-  std::string sqlite_path;       // kSqlite: the file path
-  std::string postgres_options;  // kPostgres: "host=... port=... dbname=..." for Poco
-  std::string redacted;          // the configured string, password replaced, for messages
+  std::string sqlite_path;   // kSqlite: the file path
+  std::string postgres_uri;  // kPostgres: the URI as configured
+  std::string redacted;      // the configured string, password replaced, for messages
 };
 
 ConnectionTarget ParseConnectionTarget(const std::string& connection);

@@ -1,25 +1,19 @@
 // The `sql` discovery plugin: lists tenant databases with one query against a global database.
 //
-// Config: {"connection": "sqlite:<path>" | "postgresql://...", "query": "<SELECT ...>"}; unknown keys
-// fail create. The default query is the seed scenario's:
+// Config: {"connection": "sqlite:<path>" | "postgresql://...", "query": "<SELECT ...>"}; unknown
+// keys fail create. The default query is the seed scenario's:
 //   SELECT CustomerId AS identifier, ConnectionString AS connection_string
 //   FROM Customers WHERE IsActive = 1
 // Result columns are matched by name (case-insensitive): identifier and connection_string are
-// required, schema_name and table_name optional (NULL or absent = host default). A row with a NULL or
-// empty identifier or connection_string, or a repeated identifier, is skipped with a warning naming
-// its row number. Every discover opens a fresh session (discovery runs every few minutes, so there
-// is no connection to keep healthy); a connection or query error fails that discover with a message
-// naming the connection, password redacted. Confined to the host's control thread.
-#include <Poco/Data/PostgreSQL/SessionImpl.h>
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/SQLite/SessionImpl.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
-
+// required, schema_name and table_name optional (NULL or absent = host default). A row with a NULL
+// or empty identifier or connection_string, or a repeated identifier, is skipped with a warning
+// naming its row number. Every discover opens a fresh session (discovery runs every few minutes, so
+// there is no connection to keep healthy): SQLite through Poco Data (read-only, never creating the
+// file), PostgreSQL through libpq (see postgres_query.h for why not Poco's connector). A connection
+// or query error fails that discover with a message naming the connection, password redacted.
+// Confined to the host's control thread.
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -29,6 +23,9 @@
 
 #include "connection_target.h"
 #include "obx/cpp/plugin.hpp"
+#include "postgres_query.h"
+#include "query_result.h"
+#include "sqlite_query.h"
 
 namespace outboxd::discovery_sql {
 namespace {
@@ -38,7 +35,6 @@ using nlohmann::json;
 constexpr char kDefaultQuery[] =
     "SELECT CustomerId AS identifier, ConnectionString AS connection_string "
     "FROM Customers WHERE IsActive = 1";
-constexpr size_t kLoginTimeoutSeconds = 10;
 
 [[noreturn]] void Fail(const std::string& message) {
   throw std::invalid_argument("sql config: " + message);
@@ -48,22 +44,6 @@ std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// Driver messages (libpq's especially) span lines; error texts and log lines must not.
-std::string OneLine(const std::string& text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
 }
 
 class SqlDiscovery : public obx::DiscoveryProvider {
@@ -80,8 +60,9 @@ class SqlDiscovery : public obx::DiscoveryProvider {
     for (auto it = root.begin(); it != root.end(); ++it) {
       if (it.key() == "connection") {
         if (!it.value().is_string() || it.value().get<std::string>().empty()) {
-          Fail("\"connection\" must be a non-empty string (\"sqlite:<path>\" or "
-               "\"postgresql://...\")");
+          Fail(
+              "\"connection\" must be a non-empty string (\"sqlite:<path>\" or "
+              "\"postgresql://...\")");
         }
         target_ = ParseConnectionTarget(it.value().get<std::string>());
         has_connection = true;
@@ -99,63 +80,50 @@ class SqlDiscovery : public obx::DiscoveryProvider {
 
   std::vector<obx::Database> Discover() override {
     const std::string where = "sql discovery on " + target_.redacted;
+    QueryResult result;
     try {
-      Poco::Data::Session session = Open(where);
-      Poco::Data::Statement statement(session);
-      statement << query_;
-      statement.execute();
-      Poco::Data::RecordSet rows(statement);
-      std::vector<obx::Database> dbs = Extract(rows, where);
-      host_.Debug(where + ": " + std::to_string(dbs.size()) + " database(s)");
-      return dbs;
-    } catch (const Poco::Exception& e) {
-      throw std::runtime_error(where + ": " + OneLine(e.displayText()));
+      result = target_.kind == ConnectionTarget::Kind::kSqlite
+                   ? RunSqliteQuery(target_.sqlite_path, query_)
+                   : RunPostgresQuery(target_.postgres_uri, query_);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(where + ": " + e.what());
     }
+    std::vector<obx::Database> dbs = Extract(result, where);
+    host_.Debug(where + ": " + std::to_string(dbs.size()) + " database(s)");
+    return dbs;
   }
 
  private:
-  Poco::Data::Session Open(const std::string& where) const {
-    if (target_.kind == ConnectionTarget::Kind::kSqlite) {
-      // Poco would create a missing file; a typo must not become an empty tenant list.
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(target_.sqlite_path, ec)) {
-        throw std::runtime_error(where + ": database file not found: " + target_.sqlite_path);
-      }
-      return Poco::Data::Session(Poco::AutoPtr<Poco::Data::SessionImpl>(
-          new Poco::Data::SQLite::SessionImpl(SqliteReadOnlyUri(target_.sqlite_path),
-                                              kLoginTimeoutSeconds)));
-    }
-    return Poco::Data::Session(Poco::AutoPtr<Poco::Data::SessionImpl>(
-        new Poco::Data::PostgreSQL::SessionImpl(target_.postgres_options, kLoginTimeoutSeconds)));
-  }
-
-  std::vector<obx::Database> Extract(Poco::Data::RecordSet& rows, const std::string& where) const {
+  std::vector<obx::Database> Extract(const QueryResult& result, const std::string& where) const {
     std::optional<size_t> id_col;
     std::optional<size_t> conn_col;
     std::optional<size_t> schema_col;
     std::optional<size_t> table_col;
     std::string names;
-    for (size_t c = 0; c < rows.columnCount(); ++c) {
-      const std::string name = Lower(rows.columnName(c));
-      names += (names.empty() ? "" : ", ") + rows.columnName(c);
+    for (size_t c = 0; c < result.columns.size(); ++c) {
+      const std::string name = Lower(result.columns[c]);
+      names += (names.empty() ? "" : ", ") + result.columns[c];
       if (name == "identifier") id_col = c;
       if (name == "connection_string") conn_col = c;
       if (name == "schema_name") schema_col = c;
       if (name == "table_name") table_col = c;
     }
     if (!id_col || !conn_col) {
-      throw std::runtime_error(where + ": the query must return columns \"identifier\" and "
-                               "\"connection_string\" (got: " + names + ")");
+      throw std::runtime_error(where +
+                               ": the query must return columns \"identifier\" and "
+                               "\"connection_string\" (got: " +
+                               names + ")");
     }
     std::vector<obx::Database> dbs;
     std::set<std::string> seen;
-    for (size_t r = 0; r < rows.rowCount(); ++r) {
+    for (size_t r = 0; r < result.rows.size(); ++r) {
+      const auto& values = result.rows[r];
       const std::string row = "row " + std::to_string(r + 1);
       obx::Database db;
-      db.identifier = Text(rows, *id_col, r);
-      db.connection_string = Text(rows, *conn_col, r);
-      if (schema_col) db.schema_name = Text(rows, *schema_col, r);
-      if (table_col) db.table_name = Text(rows, *table_col, r);
+      db.identifier = values[*id_col].value_or("");
+      db.connection_string = values[*conn_col].value_or("");
+      if (schema_col) db.schema_name = values[*schema_col].value_or("");
+      if (table_col) db.table_name = values[*table_col].value_or("");
       if (db.identifier.empty()) {
         host_.Warn(where + ": " + row + " skipped: NULL or empty identifier");
         continue;
@@ -172,12 +140,6 @@ class SqlDiscovery : public obx::DiscoveryProvider {
       dbs.push_back(std::move(db));
     }
     return dbs;
-  }
-
-  // The value as text; NULL reads as empty.
-  static std::string Text(Poco::Data::RecordSet& rows, size_t col, size_t row) {
-    const Poco::Dynamic::Var& v = rows.value(col, row);
-    return v.isEmpty() ? std::string() : v.convert<std::string>();
   }
 
   const obx::Host& host_;

@@ -60,7 +60,8 @@ std::vector<obx::Database> ParseDatabaseList(const json& list, const std::string
   return out;
 }
 
-std::vector<obx::Database> ParseDatabaseDocument(const std::string& text, const std::string& where) {
+std::vector<obx::Database> ParseDatabaseDocument(const std::string& text,
+                                                 const std::string& where) {
   json doc;
   try {
     doc = json::parse(text);

@@ -3,7 +3,8 @@
 // Each entry is an object {"identifier": "...", "connection_string": "...", "schema_name"?: "...",
 // "table_name"?: "..."}; identifier and connection_string are required non-empty strings, the
 // optional ones strings (empty = host default), identifiers unique. Any error throws
-// std::invalid_argument naming `where` and the entry index, e.g. `"databases"[2]: missing "identifier"`.
+// std::invalid_argument naming `where` and the entry index, for example
+// `"databases"[2]: missing required key "identifier"`.
 #ifndef OUTBOXD_PLUGINS_DISCOVERY_STATIC_DATABASE_LIST_H_
 #define OUTBOXD_PLUGINS_DISCOVERY_STATIC_DATABASE_LIST_H_
 

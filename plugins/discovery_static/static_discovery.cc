@@ -3,9 +3,9 @@
 // Config, exactly one of:
 //   {"databases": [{"identifier", "connection_string", "schema_name"?, "table_name"?}, ...]}
 //   {"file": "/etc/outboxd/tenants.json"}   holding {"databases": [...]} or a bare array
-// The file is read at create (a bad file fails create) and again on every discover, so edits show up
-// at the next refresh; a file that became unreadable or invalid fails that discover, and the host
-// keeps its current tenant set. Confined to the host's control thread (no shared state).
+// The file is read at create (a bad file fails create) and again on every discover, so edits show
+// up at the next refresh; a file that became unreadable or invalid fails that discover, and the
+// host keeps its current tenant set. Confined to the host's control thread (no shared state).
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -41,7 +41,8 @@ class StaticDiscovery : public obx::DiscoveryProvider {
     }
     const bool has_list = root.contains("databases");
     const bool has_file = root.contains("file");
-    if (has_list == has_file) Fail("give exactly one of \"databases\" (a list) or \"file\" (a path)");
+    if (has_list == has_file)
+      Fail("give exactly one of \"databases\" (a list) or \"file\" (a path)");
     if (has_list) {
       try {
         databases_ = ParseDatabaseList(root["databases"], "\"databases\"");

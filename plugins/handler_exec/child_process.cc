@@ -38,7 +38,8 @@ void CloseFd(int& fd) {
   }
 }
 
-// Moves fd to a number >= 3 so the child's dup2 onto 0..2 cannot clobber it (host with 0..2 closed).
+// Moves fd to a number >= 3, so the child's dup2 onto 0..2 cannot clobber it (a host that runs
+// with some of 0..2 closed gets pipe descriptors in that range).
 int AboveStdio(int fd) {
   if (fd < 0 || fd > 2) return fd;
   int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -63,8 +64,8 @@ void SetNonBlocking(int fd) {
   if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-// Blocks SIGPIPE in the calling thread for its lifetime; if a write of ours raised SIGPIPE (and none
-// was pending before), consumes it before restoring the mask so it is never delivered.
+// Blocks SIGPIPE in the calling thread for its lifetime; if a write of ours raised SIGPIPE (and
+// none was pending before), consumes it before restoring the mask so it is never delivered.
 class SigpipeGuard {
  public:
   SigpipeGuard() {
@@ -166,8 +167,8 @@ bool DrainInto(int fd, OutputTail& tail) {
   }
 }
 
-// A descriptor that becomes readable when the child exits, or -1 (old kernel: caller polls waitpid).
-// Called through syscall(2): glibc 2.36's <sys/pidfd.h> lacks C++ linkage declarations.
+// A descriptor that becomes readable when the child exits, or -1 (old kernel: caller polls
+// waitpid). Called through syscall(2): glibc 2.36's <sys/pidfd.h> lacks C++ linkage declarations.
 int OpenPidFd(pid_t pid) {
 #ifdef SYS_pidfd_open
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -210,10 +211,10 @@ ChildOutcome RunChild(const ChildSpec& spec, std::string_view stdin_data) {
       std::vector<char*> argv = CStrings(spec.argv);
       std::vector<char*> envp = CStrings(spec.env);
       const bool has_slash = spec.argv[0].find('/') != std::string::npos;
-      rc = has_slash ? posix_spawn(&pid, argv[0], setup.actions(), setup.attr(), argv.data(),
-                                   envp.data())
-                     : posix_spawnp(&pid, argv[0], setup.actions(), setup.attr(), argv.data(),
-                                    envp.data());
+      rc = has_slash
+               ? posix_spawn(&pid, argv[0], setup.actions(), setup.attr(), argv.data(), envp.data())
+               : posix_spawnp(&pid, argv[0], setup.actions(), setup.attr(), argv.data(),
+                              envp.data());
     }
     CloseFd(in_pipe[0]);
     CloseFd(err_pipe[1]);
@@ -251,7 +252,8 @@ ChildOutcome RunChild(const ChildSpec& spec, std::string_view stdin_data) {
     }
     auto remaining =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-    int wait_ms = static_cast<int>(std::min<int64_t>(remaining, pid_fd >= 0 ? 1000 : kFallbackTickMs));
+    int wait_ms =
+        static_cast<int>(std::min<int64_t>(remaining, pid_fd >= 0 ? 1000 : kFallbackTickMs));
 
     pollfd fds[3];
     nfds_t n = 0;

@@ -59,7 +59,8 @@ int64_t ParseDurationMs(const std::string& text) {
 bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
 std::vector<std::string> ParseCommand(const json& v) {
-  if (!v.is_array()) Fail("\"command\" must be an array of strings, e.g. [\"/usr/bin/prog\", \"arg\"]");
+  if (!v.is_array())
+    Fail("\"command\" must be an array of strings, e.g. [\"/usr/bin/prog\", \"arg\"]");
   if (v.empty()) Fail("\"command\" must not be empty");
   std::vector<std::string> argv;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -121,8 +122,10 @@ ExecConfig ParseExecConfig(std::string_view config_json) {
     } else if (key == "timeout") {
       int64_t ms = value.is_string() ? ParseDurationMs(value.get<std::string>()) : -1;
       if (ms <= 0 || ms > kMaxTimeoutMs) {
-        Fail("\"timeout\" must be a positive duration up to 24h such as \"30s\", \"200ms\" "
-             "or \"1m30s\" (units ms, s, m, h, d), got " + value.dump());
+        Fail(
+            "\"timeout\" must be a positive duration up to 24h such as \"30s\", \"200ms\" "
+            "or \"1m30s\" (units ms, s, m, h, d), got " +
+            value.dump());
       }
       config.timeout = std::chrono::milliseconds(ms);
     } else if (key == "env") {

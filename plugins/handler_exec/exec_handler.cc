@@ -79,7 +79,8 @@ class ExecHandler : public obx::Handler {
         return obx::Result::Retry(
             WithStderr("killed by signal " + std::to_string(o.signal) + SignalName(o.signal), o));
       case ChildOutcome::Kind::kTimedOut:
-        return obx::Result::Retry(WithStderr("timed out after " + FormatSeconds(config_.timeout), o));
+        return obx::Result::Retry(
+            WithStderr("timed out after " + FormatSeconds(config_.timeout), o));
       case ChildOutcome::Kind::kSpawnFailed:
         break;
     }

@@ -2,9 +2,9 @@
 //
 // Config: {"level": "info" (trace|debug|info|warn|warning|error), "max_payload": 256 (bytes shown,
 // 0 hides the payload)}; unknown keys fail create. Topics come from the host configuration.
-// The line: "message tenant=<t> topic=<t> message_id=<id> attempt=<n> correlation_id=<c> payload=<p>"
-// with control characters and invalid UTF-8 escaped (\n, \xNN), so a message is always one line.
-// Thread-safe: Handle only reads immutable state; the host log is thread-safe.
+// The line: "message tenant=<t> topic=<t> message_id=<id> attempt=<n> correlation_id=<c>
+// payload=<p>" with control characters and invalid UTF-8 escaped (\n, \xNN), so a message is always
+// one line. Thread-safe: Handle only reads immutable state; the host log is thread-safe.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -35,8 +35,11 @@ int32_t ParseLevel(const json& v) {
 // Length of a valid UTF-8 sequence at s[i] (1 for ASCII), or 0 when invalid or cut short.
 size_t Utf8Length(std::string_view s, size_t i) {
   const auto b = static_cast<unsigned char>(s[i]);
-  size_t len = b < 0x80 ? 1 : (b >= 0xC2 && b <= 0xDF) ? 2 : (b >= 0xE0 && b <= 0xEF) ? 3
-                             : (b >= 0xF0 && b <= 0xF4) ? 4 : 0;
+  size_t len = b < 0x80                   ? 1
+               : (b >= 0xC2 && b <= 0xDF) ? 2
+               : (b >= 0xE0 && b <= 0xEF) ? 3
+               : (b >= 0xF0 && b <= 0xF4) ? 4
+                                          : 0;
   if (len == 0 || i + len > s.size()) return 0;
   for (size_t k = 1; k < len; ++k) {
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
@@ -55,10 +58,18 @@ bool AppendEscaped(std::string& out, std::string_view text, size_t max_bytes) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (len == 0 || c < 0x20 || c == 0x7F || c == '\\') {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\\': out += "\\\\"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
         default:
           out += "\\x";
           out.push_back(kHex[c >> 4]);
@@ -129,5 +140,6 @@ class LogHandler : public obx::Handler {
 }  // namespace
 }  // namespace outboxd::handler_log
 
-OBX_DEFINE_PLUGIN("log", OBX_PLUGIN_VERSION, "Logs one line per message through the host; always OK",
+OBX_DEFINE_PLUGIN("log", OBX_PLUGIN_VERSION,
+                  "Logs one line per message through the host; always OK",
                   ::outboxd::handler_log::LogHandler, void, nullptr)

@@ -2,8 +2,10 @@
 // against the outboxd SDK alone (obx/cpp/plugin.hpp) plus SQLiteCpp and nlohmann_json.
 //
 // The global database holds one row per customer:
-//   CREATE TABLE Customers (CustomerId NVARCHAR(100) PRIMARY KEY, CustomerName NVARCHAR(255) NOT NULL,
-//                           ConnectionString NVARCHAR(1000) NOT NULL, IsActive BIT NOT NULL DEFAULT 1);
+//   CREATE TABLE Customers (CustomerId NVARCHAR(100) PRIMARY KEY,
+//                           CustomerName NVARCHAR(255) NOT NULL,
+//                           ConnectionString NVARCHAR(1000) NOT NULL,
+//                           IsActive BIT NOT NULL DEFAULT 1);
 // Every discover (at start-up and every refresh interval) returns CustomerId / ConnectionString of
 // the rows with IsActive = 1; the host adds stores for new customers and removes deactivated ones.
 //
@@ -34,7 +36,8 @@ class GlobalDatabaseDiscovery : public obx::DiscoveryProvider {
   explicit GlobalDatabaseDiscovery(const obx::PluginContext& ctx) : host_(ctx.host) {
     nlohmann::json config = nlohmann::json::parse(ctx.config_json.begin(), ctx.config_json.end(),
                                                   nullptr, /*allow_exceptions=*/false);
-    if (!config.is_object()) throw std::invalid_argument("global_db config: expected a JSON object");
+    if (!config.is_object())
+      throw std::invalid_argument("global_db config: expected a JSON object");
     for (auto it = config.begin(); it != config.end(); ++it) {
       if (it.key() != "database") {
         throw std::invalid_argument("global_db config: unknown key \"" + it.key() +

@@ -1,17 +1,17 @@
 // Sample handler plugin "send_email": the seed scenario's SendEmailHandler, written against the
 // outboxd SDK alone (obx/cpp/plugin.hpp) plus nlohmann_json.
 //
-// It serves the topic "email.send". Instead of talking SMTP it "sends" by appending one JSON line per
-// message to a file (an outbox of emails that a mail relay or a test can read):
+// It serves the topic "email.send". Instead of talking SMTP it "sends" by appending one JSON line
+// per message to a file (an outbox of emails that a mail relay or a test can read):
 //   {"message_id":..., "tenant":..., "correlation_id":..., "attempt":..., "sent_at_unix_ms":...,
 //    "from":..., "to":[...], "subject":..., "body":...}
 //
 // Config: {"file": "/var/spool/outboxd/emails.jsonl" (required), "from": "noreply@example.com"}.
-// Payload: a JSON object {"to": "a@b.c" or ["a@b.c", ...] (required), "subject"?, "body"?, "from"?}.
-// Outcomes: appended and flushed to disk -> OK; payload that is not JSON, has no usable "to" ->
-// PERMANENT_FAILURE (retrying cannot fix it); the file cannot be opened or written -> RETRY (the
-// disk may come back). Delivery is at least once: a retry after a crash can append a line twice,
-// so consumers deduplicate on message_id.
+// Payload: a JSON object {"to": "a@b.c" or ["a@b.c", ...] (required), "subject"?, "body"?,
+// "from"?}. Outcomes: appended and flushed to disk -> OK; payload that is not JSON, has no usable
+// "to" -> PERMANENT_FAILURE (retrying cannot fix it); the file cannot be opened or written -> RETRY
+// (the disk may come back). Delivery is at least once: a retry after a crash can append a line
+// twice, so consumers deduplicate on message_id.
 //
 // Thread-safe: the host may call Handle from several threads; appends are serialised by a mutex
 // and each line is written with O_APPEND, so lines never interleave.
@@ -66,14 +66,16 @@ class SendEmailHandler : public obx::Handler {
   }
 
   obx::Result Handle(const obx::Message& m) override {
-    json email = json::parse(m.payload.begin(), m.payload.end(), nullptr, /*allow_exceptions=*/false);
+    json email =
+        json::parse(m.payload.begin(), m.payload.end(), nullptr, /*allow_exceptions=*/false);
     if (email.is_discarded() || !email.is_object()) {
       return obx::Result::PermanentFailure("payload is not a JSON object");
     }
     json to = email.value("to", json());
     if (to.is_string()) to = json::array({to});
     bool to_ok = to.is_array() && !to.empty();
-    for (const json& addr : to) to_ok = to_ok && addr.is_string() && !addr.get<std::string>().empty();
+    for (const json& addr : to)
+      to_ok = to_ok && addr.is_string() && !addr.get<std::string>().empty();
     if (!to_ok) {
       return obx::Result::PermanentFailure(
           "payload has no \"to\" field (a non-empty address or list of addresses)");
@@ -123,7 +125,8 @@ class SendEmailHandler : public obx::Handler {
         error += " (and the partial line could not be removed)";
       }
     }
-    if (error.empty() && fdatasync(fd) != 0) error = "cannot sync " + file_ + ": " + ErrnoText(errno);
+    if (error.empty() && fdatasync(fd) != 0)
+      error = "cannot sync " + file_ + ": " + ErrnoText(errno);
     if (close(fd) != 0 && error.empty()) error = "cannot close " + file_ + ": " + ErrnoText(errno);
     return error;
   }

@@ -15,7 +15,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Installing dependencies and building (first run takes a few minutes)"
 bash packaging/install-deps.sh
-bash packaging/build.sh -DOBX_BUILD_TESTS=OFF
+OBX_BUILD_TARGETS="outboxd outboxctl discovery_sql handler_exec handler_log" bash packaging/build.sh
 BIN="$ROOT/build/bin"
 WORK="$ROOT/build/quickstart"
 rm -rf "$WORK" && mkdir -p "$WORK"

@@ -1,7 +1,7 @@
 // outboxd with bad input, end to end with the real binaries: broken configuration files, a plugin
-// folder with junk in it, a tenant database that is missing or locked, a discovery query that starts
-// failing, malformed outbox rows, and a connection string with a password. In each case outboxd
-// must say what is wrong in one place and keep serving everything that is not affected.
+// folder with junk in it, a tenant database that is missing or locked, a discovery query that
+// starts failing, malformed outbox rows, and a connection string with a password. In each case
+// outboxd must say what is wrong in one place and keep serving everything that is not affected.
 #include <Poco/Exception.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,15 +19,15 @@ namespace outboxd {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::milliseconds;
 using testing::Eventually;
 using testing::Outboxctl;
 using testing::Process;
 using testing::RunResult;
+using testing::SplitLines;
 using testing::SqliteConnection;
 using testing::SqliteFile;
-using testing::SplitLines;
 using testing::TempDir;
-using std::chrono::milliseconds;
 
 constexpr milliseconds kWait{15000};
 
@@ -55,16 +55,18 @@ class BadInputTest : public ::testing::Test {
 
   // A config that routes email.send to the log handler, with quick polling.
   nlohmann::json BaseConfig(nlohmann::json discovery) const {
-    return {{"plugin_dir", testing::PluginDir().string()},
-            {"discovery", std::move(discovery)},
-            {"dispatch", {{"poll_interval", "20ms"}, {"max_poll_interval", "100ms"}, {"workers", 2}}},
-            {"handlers", {{{"plugin", "log"}, {"topics", {"email.send"}}}}}};
+    return {
+        {"plugin_dir", testing::PluginDir().string()},
+        {"discovery", std::move(discovery)},
+        {"dispatch", {{"poll_interval", "20ms"}, {"max_poll_interval", "100ms"}, {"workers", 2}}},
+        {"handlers", {{{"plugin", "log"}, {"topics", {"email.send"}}}}}};
   }
 
   // Runs outboxd with `config_text` as the file content, to completion.
   RunResult RunWithConfigText(const std::string& config_text) {
     fs::path config = dir_.WriteFile("config.json", config_text);
-    return testing::RunProgram(testing::OutboxdBinary(), {"--config", config.string()}, dir_.path());
+    return testing::RunProgram(testing::OutboxdBinary(), {"--config", config.string()},
+                               dir_.path());
   }
 
   std::unique_ptr<Process> Start(const nlohmann::json& config, bool drain = false) {
@@ -82,7 +84,9 @@ class BadInputTest : public ::testing::Test {
   bool WaitDone(const std::string& file, int64_t done) const {
     return ctl_.WaitDone(Conn(file), done, kWait);
   }
-  std::string StatsOf(const std::string& file) const { return testing::Describe(ctl_.Stats(Conn(file))); }
+  std::string StatsOf(const std::string& file) const {
+    return testing::Describe(ctl_.Stats(Conn(file)));
+  }
 
   TempDir dir_;
   Outboxctl ctl_{dir_.path()};
@@ -91,7 +95,8 @@ class BadInputTest : public ::testing::Test {
 // ---- (a) configuration and wiring errors: exit 2, one line naming the problem ------------------
 
 TEST_F(BadInputTest, MalformedConfigJsonExits2WithLineAndColumn) {
-  RunResult r = RunWithConfigText("{\"plugin_dir\": \"plugins\",\n  \"discovery\" {\"plugin\": \"static\"}}");
+  RunResult r =
+      RunWithConfigText("{\"plugin_dir\": \"plugins\",\n  \"discovery\" {\"plugin\": \"static\"}}");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   std::vector<std::string> lines = SplitLines(r.err);
   ASSERT_EQ(lines.size(), 1u) << r.err;
@@ -138,7 +143,8 @@ TEST_F(BadInputTest, UnknownHandlerPluginExits2NamingIt) {
 TEST_F(BadInputTest, GarbagePluginFilesAreRejectedOneLineEachAndDeliveryContinues) {
   const fs::path plugins = dir_ / "plugins";
   fs::create_directories(plugins);
-  for (const char* name : {"discovery_sql.so", "discovery_static.so", "handler_exec.so", "handler_log.so"})
+  for (const char* name :
+       {"discovery_sql.so", "discovery_static.so", "handler_exec.so", "handler_log.so"})
     fs::copy_file(testing::PluginDir() / name, plugins / name);
   dir_.WriteFile("plugins/garbage.so", "this is not a shared object\n");
   dir_.WriteFile("plugins/empty.so", "");
@@ -162,7 +168,8 @@ TEST_F(BadInputTest, GarbagePluginFilesAreRejectedOneLineEachAndDeliveryContinue
   EXPECT_EQ(testing::CountOccurrences(err, ".hidden.so"), 0) << err;
   EXPECT_EQ(testing::CountOccurrences(err, "README.txt"), 0) << err;
   EXPECT_EQ(testing::CountOccurrences(err, ": 4 loaded, 2 rejected"), 1) << err;
-  EXPECT_EQ(testing::CountOccurrences(err, "message tenant=customer-001 topic=email.send"), 3) << err;
+  EXPECT_EQ(testing::CountOccurrences(err, "message tenant=customer-001 topic=email.send"), 3)
+      << err;
   std::optional<StoreStats> s = ctl_.Stats(Conn("c1.db"));
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->done, 3) << testing::Describe(s);
@@ -172,8 +179,8 @@ TEST_F(BadInputTest, GarbagePluginFilesAreRejectedOneLineEachAndDeliveryContinue
 
 TEST_F(BadInputTest, MissingTenantDatabaseIsReportedAndPickedUpOnceItExists) {
   ASSERT_NO_FATAL_FAILURE(CreateTenant("c1.db", 3));
-  nlohmann::json config = BaseConfig(StaticDatabases(
-      {{"customer-001", Conn("c1.db")}, {"customer-002", Conn("c2.db")}}));
+  nlohmann::json config = BaseConfig(
+      StaticDatabases({{"customer-001", Conn("c1.db")}, {"customer-002", Conn("c2.db")}}));
   std::unique_ptr<Process> outboxd = Start(config);
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
 
@@ -198,8 +205,8 @@ TEST_F(BadInputTest, LockedTenantDoesNotBlockOthersAndIsServedOnceReleased) {
   auto lock = std::make_unique<SqliteFile>(dir_ / "c2.db");
   lock->Exec("BEGIN EXCLUSIVE");
 
-  nlohmann::json config = BaseConfig(StaticDatabases(
-      {{"customer-001", Conn("c1.db")}, {"customer-002", Conn("c2.db")}}));
+  nlohmann::json config = BaseConfig(
+      StaticDatabases({{"customer-001", Conn("c1.db")}, {"customer-002", Conn("c2.db")}}));
   config["stores"] = {{"busy_timeout", "100ms"}};
   std::unique_ptr<Process> outboxd = Start(config);
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
@@ -223,6 +230,34 @@ TEST_F(BadInputTest, LockedTenantDoesNotBlockOthersAndIsServedOnceReleased) {
   StopCleanly(outboxd.get());
 }
 
+// `outboxd --drain` promises to exit once no tenant has a message due now or in progress. A tenant
+// that is only briefly locked still has ready messages, so draining must not end before they are
+// delivered.
+TEST_F(BadInputTest, DrainDoesNotEndWhileALockedTenantHasReadyMessages) {
+  ASSERT_NO_FATAL_FAILURE(CreateTenant("c1.db", 1));
+  ASSERT_NO_FATAL_FAILURE(CreateTenant("c2.db", 1));
+  auto lock = std::make_unique<SqliteFile>(dir_ / "c2.db");
+  lock->Exec("BEGIN EXCLUSIVE");
+  nlohmann::json config = BaseConfig(
+      StaticDatabases({{"customer-001", Conn("c1.db")}, {"customer-002", Conn("c2.db")}}));
+  config["stores"] = {{"busy_timeout", "100ms"}};
+  std::unique_ptr<Process> outboxd = Start(config, /*drain=*/true);
+  ASSERT_TRUE(outboxd->ok()) << outboxd->error();
+  EXPECT_TRUE(WaitDone("c1.db", 1)) << StatsOf("c1.db") << outboxd->StderrTail();
+  ASSERT_TRUE(outboxd->WaitForLog("Outbox database 'customer-002' unavailable", kWait))
+      << outboxd->StderrTail();
+  EXPECT_FALSE(outboxd->Exited()) << "drained with a ready message left in customer-002"
+                                  << outboxd->StderrTail();
+  lock->Exec("ROLLBACK");
+  lock.reset();
+  std::optional<int> code = outboxd->WaitExit(kWait);
+  ASSERT_TRUE(code.has_value()) << outboxd->StderrTail();
+  EXPECT_EQ(*code, 0) << outboxd->StderrTail();
+  std::optional<StoreStats> s = ctl_.Stats(Conn("c2.db"));
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->done, 1) << testing::Describe(s);
+}
+
 // ---- (e) a discovery query that starts failing: the current tenant set is kept -----------------
 
 TEST_F(BadInputTest, FailingDiscoveryQueryKeepsTheCurrentTenants) {
@@ -232,15 +267,15 @@ TEST_F(BadInputTest, FailingDiscoveryQueryKeepsTheCurrentTenants) {
   {
     SqliteFile global(global_db);
     global.Exec("CREATE TABLE Tenants(id TEXT PRIMARY KEY, dsn TEXT NOT NULL)");
-    global.Exec("INSERT INTO Tenants VALUES ('customer-001', '" + Conn("c1.db") + "'), ('customer-002', '" +
-                Conn("c2.db") + "')");
+    global.Exec("INSERT INTO Tenants VALUES ('customer-001', '" + Conn("c1.db") +
+                "'), ('customer-002', '" + Conn("c2.db") + "')");
   }
-  nlohmann::json config = BaseConfig(
-      {{"plugin", "sql"},
-       {"config",
-        {{"connection", SqliteConnection(global_db)},
-         {"query", "SELECT id AS identifier, dsn AS connection_string FROM Tenants"}}},
-       {"refresh_interval", "200ms"}});
+  nlohmann::json config =
+      BaseConfig({{"plugin", "sql"},
+                  {"config",
+                   {{"connection", SqliteConnection(global_db)},
+                    {"query", "SELECT id AS identifier, dsn AS connection_string FROM Tenants"}}},
+                  {"refresh_interval", "200ms"}});
   std::unique_ptr<Process> outboxd = Start(config);
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
   EXPECT_TRUE(WaitDone("c1.db", 2)) << StatsOf("c1.db") << outboxd->StderrTail();
@@ -268,7 +303,8 @@ TEST_F(BadInputTest, FailingDiscoveryQueryKeepsTheCurrentTenants) {
   // And discovery recovers once the table is back.
   const int rounds = outboxd->CountInStderr("Discovery complete.");
   SqliteFile(global_db).Exec("ALTER TABLE TenantsMoved RENAME TO Tenants");
-  EXPECT_TRUE(outboxd->WaitForLog("Discovery complete. Managing 2 outbox databases", kWait, rounds + 1))
+  EXPECT_TRUE(
+      outboxd->WaitForLog("Discovery complete. Managing 2 outbox databases", kWait, rounds + 1))
       << outboxd->StderrTail();
   StopCleanly(outboxd.get());
 }
@@ -286,13 +322,16 @@ TEST_F(BadInputTest, MalformedRowsAreRejectedByTheTableOrFailedWithAReason) {
                                "VALUES ('email.send', 'bad', 'tomorrow')"),
                  Poco::Exception);
     producer.Exec("BEGIN");
-    producer.Exec("INSERT INTO outbox (topic, payload) VALUES ('email.send', 'good, same transaction')");
+    producer.Exec(
+        "INSERT INTO outbox (topic, payload) VALUES ('email.send', 'good, same transaction')");
     EXPECT_THROW(producer.Exec("INSERT INTO outbox (topic, payload, due_at) "
                                "VALUES ('email.send', 'bad', 'tomorrow')"),
                  Poco::Exception);
     producer.Exec("ROLLBACK");
     EXPECT_EQ(producer.Scalar("SELECT COUNT(*) FROM outbox"), before);
-    EXPECT_EQ(producer.Scalar("SELECT COUNT(*) FROM outbox WHERE payload IN ('bad', 'good, same transaction')"), 0);
+    EXPECT_EQ(producer.Scalar(
+                  "SELECT COUNT(*) FROM outbox WHERE payload IN ('bad', 'good, same transaction')"),
+              0);
   }
   const std::string orphan = ctl_.Enqueue(Conn("c1.db"), "no.such.topic", "nobody listens");
   ASSERT_FALSE(orphan.empty());
@@ -311,12 +350,14 @@ TEST_F(BadInputTest, MalformedRowsAreRejectedByTheTableOrFailedWithAReason) {
   EXPECT_EQ(s->failed, 1) << testing::Describe(s);
   EXPECT_EQ(s->ready + s->in_progress, 0) << testing::Describe(s);
   SqliteFile db(dir_ / "c1.db");
-  auto rows = db.Rows("SELECT status, last_error, topic FROM outbox WHERE message_id = '" + orphan + "'");
+  auto rows =
+      db.Rows("SELECT status, last_error, topic FROM outbox WHERE message_id = '" + orphan + "'");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], "3");
   EXPECT_EQ(rows[0][1], "No handler registered for topic 'no.such.topic'");
-  EXPECT_EQ(outboxd->CountInStderr("No handler registered for topic 'no.such.topic' (message " + orphan),
-            1)
+  EXPECT_EQ(
+      outboxd->CountInStderr("No handler registered for topic 'no.such.topic' (message " + orphan),
+      1)
       << outboxd->StderrTail();
 }
 
@@ -325,8 +366,7 @@ TEST_F(BadInputTest, MalformedRowsAreRejectedByTheTableOrFailedWithAReason) {
 TEST_F(BadInputTest, PasswordOfATenantConnectionIsNeverLogged) {
   ASSERT_NO_FATAL_FAILURE(CreateTenant("c1.db", 2));
   nlohmann::json config = BaseConfig(StaticDatabases(
-      {{"customer-001", Conn("c1.db")},
-       {"customer-pg", "postgresql://u:s3cret@127.0.0.1:1/db"}}));
+      {{"customer-001", Conn("c1.db")}, {"customer-pg", "postgresql://u:s3cret@127.0.0.1:1/db"}}));
   config["discovery"]["refresh_interval"] = "200ms";
   config["log_level"] = "debug";
   std::unique_ptr<Process> outboxd = Start(config);

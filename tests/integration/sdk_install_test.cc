@@ -1,8 +1,8 @@
-// SDK install test: `cmake --install` of the build tree's sdk component into a temporary prefix, then
-// the samples configured and built out of tree against that prefix alone (CMAKE_PREFIX_PATH), then
-// the built .so loaded with dlopen and driven through obx::testing::FakeHost. Proves the installed
-// headers, the outboxd-sdk package, its version check and outboxd_add_plugin() work for a plugin
-// author who has nothing but the SDK. Needs cmake, a compiler, nlohmann_json and SQLiteCpp.
+// SDK install test: `cmake --install` of the build tree's sdk component into a temporary prefix,
+// then the samples configured and built out of tree against that prefix alone (CMAKE_PREFIX_PATH),
+// then the built .so loaded with dlopen and driven through obx::testing::FakeHost. Proves the
+// installed headers, the outboxd-sdk package, its version check and outboxd_add_plugin() work for a
+// plugin author who has nothing but the SDK. Needs cmake, a compiler, nlohmann_json and SQLiteCpp.
 #include <Poco/Data/SQLite/SessionImpl.h>
 #include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
@@ -53,23 +53,22 @@ class SdkInstallTest : public ::testing::Test {
     work_ = new TempDir();
     prefix_ = work_->path() / "prefix";
     install_ = RunCommand("cmake --install " + Quote(BuildDir()) + " --component sdk --prefix " +
-                   Quote(prefix_));
+                          Quote(prefix_));
   }
   static void TearDownTestSuite() {
     delete work_;
     work_ = nullptr;
   }
 
-  void SetUp() override {
-    ASSERT_EQ(install_.exit_code, 0) << install_.output;
-  }
+  void SetUp() override { ASSERT_EQ(install_.exit_code, 0) << install_.output; }
 
   // Configures and builds an out-of-tree project; returns its build directory.
   static fs::path BuildProject(const fs::path& source, const std::string& name) {
     const fs::path build = work_->path() / ("build-" + name);
     CommandResult configure =
-        RunCommand("cmake -S " + Quote(source) + " -B " + Quote(build) + " -DCMAKE_PREFIX_PATH=" +
-            Quote(prefix_) + " -DCMAKE_BUILD_TYPE=Release -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF");
+        RunCommand("cmake -S " + Quote(source) + " -B " + Quote(build) +
+                   " -DCMAKE_PREFIX_PATH=" + Quote(prefix_) +
+                   " -DCMAKE_BUILD_TYPE=Release -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF");
     EXPECT_EQ(configure.exit_code, 0) << configure.output;
     CommandResult build_result = RunCommand("cmake --build " + Quote(build) + " -j2");
     EXPECT_EQ(build_result.exit_code, 0) << build_result.output;
@@ -103,13 +102,15 @@ TEST_F(SdkInstallTest, PackageVersionIsTheAbiVersionWithSameMajorCompatibility) 
     fs::create_directories(src);
     std::ofstream(src / "CMakeLists.txt")
         << "cmake_minimum_required(VERSION 3.22)\nproject(probe LANGUAGES NONE)\n"
-           "find_package(outboxd-sdk " << version << " REQUIRED)\n"
+           "find_package(outboxd-sdk "
+        << version
+        << " REQUIRED)\n"
            "if(NOT COMMAND outboxd_add_plugin OR NOT TARGET outboxd::sdk)\n"
            "  message(FATAL_ERROR \"package incomplete\")\nendif()\n"
            "message(STATUS \"abi=${OUTBOXD_SDK_ABI_MAJOR}.${OUTBOXD_SDK_ABI_MINOR}\")\n";
     const fs::path build = work_->path() / ("build-probe-" + version);
     return RunCommand("cmake -S " + Quote(src) + " -B " + Quote(build) + " -DCMAKE_PREFIX_PATH=" +
-               Quote(prefix_) + " -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF");
+                      Quote(prefix_) + " -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF");
   };
   CommandResult same_major = probe(std::to_string(OBX_ABI_MAJOR) + ".0");
   EXPECT_EQ(same_major.exit_code, 0) << same_major.output;
@@ -172,8 +173,8 @@ TEST_F(SdkInstallTest, GlobalDbSampleBuildsOutOfTreeAndDiscovers) {
 
   const fs::path db = work_->path() / "global.db";
   {
-    Poco::Data::Session s(Poco::AutoPtr<Poco::Data::SessionImpl>(
-        new Poco::Data::SQLite::SessionImpl(db.string())));
+    Poco::Data::Session s(
+        Poco::AutoPtr<Poco::Data::SessionImpl>(new Poco::Data::SQLite::SessionImpl(db.string())));
     using Poco::Data::Keywords::now;
     s << "CREATE TABLE Customers (CustomerId NVARCHAR(100) PRIMARY KEY, CustomerName "
          "NVARCHAR(255) NOT NULL, ConnectionString NVARCHAR(1000) NOT NULL, IsActive BIT NOT NULL "

@@ -21,12 +21,12 @@
 namespace outboxd {
 namespace {
 
+using std::chrono::milliseconds;
 using testing::Outboxctl;
 using testing::Process;
 using testing::SqliteConnection;
 using testing::SqliteFile;
 using testing::TempDir;
-using std::chrono::milliseconds;
 
 constexpr int kTenants = 3;
 constexpr int kPerTenant = 1000;
@@ -48,7 +48,8 @@ TEST_F(TwoProcessesTest, EveryMessageHandledExactlyOnceAndNoneLeftBehind) {
     const std::string tenant = "customer-00" + std::to_string(t);
     dbs.push_back(dir_ / ("c" + std::to_string(t) + ".db"));
     ASSERT_TRUE(ctl_.SchemaApply(SqliteConnection(dbs.back())));
-    databases.push_back({{"identifier", tenant}, {"connection_string", SqliteConnection(dbs.back())}});
+    databases.push_back(
+        {{"identifier", tenant}, {"connection_string", SqliteConnection(dbs.back())}});
   }
 
   auto config_for = [&](const std::string& worker_id) {
@@ -57,7 +58,9 @@ TEST_F(TwoProcessesTest, EveryMessageHandledExactlyOnceAndNoneLeftBehind) {
         {"worker_id", worker_id},
         {"discovery", {{"plugin", "static"}, {"config", {{"databases", databases}}}}},
         {"dispatch",
-         {{"poll_interval", "10ms"}, {"max_poll_interval", "100ms"}, {"workers", 2},
+         {{"poll_interval", "10ms"},
+          {"max_poll_interval", "100ms"},
+          {"workers", 2},
           {"batch_size", 20}}},
         {"handlers", {testing::RecordingExecHandler({"email.send"}, deliveries)}}};
   };
@@ -84,7 +87,8 @@ TEST_F(TwoProcessesTest, EveryMessageHandledExactlyOnceAndNoneLeftBehind) {
     for (const std::string& id : file.Column("SELECT message_id FROM outbox"))
       tenant_of[id] = "customer-00" + std::to_string(t);
   }
-  ASSERT_EQ(tenant_of.size(), static_cast<size_t>(kTenants * kPerTenant)) << "duplicate message ids";
+  ASSERT_EQ(tenant_of.size(), static_cast<size_t>(kTenants * kPerTenant))
+      << "duplicate message ids";
 
   for (const std::filesystem::path& db : dbs) {
     EXPECT_TRUE(ctl_.WaitDone(SqliteConnection(db), kPerTenant, milliseconds(60000)))

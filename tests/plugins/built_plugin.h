@@ -1,8 +1,8 @@
 // Built plugins under test: dlopen a plugin .so and resolve its entry point, for tests that drive
 // a built plugin through obx::testing::FakeHost. BuiltPluginPath("handler_exec") is
 // $OBX_BUILD_DIR/plugins/handler_exec.so.
-// The library stays loaded (never dlclose'd): a test process may reopen the same path many times and
-// glibc hands back the same object anyway.
+// The library stays loaded (never dlclose'd): a test process may reopen the same path many times
+// and glibc hands back the same object anyway.
 #ifndef OUTBOXD_TESTS_PLUGINS_BUILT_PLUGIN_H_
 #define OUTBOXD_TESTS_PLUGINS_BUILT_PLUGIN_H_
 

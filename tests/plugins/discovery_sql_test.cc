@@ -1,12 +1,11 @@
-// Tests for plugins/discovery_sql (the built discovery_sql.so through FakeHost) against SQLite global
-// databases made per test: the seed's Customers query, custom queries with schema/table columns,
-// skipped malformed rows, a missing file, bad SQL, password redaction and config validation.
-// PostgreSQL runs only when OBX_TEST_PG_URL names a database the test may create tables in
-// (packaging/pg-cluster.sh exports one for a throwaway cluster).
+// Tests for plugins/discovery_sql (the built discovery_sql.so through FakeHost) against SQLite
+// global databases made per test: the seed's Customers query, custom queries with schema/table
+// columns, skipped malformed rows, a missing file, bad SQL, password redaction and config
+// validation. PostgreSQL runs only when OBX_TEST_PG_URL names a database the test may create tables
+// in (packaging/pg-cluster.sh exports one for a throwaway cluster).
 #include <Poco/Data/SQLite/SessionImpl.h>
 #include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -37,8 +36,8 @@ class SqlDiscoveryTest : public ::testing::Test {
 
   // Runs statements on the test's global database (created on first use).
   void Exec(std::initializer_list<std::string> statements) {
-    Poco::Data::Session session(Poco::AutoPtr<Poco::Data::SessionImpl>(
-        new Poco::Data::SQLite::SessionImpl(db_path_)));
+    Poco::Data::Session session(
+        Poco::AutoPtr<Poco::Data::SessionImpl>(new Poco::Data::SQLite::SessionImpl(db_path_)));
     for (const std::string& sql : statements) session << sql, now;
   }
 
@@ -98,7 +97,8 @@ TEST_F(SqlDiscoveryTest, CustomQueryWithSchemaAndTableColumns) {
   Exec({"CREATE TABLE tenants (id TEXT, dsn TEXT, sch TEXT, tbl TEXT)",
         "INSERT INTO tenants VALUES ('t1', 'postgresql://h/t1', 'infra', 'outbox_v2'), "
         "('t2', 'sqlite:/t2.db', NULL, NULL)"});
-  auto d = Create(R"(, "query": "SELECT id AS Identifier, dsn AS CONNECTION_STRING, sch AS schema_name, tbl AS table_name FROM tenants ORDER BY id")");
+  auto d = Create(
+      R"(, "query": "SELECT id AS Identifier, dsn AS CONNECTION_STRING, sch AS schema_name, tbl AS table_name FROM tenants ORDER BY id")");
   DiscoverResult r = d->Discover();
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.records.size(), 2u);
@@ -116,7 +116,8 @@ TEST_F(SqlDiscoveryTest, MalformedRowsAreSkippedWithAWarningNamingTheRow) {
         "INSERT INTO tenants VALUES (1, 'good-1', 'sqlite:/g1.db'), (2, NULL, 'sqlite:/x.db'), "
         "(3, 'no-dsn', ''), (4, 'good-2', 'sqlite:/g2.db'), (5, 'good-1', 'sqlite:/dup.db'), "
         "(6, '', NULL)"});
-  auto d = Create(R"(, "query": "SELECT id AS identifier, dsn AS connection_string FROM tenants ORDER BY n")");
+  auto d = Create(
+      R"(, "query": "SELECT id AS identifier, dsn AS connection_string FROM tenants ORDER BY n")");
   DiscoverResult r = d->Discover();
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.records.size(), 2u);
@@ -186,7 +187,8 @@ TEST_F(SqlDiscoveryTest, ConfigErrorsNameTheKeyAndRedactPasswords) {
            {R"({"connection": "sqlite:"})", "no file path"},
            {R"({"connection": "sqlite:/x.db", "query": ""})", "\"query\" must be a non-empty"},
            {R"({"connection": "sqlite:/x.db", "timeout": 1})", "unknown key \"timeout\""},
-           {R"({"connection": "postgresql://u:pw@h/db?bogus=1"})", "invalid URI query parameter"}}) {
+           {R"({"connection": "postgresql://u:pw@h/db?bogus=1"})",
+            "invalid URI query parameter"}}) {
     auto created = host_.CreateDiscovery(descriptor_, config);
     EXPECT_EQ(created.status, OBX_STATUS_INVALID_ARGUMENT) << config;
     EXPECT_NE(created.error.find(expected), std::string::npos) << created.error;
@@ -194,27 +196,49 @@ TEST_F(SqlDiscoveryTest, ConfigErrorsNameTheKeyAndRedactPasswords) {
   }
 }
 
-// Optional: a real PostgreSQL global database (e.g. a throwaway cluster) named by the environment as
-// a libpq URI; tables are created and dropped with psql.
+TEST_F(SqlDiscoveryTest, ErrorsNeverShowPasswords) {
+  // Each connection is rejected at create; the error quotes it with the password as ***.
+  for (const auto& [connection, redacted] : std::vector<std::pair<std::string, std::string>>{
+           {"mysql://app:hunter2@h/db", "mysql://app:***@h/db"},
+           {"mysql://app:hun@ter2@h/db", "mysql://app:***@h/db"},
+           {"mysql://h/db?sslmode=require&password=hunter2&x=1",
+            "mysql://h/db?sslmode=require&password=***&x=1"},
+           {"host=h PassWord = 'hunter 2' dbname=x", "host=h PassWord = *** dbname=x"},
+           {"host=h pwd=hunter2;user=u", "host=h pwd=***;user=u"},
+           {"postgresql://app:hunter2@h/db?bogus=1", "postgresql://app:***@h/db?bogus=1"}}) {
+    auto created =
+        host_.CreateDiscovery(descriptor_, nlohmann::json{{"connection", connection}}.dump());
+    EXPECT_EQ(created.status, OBX_STATUS_INVALID_ARGUMENT) << connection;
+    EXPECT_NE(created.error.find(redacted), std::string::npos) << created.error;
+    EXPECT_EQ(created.error.find("hunter"), std::string::npos) << created.error;
+  }
+}
+
+// Optional: a real PostgreSQL global database (e.g. a throwaway cluster) named by the environment
+// as a libpq URI; tables are created and dropped with psql.
 TEST_F(SqlDiscoveryTest, PostgresCustomersWhenAvailable) {
   const char* uri = std::getenv("OBX_TEST_PG_URL");
   if (uri == nullptr || *uri == '\0') GTEST_SKIP() << "set OBX_TEST_PG_URL to run";
   const std::string table = "obx_sql_discovery_test_" + std::to_string(::getpid());
   auto psql = [&](const std::string& sql) {
-    return std::system(("psql -q -v ON_ERROR_STOP=1 '" + std::string(uri) + "' -c \"" + sql +
-                        "\" >/dev/null")
-                           .c_str());
+    return std::system(
+        ("psql -q -v ON_ERROR_STOP=1 '" + std::string(uri) + "' -c \"" + sql + "\" >/dev/null")
+            .c_str());
   };
-  ASSERT_EQ(psql("CREATE TABLE " + table + " (\\\"CustomerId\\\" text, cs text, active int); "
-                 "INSERT INTO " + table + " VALUES ('p1', 'sqlite:/p1.db', 1), "
+  ASSERT_EQ(psql("CREATE TABLE " + table +
+                 " (\\\"CustomerId\\\" text, cs text, active int); "
+                 "INSERT INTO " +
+                 table +
+                 " VALUES ('p1', 'sqlite:/p1.db', 1), "
                  "(NULL, 'sqlite:/bad.db', 1), ('p2', 'sqlite:/p2.db', 0)"),
             0);
   auto d = host_.CreateDiscovery(
-      descriptor_,
-      nlohmann::json{{"connection", uri},
-                     {"query", "SELECT \"CustomerId\" AS identifier, cs AS connection_string, "
-                               "'tenant' AS schema_name FROM " + table + " WHERE active = 1"}}
-          .dump());
+      descriptor_, nlohmann::json{{"connection", uri},
+                                  {"query",
+                                   "SELECT \"CustomerId\" AS identifier, cs AS connection_string, "
+                                   "'tenant' AS schema_name FROM " +
+                                       table + " WHERE active = 1"}}
+                       .dump());
   ASSERT_TRUE(d.ok()) << d.error;
   DiscoverResult r = d.instance->Discover();
   psql("DROP TABLE " + table);

@@ -66,7 +66,8 @@ TEST_F(StaticDiscoveryTest, EmptyInlineListEmitsNothing) {
 
 TEST_F(StaticDiscoveryTest, FileIsReReadOnEveryDiscover) {
   const auto file = dir_.WriteFile(
-      "tenants.json", R"({"databases": [{"identifier": "a", "connection_string": "sqlite:/a.db"}]})");
+      "tenants.json",
+      R"({"databases": [{"identifier": "a", "connection_string": "sqlite:/a.db"}]})");
   auto d = Create(FileConfig(file));
   DiscoverResult first = d->Discover();
   ASSERT_TRUE(first.ok()) << first.error;

@@ -45,7 +45,8 @@ class ExecHandlerTest : public ::testing::Test {
   }
 
   // A handler running `sh -c <script>` with extra env.
-  std::unique_ptr<HandlerInstance> Shell(const std::string& script, const json& env = json::object(),
+  std::unique_ptr<HandlerInstance> Shell(const std::string& script,
+                                         const json& env = json::object(),
                                          const std::string& timeout = "10s") {
     return Create({{"command", {"/bin/sh", "-c", script}}, {"env", env}, {"timeout", timeout}});
   }
@@ -116,8 +117,8 @@ TEST_F(ExecHandlerTest, TimeoutKillsTheChildAndReturnsQuickly) {
 TEST_F(ExecHandlerTest, TimeoutKillsTheWholeProcessGroup) {
   // The shell starts a grandchild that records its pid, then waits; both must die at the timeout.
   const auto pid_file = dir_ / "grandchild.pid";
-  auto h = Shell("sleep 30 & echo $! > \"$PID_FILE\"; wait", {{"PID_FILE", pid_file.string()}},
-                 "300ms");
+  auto h =
+      Shell("sleep 30 & echo $! > \"$PID_FILE\"; wait", {{"PID_FILE", pid_file.string()}}, "300ms");
   HandleResult r = h->Handle(FakeMessage{});
   EXPECT_EQ(r.outcome, OBX_OUTCOME_RETRY);
   EXPECT_EQ(r.error, "timed out after 0.3s");
@@ -258,8 +259,7 @@ TEST_F(ExecHandlerTest, ChildDoesNotInheritOtherDescriptors) {
 }
 
 TEST_F(ExecHandlerTest, MissingProgramIsRetryWithReason) {
-  HandleResult r =
-      Create({{"command", {"obx-no-such-program-anywhere"}}})->Handle(FakeMessage{});
+  HandleResult r = Create({{"command", {"obx-no-such-program-anywhere"}}})->Handle(FakeMessage{});
   EXPECT_EQ(r.outcome, OBX_OUTCOME_RETRY);
   EXPECT_NE(r.error.find("cannot start \"obx-no-such-program-anywhere\""), std::string::npos)
       << r.error;

@@ -1,5 +1,5 @@
-// Tests for plugins/handler_log (the built handler_log.so through FakeHost): the line it logs, payload
-// truncation and escaping, the level and its filtering, and config validation.
+// Tests for plugins/handler_log (the built handler_log.so through FakeHost): the line it logs,
+// payload truncation and escaping, the level and its filtering, and config validation.
 #include <gtest/gtest.h>
 
 #include <string>

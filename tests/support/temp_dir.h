@@ -43,13 +43,19 @@ class TempDir {
 };
 
 // Build-tree locations exported to tests by CMake (OBX_BUILD_DIR / OBX_SOURCE_DIR).
+#ifndef OBX_TEST_BUILD_DIR
+#define OBX_TEST_BUILD_DIR ""
+#endif
+#ifndef OBX_TEST_SOURCE_DIR
+#define OBX_TEST_SOURCE_DIR ""
+#endif
 inline std::filesystem::path BuildDir() {
   const char* v = getenv("OBX_BUILD_DIR");
-  return v != nullptr ? std::filesystem::path(v) : std::filesystem::current_path().parent_path();
+  return std::filesystem::path(v != nullptr && *v != '\0' ? v : OBX_TEST_BUILD_DIR);
 }
 inline std::filesystem::path SourceDir() {
   const char* v = getenv("OBX_SOURCE_DIR");
-  return v != nullptr ? std::filesystem::path(v) : std::filesystem::path();
+  return std::filesystem::path(v != nullptr && *v != '\0' ? v : OBX_TEST_SOURCE_DIR);
 }
 
 }  // namespace outboxd::testing

@@ -215,8 +215,9 @@ void Daemon::Cleanup() {
 
 bool Daemon::Drained() {
   if (leases_->in_flight() > 0) return false;
+  // Every store is checked, backed off or not (the check is a read): a store that cannot be checked
+  // is not known to be drained, so drain mode keeps waiting for it.
   for (const auto& store : *provider_->Snapshot()) {
-    if (!store->Available(Clock::now())) continue;  // backed off: cannot be checked, not waited for
     bool pending = true;
     Status s = store->store().HasPendingWork(&pending);
     if (!s.ok() || pending) return false;

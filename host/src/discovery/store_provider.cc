@@ -104,13 +104,13 @@ Status StoreProvider::RefreshOnce() {
     next->push_back(std::move(tenant));
     changed = true;
   }
+  std::vector<std::string> removed;
   for (const auto& store : *current) {
-    if (seen.count(store->id()) == 0) {
-      spdlog::info("Outbox database removed: {}", store->id());
-      changed = true;
-    }
+    if (seen.count(store->id()) == 0) removed.push_back(store->id());
   }
-  if (changed) Publish(std::move(next));
+  if (changed || !removed.empty()) Publish(std::move(next));
+  // Logged once the new set is live: from here on no worker picks a removed store.
+  for (const std::string& id : removed) spdlog::info("Outbox database removed: {}", id);
   spdlog::info("Discovery complete. Managing {} outbox databases", Snapshot()->size());
   return Status::OK();
 }

@@ -25,8 +25,9 @@ std::string_view BoundedString(const char* s, size_t max_length) {
 template <class Vtable>
 Status CheckVtable(const Vtable* vtable, const char* kind) {
   const std::string k(kind);
-  if (vtable == nullptr)
+  if (vtable == nullptr) {
     return Status::InvalidArgument("declares kind " + k + " but has no " + k + " vtable");
+  }
   if (vtable->struct_size < sizeof(Vtable)) {
     return Status::InvalidArgument(
         k + " vtable struct_size " + std::to_string(vtable->struct_size) +
@@ -38,20 +39,24 @@ Status CheckVtable(const Vtable* vtable, const char* kind) {
 Status CheckHandlerVtable(const obx_handler_vtable* vtable) {
   OBX_RETURN_IF_ERROR(CheckVtable(vtable, "handler"));
   if (vtable->create == nullptr) return Status::InvalidArgument("handler vtable has a null create");
-  if (vtable->destroy == nullptr)
+  if (vtable->destroy == nullptr) {
     return Status::InvalidArgument("handler vtable has a null destroy");
+  }
   if (vtable->handle == nullptr) return Status::InvalidArgument("handler vtable has a null handle");
   return Status::OK();
 }
 
 Status CheckDiscoveryVtable(const obx_discovery_vtable* vtable) {
   OBX_RETURN_IF_ERROR(CheckVtable(vtable, "discovery"));
-  if (vtable->create == nullptr)
+  if (vtable->create == nullptr) {
     return Status::InvalidArgument("discovery vtable has a null create");
-  if (vtable->destroy == nullptr)
+  }
+  if (vtable->destroy == nullptr) {
     return Status::InvalidArgument("discovery vtable has a null destroy");
-  if (vtable->discover == nullptr)
+  }
+  if (vtable->discover == nullptr) {
     return Status::InvalidArgument("discovery vtable has a null discover");
+  }
   return Status::OK();
 }
 

@@ -55,8 +55,9 @@ class RecordCollector : public DatabaseSink {
     if (reason.empty()) reason = CheckText("connection_string", conn, true, SIZE_MAX);
     if (reason.empty()) reason = CheckText("schema_name", schema, false, kMaxSqlNameBytes);
     if (reason.empty()) reason = CheckText("table_name", table, false, kMaxSqlNameBytes);
-    if (reason.empty() && identifiers_.count(id) != 0)
+    if (reason.empty() && identifiers_.count(id) != 0) {
       reason = "duplicate identifier in this listing";
+    }
     if (!reason.empty()) return Skip(record, reason);
 
     StoreLocation location;

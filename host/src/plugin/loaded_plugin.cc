@@ -46,8 +46,9 @@ LoadedPlugin::LoadedPlugin(std::unique_ptr<PluginLibrary> library,
                         strnlen(descriptor.description, kMaxDescriptionLength));
   }
   if (is_handler() && descriptor.topics != nullptr) {
-    for (const char* const* t = descriptor.topics; *t != nullptr; ++t)
+    for (const char* const* t = descriptor.topics; *t != nullptr; ++t) {
       declared_topics_.emplace_back(*t);
+    }
   }
 }
 

@@ -18,8 +18,9 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 bool IsCandidate(const fs::directory_entry& entry) {
   const std::string name = entry.path().filename().string();
-  if (name.empty() || name[0] == '.' || EndsWith(name, ".tmp") || !EndsWith(name, ".so"))
+  if (name.empty() || name[0] == '.' || EndsWith(name, ".tmp") || !EndsWith(name, ".so")) {
     return false;
+  }
   std::error_code ec;
   return entry.is_regular_file(ec);  // follows symlinks
 }
@@ -29,8 +30,9 @@ Status ListCandidates(const fs::path& dir, std::vector<fs::path>* files) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st)) return Status::NotFound("plugin folder " + dir.string() + " does not exist");
-  if (!fs::is_directory(st))
+  if (!fs::is_directory(st)) {
     return Status::IoError("plugin folder " + dir.string() + " is not a directory");
+  }
   fs::directory_iterator it(dir, ec);
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
     if (IsCandidate(*it)) files->push_back(it->path());

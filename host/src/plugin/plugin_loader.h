@@ -29,7 +29,7 @@ namespace outboxd {
 
 struct PluginLoadOptions {
   // Private folder for staged copies; created 0700 when missing, refused when group- or
-  // world-writable. Use a folder of the host user, not a shared /tmp.
+  // world-writable or owned by another user. Use a folder of the host user, not a shared /tmp.
   std::filesystem::path staging_dir;
 };
 

@@ -38,17 +38,24 @@ Status EnsureStagingDir(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
-    if (ec)
+    if (ec) {
       return Status::IoError("cannot create staging directory " + dir.string() + ": " +
                              ec.message());
+    }
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-    if (ec)
+    if (ec) {
       return Status::IoError("cannot restrict staging directory " + dir.string() + ": " +
                              ec.message());
+    }
   }
   const fs::file_status st = fs::status(dir, ec);
   if (ec || !fs::is_directory(st)) {
     return Status::IoError("staging directory " + dir.string() + " is not a directory");
+  }
+  struct stat raw {};
+  if (::stat(dir.c_str(), &raw) == 0 && raw.st_uid != ::geteuid()) {
+    return Status::IoError("staging directory " + dir.string() +
+                           " is not owned by the host user; it must be private (0700)");
   }
   if ((st.permissions() & (fs::perms::group_write | fs::perms::others_write)) != fs::perms::none) {
     return Status::IoError("staging directory " + dir.string() +
@@ -75,8 +82,9 @@ Status CopyAndHash(const fs::path& source, const fs::path& dir, fs::path* temp,
   if (!in) return Status::IoError("cannot open " + source.string() + ": " + ErrnoText());
   std::string pattern = (dir / ".staging-XXXXXX").string();
   const int fd = mkstemp(pattern.data());
-  if (fd < 0)
+  if (fd < 0) {
     return Status::IoError("cannot create a file in " + dir.string() + ": " + ErrnoText());
+  }
   *temp = pattern;
   Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
   std::vector<char> buffer(64 * 1024);

@@ -24,7 +24,8 @@ namespace outboxd {
 class StagedFile {
  public:
   // Copies `source` into `staging_dir` (created 0700 when missing; refused when group- or
-  // world-writable). NotFound when `source` does not exist, IoError when the copy fails.
+  // world-writable or owned by another user). NotFound when `source` does not exist, IoError when
+  // the copy fails.
   static Status Stage(const std::filesystem::path& source, const std::filesystem::path& staging_dir,
                       std::shared_ptr<StagedFile>* out);
 

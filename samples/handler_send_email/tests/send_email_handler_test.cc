@@ -28,7 +28,8 @@ class SendEmailTest : public ::testing::Test {
 
   std::unique_ptr<obx::testing::HandlerInstance> Create() {
     auto created = host_.CreateHandler(
-        descriptor_, nlohmann::json{{"file", outbox_.string()}, {"from", "app@example.com"}}.dump());
+        descriptor_,
+        nlohmann::json{{"file", outbox_.string()}, {"from", "app@example.com"}}.dump());
     EXPECT_TRUE(created.ok()) << created.error;
     return std::move(created.instance);
   }

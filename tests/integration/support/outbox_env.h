@@ -56,14 +56,17 @@ inline ::testing::AssertionResult BinariesBuilt() {
         PluginDir() / "handler_log.so", RecordDeliveryScript()}) {
     if (!std::filesystem::exists(p)) {
       return ::testing::AssertionFailure()
-             << p << " is missing: build outboxd, outboxctl and the plugins before "
-                     "integration_tests (OBX_BUILD_DIR / OBX_SOURCE_DIR must point at the trees)";
+             << p
+             << " is missing: build outboxd, outboxctl and the plugins before "
+                "integration_tests (OBX_BUILD_DIR / OBX_SOURCE_DIR must point at the trees)";
     }
   }
   return ::testing::AssertionSuccess();
 }
 
-inline std::string SqliteConnection(const std::filesystem::path& db) { return "sqlite:" + db.string(); }
+inline std::string SqliteConnection(const std::filesystem::path& db) {
+  return "sqlite:" + db.string();
+}
 
 // ---- outboxctl --------------------------------------------------------------------------------
 
@@ -79,8 +82,8 @@ class Outboxctl {
   ::testing::AssertionResult SchemaApply(const std::string& connection) const {
     RunResult r = Run({"schema", "apply", "--connection", connection});
     if (r.exit_code != 0) {
-      return ::testing::AssertionFailure()
-             << "outboxctl schema apply " << connection << " exited " << r.exit_code << ": " << r.err;
+      return ::testing::AssertionFailure() << "outboxctl schema apply " << connection << " exited "
+                                           << r.exit_code << ": " << r.err;
     }
     return ::testing::AssertionSuccess();
   }
@@ -88,7 +91,8 @@ class Outboxctl {
   // The new message id, or "" (with a test failure recorded) when outboxctl failed.
   std::string Enqueue(const std::string& connection, const std::string& topic,
                       const std::string& payload) const {
-    RunResult r = Run({"enqueue", "--connection", connection, "--topic", topic, "--payload", payload});
+    RunResult r =
+        Run({"enqueue", "--connection", connection, "--topic", topic, "--payload", payload});
     std::vector<std::string> lines = SplitLines(r.out);
     if (r.exit_code != 0 || lines.size() != 1 || lines[0].empty()) {
       ADD_FAILURE() << "outboxctl enqueue " << connection << " exited " << r.exit_code
@@ -99,9 +103,11 @@ class Outboxctl {
   }
 
   std::vector<std::string> EnqueueMany(const std::string& connection, const std::string& topic,
-                                       int n, const std::string& payload_prefix = "payload-") const {
+                                       int n,
+                                       const std::string& payload_prefix = "payload-") const {
     std::vector<std::string> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(Enqueue(connection, topic, payload_prefix + std::to_string(i)));
+    for (int i = 0; i < n; ++i)
+      ids.push_back(Enqueue(connection, topic, payload_prefix + std::to_string(i)));
     return ids;
   }
 
@@ -257,7 +263,8 @@ inline std::filesystem::path WriteConfig(const TempDir& dir, const nlohmann::jso
 }
 
 // Starts `outboxd --config <config> [--drain]`, logs in <dir>/<name>.err.
-inline std::unique_ptr<Process> StartOutboxd(const TempDir& dir, const std::filesystem::path& config,
+inline std::unique_ptr<Process> StartOutboxd(const TempDir& dir,
+                                             const std::filesystem::path& config,
                                              const std::string& name = "outboxd",
                                              bool drain = false) {
   Process::Options options;

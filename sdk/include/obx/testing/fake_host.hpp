@@ -9,23 +9,23 @@
 //   EXPECT_EQ(r.outcome, OBX_OUTCOME_OK) << r.error;
 //
 // What it fakes (the obx_host_api table, see obx/host_api.h):
-//   - log / log_enabled: every line is captured (Logs(), HasLog()); the level threshold is settable;
-//   - now_unix_ms / now_monotonic_ns: a settable clock (SetNowUnixMs, AdvanceMs), starting at a fixed
-//     instant, so tests never depend on the real time;
+//   - log / log_enabled: every line is captured (Logs(), HasLog()); the threshold is settable;
+//   - now_unix_ms / now_monotonic_ns: a settable clock (SetNowUnixMs, AdvanceMs) starting at a
+//     fixed instant, so tests never depend on the real time;
 //   - set_error: captured per call and returned in CreateResult/HandleResult/DiscoverResult.error;
 //   - emit_database: copied into DiscoverResult.records; malformed records (empty identifier or
-//     connection_string, short struct_size) are rejected with OBX_STATUS_INVALID_ARGUMENT and counted
-//     in DiscoverResult.rejected, as the real host does;
+//     connection_string, short struct_size) are rejected with OBX_STATUS_INVALID_ARGUMENT and
+//     counted in DiscoverResult.rejected, as the real host does;
 //   - should_abort: settable (SetShouldAbort).
 //
-// OWNERSHIP: the FakeHost owns every obx_host_ctx / obx_call_ctx it hands out; instances returned by
-// CreateHandler / CreateDiscovery own the plugin instance and call destroy in their destructor, so
-// they must not outlive the FakeHost. The obx_host_api table itself is static (process lifetime), so
-// a plugin that keeps the table pointer past a FakeHost's life never dangles.
+// OWNERSHIP: the FakeHost owns every obx_host_ctx / obx_call_ctx it hands out; instances returned
+// by CreateHandler / CreateDiscovery own the plugin instance and call destroy in their destructor,
+// so they must not outlive the FakeHost. The obx_host_api table itself is static (process
+// lifetime), so a plugin that keeps the table pointer past a FakeHost's life never dangles.
 //
 // THREADING: thread-safe like the real host: Handle may be called from several threads at once on
-// one instance. Functions without a context argument (the clock, log with a NULL ctx) go to the most
-// recently constructed live FakeHost, so use one FakeHost at a time per process.
+// one instance. Functions without a context argument (the clock, log with a NULL ctx) go to the
+// most recently constructed live FakeHost, so use one FakeHost at a time per process.
 #ifndef OBX_TESTING_FAKE_HOST_HPP_
 #define OBX_TESTING_FAKE_HOST_HPP_
 
@@ -73,9 +73,9 @@ struct FakeMessage {
 };
 
 struct HandleResult {
-  int32_t outcome = -1;         // OBX_OUTCOME_*
-  std::string error;            // text passed to set_error (empty when none)
-  int64_t retry_after_ms = 0;   // obx_handler_result.retry_after_ms
+  int32_t outcome = -1;        // OBX_OUTCOME_*
+  std::string error;           // text passed to set_error (empty when none)
+  int64_t retry_after_ms = 0;  // obx_handler_result.retry_after_ms
 };
 
 struct DiscoverResult {
@@ -136,18 +136,10 @@ inline int32_t ApiShouldAbort(obx_call_ctx* call);
 
 // The one table every FakeHost hands out (static storage, like the real host's).
 inline const obx_host_api* FakeApiTable() {
-  static const obx_host_api api = {sizeof(obx_host_api),
-                                   OBX_ABI_MAJOR,
-                                   OBX_ABI_MINOR,
-                                   0,
-                                   obx_str{"0.0.0-fake", 10},
-                                   &ApiLog,
-                                   &ApiLogEnabled,
-                                   &ApiNowUnixMs,
-                                   &ApiNowMonotonicNs,
-                                   &ApiSetError,
-                                   &ApiEmitDatabase,
-                                   &ApiShouldAbort};
+  static const obx_host_api api = {
+      sizeof(obx_host_api),      OBX_ABI_MAJOR, OBX_ABI_MINOR,    0,
+      obx_str{"0.0.0-fake", 10}, &ApiLog,       &ApiLogEnabled,   &ApiNowUnixMs,
+      &ApiNowMonotonicNs,        &ApiSetError,  &ApiEmitDatabase, &ApiShouldAbort};
   return &api;
 }
 
