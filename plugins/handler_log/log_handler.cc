@@ -1,10 +1,11 @@
 // The `log` handler plugin: one host log line per message, always OK.
 //
-// Config: {"level": "info" (trace|debug|info|warn|warning|error), "max_payload": 256 (bytes shown,
-// 0 hides the payload)}; unknown keys fail create. Topics come from the host configuration.
-// The line: "message tenant=<t> topic=<t> message_id=<id> attempt=<n> correlation_id=<c>
-// payload=<p>" with control characters and invalid UTF-8 escaped (\n, \xNN), so a message is always
-// one line. Thread-safe: Handle only reads immutable state; the host log is thread-safe.
+// Config: {"level": "info" (trace|debug|info|warn|warning|error), "max_payload": 256 (bytes shown;
+// 0 logs only the size)}; unknown keys fail create. Topics come from the host configuration.
+// The line:
+//   message tenant=<t> topic=<t> message_id=<id> attempt=<n> correlation_id=<c> payload=<p>
+// with control characters and invalid UTF-8 escaped (\n, \xNN), so a message is always one line.
+// Thread-safe: Handle only reads immutable state; the host log is thread-safe.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
