@@ -249,7 +249,7 @@ TEST_F(CppPluginLayerTest, HandleMapsResultsAndExceptions) {
       {"retry", OBX_OUTCOME_RETRY, "busy", 1500},
       {"retry-silent", OBX_OUTCOME_RETRY, "", 0},
       {"permanent", OBX_OUTCOME_PERMANENT_FAILURE, "rejected", 0},
-      {"throw-permanent", OBX_OUTCOME_PERMANENT_FAILURE, "obx::PermanentFailure: poison", 0},
+      {"throw-permanent", OBX_OUTCOME_PERMANENT_FAILURE, "poison", 0},
       {"throw-runtime", OBX_OUTCOME_RETRY, "std::runtime_error: boom", 0},
       {"throw-int", OBX_OUTCOME_RETRY, "unknown exception in handler", 0},
   };

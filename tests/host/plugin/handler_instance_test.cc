@@ -109,7 +109,7 @@ TEST_F(HandlerInstanceTest, CxxLayerOutcomes) {
 
   HandlerOutcome poison = h->Handle(MakeMessage("throw-permanent"), "t");
   EXPECT_EQ(poison.kind, Kind::kPermanentFailure);
-  EXPECT_EQ(poison.error, "obx::PermanentFailure: poison message");
+  EXPECT_EQ(poison.error, "poison message");
 
   EXPECT_EQ(h->Handle(MakeMessage("ok"), "t").kind, Kind::kOk);
 }

@@ -209,7 +209,7 @@ int32_t HandleMessage(void* instance, obx_call_ctx* call, const obx_message_view
     result->retry_after_ms = r.retry_after_ms();
     return r.outcome();
   } catch (const PermanentFailure& e) {
-    SetError(call, DescribeException(e));
+    SetError(call, e.what());  // same text as returning Result::PermanentFailure(what)
     return OBX_OUTCOME_PERMANENT_FAILURE;
   } catch (const std::exception& e) {
     SetError(call, DescribeException(e));
