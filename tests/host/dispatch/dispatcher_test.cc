@@ -276,6 +276,8 @@ TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // 
   Route({{"t", handler_}});
   const int64_t a = store("s1").Add("t");
   FakeOutboxStore* s1 = &store("s1");
+  // Hold the old set: once its batch ends the provider drops the removed store for good.
+  std::shared_ptr<const StoreSet> before = provider_->Snapshot();
   handler_->Script([this](const OutboxMessage&) {
     discovery_.Set({FakeDiscoverySource::Location("s2")});
     EXPECT_TRUE(provider_->Refresh().ok());
@@ -283,6 +285,7 @@ TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // 
   });
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(s1->Get(a).status, MessageStatus::kDone);  // the removed store finished its batch
+  EXPECT_EQ(provider_->Snapshot()->size(), 1u);
   handler_->Answer(Delivery::Ok());
   const int64_t b = store("s2").Add("t");
   EXPECT_EQ(RunOnce(), 1);
