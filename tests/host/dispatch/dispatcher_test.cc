@@ -7,6 +7,7 @@
 #include "fakes/fake_discovery_source.h"
 #include "fakes/fake_message_handler.h"
 #include "fakes/fake_outbox_store.h"
+#include "fakes/fake_tenant_set.h"
 #include "support/log_capture.h"
 
 namespace outboxd {
@@ -16,6 +17,7 @@ using std::chrono::milliseconds;
 using testing::FakeDiscoverySource;
 using testing::FakeMessageHandler;
 using testing::FakeOutboxStore;
+using testing::FakeTenantSet;
 using testing::LogCapture;
 using Op = FakeOutboxStore::Op;
 
@@ -25,17 +27,9 @@ class DispatcherTest : public ::testing::Test {
 
   void Start(const std::vector<std::string>& ids, const std::string& strategy, int batch,
              int max_attempts = 5) {
-    std::vector<StoreLocation> locations;
-    for (const auto& id : ids) locations.push_back(FakeDiscoverySource::Location(id));
-    discovery_.Set(locations);
-    provider_ = std::make_unique<StoreProvider>(
-        &discovery_, [this](const StoreLocation& l, std::unique_ptr<OutboxStore>* out) {
-          auto store = std::make_unique<FakeOutboxStore>(l.identifier);
-          stores_[l.identifier] = store.get();
-          *out = std::move(store);
-          return Status::OK();
-        });
-    ASSERT_TRUE(provider_->Refresh().ok());
+    tenants_ = std::make_unique<FakeTenantSet>();
+    ASSERT_TRUE(tenants_->Start(ids).ok());
+    provider_ = tenants_->provider();
     ASSERT_TRUE(MakeSelectionStrategy(strategy, &strategy_).ok());
     DispatchOptions options;
     options.batch_size = batch;
@@ -43,7 +37,7 @@ class DispatcherTest : public ::testing::Test {
     options.max_attempts = max_attempts;
     options.backoff = [](int attempt) { return ComputeBackoff(attempt, 0); };
     options.record_retry_delay = milliseconds(1);
-    dispatcher_ = std::make_unique<Dispatcher>(provider_.get(), &routing_, strategy_.get(),
+    dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, strategy_.get(),
                                                &leases_, &counters_, options);
   }
 
@@ -54,11 +48,10 @@ class DispatcherTest : public ::testing::Test {
   }
 
   int RunOnce() { return dispatcher_->RunOnce(&worker_, stopping_); }
-  FakeOutboxStore& store(const std::string& id = "s1") { return *stores_.at(id); }
+  FakeOutboxStore& store(const std::string& id = "s1") { return tenants_->store(id); }
 
-  FakeDiscoverySource discovery_;
-  std::map<std::string, FakeOutboxStore*> stores_;
-  std::unique_ptr<StoreProvider> provider_;
+  std::unique_ptr<FakeTenantSet> tenants_;
+  StoreProvider* provider_ = nullptr;
   RoutingState routing_;
   std::unique_ptr<SelectionStrategy> strategy_;
   LeaseKeeper leases_{milliseconds(30000)};
@@ -279,7 +272,7 @@ TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // 
   // Hold the old set: once its batch ends the provider drops the removed store for good.
   std::shared_ptr<const StoreSet> before = provider_->Snapshot();
   handler_->Script([this](const OutboxMessage&) {
-    discovery_.Set({FakeDiscoverySource::Location("s2")});
+    tenants_->discovery().Set({FakeDiscoverySource::Location("s2")});
     EXPECT_TRUE(provider_->Refresh().ok());
     return Delivery::Ok();
   });

@@ -9,6 +9,7 @@
 #include "fakes/fake_discovery_source.h"
 #include "fakes/fake_message_handler.h"
 #include "fakes/fake_outbox_store.h"
+#include "fakes/fake_tenant_set.h"
 
 namespace outboxd {
 namespace {
@@ -17,6 +18,7 @@ using std::chrono::milliseconds;
 using testing::FakeDiscoverySource;
 using testing::FakeMessageHandler;
 using testing::FakeOutboxStore;
+using testing::FakeTenantSet;
 
 // Waits for `cond` up to `limit`; returns whether it became true.
 template <class F>
@@ -32,30 +34,21 @@ bool Eventually(F cond, milliseconds limit = milliseconds(10000)) {
 class WorkerPoolTest : public ::testing::Test {
  protected:
   void Build(std::vector<std::string> ids, PollOptions poll) {
-    std::vector<StoreLocation> locations;
-    for (const auto& id : ids) locations.push_back(FakeDiscoverySource::Location(id));
-    discovery_.Set(locations);
-    provider_ = std::make_unique<StoreProvider>(
-        &discovery_, [this](const StoreLocation& l, std::unique_ptr<OutboxStore>* out) {
-          auto s = std::make_unique<FakeOutboxStore>(l.identifier);
-          stores_[l.identifier] = s.get();
-          *out = std::move(s);
-          return Status::OK();
-        });
-    ASSERT_TRUE(provider_->Refresh().ok());
+    ASSERT_TRUE(tenants_.Start(ids).ok());
+    provider_ = tenants_.provider();
     std::shared_ptr<const HandlerTable> table;
     ASSERT_TRUE(HandlerTable::Build({{"t", handler_}}, &table).ok());
     routing_.Publish(table);
     DispatchOptions options;
     options.batch_size = 7;
-    dispatcher_ = std::make_unique<Dispatcher>(provider_.get(), &routing_, &strategy_, &leases_,
+    dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, &strategy_, &leases_,
                                                &counters_, options);
-    pool_ = std::make_unique<WorkerPool>(dispatcher_.get(), provider_.get(), poll);
+    pool_ = std::make_unique<WorkerPool>(dispatcher_.get(), provider_, poll);
   }
 
-  FakeDiscoverySource discovery_;
-  std::map<std::string, FakeOutboxStore*> stores_;
-  std::unique_ptr<StoreProvider> provider_;
+  FakeTenantSet tenants_;
+  std::map<std::string, FakeOutboxStore*>& stores_ = tenants_.stores();
+  StoreProvider* provider_ = nullptr;
   RoutingState routing_;
   RoundRobinStrategy strategy_;
   LeaseKeeper leases_{milliseconds(30000)};
