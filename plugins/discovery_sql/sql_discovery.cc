@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config_object.h"
 #include "connection_target.h"
 #include "obx/cpp/plugin.hpp"
 #include "postgres_query.h"
@@ -49,13 +50,7 @@ std::string Lower(std::string s) {
 class SqlDiscovery : public obx::DiscoveryProvider {
  public:
   explicit SqlDiscovery(const obx::PluginContext& ctx) : host_(ctx.host), query_(kDefaultQuery) {
-    json root;
-    try {
-      root = json::parse(ctx.config_json.begin(), ctx.config_json.end());
-    } catch (const json::exception& e) {
-      Fail(std::string("not valid JSON: ") + e.what());
-    }
-    if (!root.is_object()) Fail("expected a JSON object");
+    const json root = outboxd_plugins::ParseConfigObject(ctx.config_json, "sql");
     bool has_connection = false;
     for (auto it = root.begin(); it != root.end(); ++it) {
       if (it.key() == "connection") {

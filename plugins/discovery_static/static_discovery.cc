@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config_object.h"
 #include "database_list.h"
 #include "obx/cpp/plugin.hpp"
 
@@ -27,13 +28,7 @@ using nlohmann::json;
 class StaticDiscovery : public obx::DiscoveryProvider {
  public:
   explicit StaticDiscovery(const obx::PluginContext& ctx) : host_(ctx.host) {
-    json root;
-    try {
-      root = json::parse(ctx.config_json.begin(), ctx.config_json.end());
-    } catch (const json::exception& e) {
-      Fail(std::string("not valid JSON: ") + e.what());
-    }
-    if (!root.is_object()) Fail("expected a JSON object");
+    const json root = outboxd_plugins::ParseConfigObject(ctx.config_json, "static");
     for (auto it = root.begin(); it != root.end(); ++it) {
       if (it.key() != "databases" && it.key() != "file") {
         Fail("unknown key \"" + it.key() + "\" (expected databases or file)");

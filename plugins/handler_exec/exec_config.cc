@@ -1,4 +1,5 @@
 // ParseExecConfig: JSON -> ExecConfig, with one clear error per bad key.
+#include "common/config_object.h"
 #include "exec_config.h"
 
 #include <sys/stat.h>
@@ -103,13 +104,7 @@ std::vector<std::pair<std::string, std::string>> ParseEnv(const json& v) {
 }  // namespace
 
 ExecConfig ParseExecConfig(std::string_view config_json) {
-  json root;
-  try {
-    root = json::parse(config_json.begin(), config_json.end());
-  } catch (const json::exception& e) {
-    Fail(std::string("not valid JSON: ") + e.what());
-  }
-  if (!root.is_object()) Fail("expected a JSON object");
+  const json root = outboxd_plugins::ParseConfigObject(config_json, "exec");
 
   ExecConfig config;
   bool has_command = false;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/config_object.h"
 #include "obx/cpp/plugin.hpp"
 
 namespace outboxd::handler_log {
@@ -88,13 +89,7 @@ bool AppendEscaped(std::string& out, std::string_view text, size_t max_bytes) {
 class LogHandler : public obx::Handler {
  public:
   explicit LogHandler(const obx::PluginContext& ctx) : host_(ctx.host) {
-    json root;
-    try {
-      root = json::parse(ctx.config_json.begin(), ctx.config_json.end());
-    } catch (const json::exception& e) {
-      Fail(std::string("not valid JSON: ") + e.what());
-    }
-    if (!root.is_object()) Fail("expected a JSON object");
+    const json root = outboxd_plugins::ParseConfigObject(ctx.config_json, "log");
     for (auto it = root.begin(); it != root.end(); ++it) {
       if (it.key() == "level") {
         level_ = ParseLevel(it.value());

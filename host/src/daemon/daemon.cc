@@ -6,9 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <future>
 #include <set>
 #include <system_error>
-#include <thread>
 
 #include "daemon/plugin_discovery_source.h"
 #include "daemon/plugin_message_handler.h"
@@ -268,27 +269,14 @@ Status Daemon::Run(const RunOptions& options) {
   }
   lock.unlock();
   spdlog::info("Stopping: finishing in-flight messages");
-  std::thread stopper([this] { pool_->Stop(); });
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::thread waiter([&] {
-    stopper.join();
-    std::lock_guard<std::mutex> g(done_mu);
-    done = true;
-    done_cv.notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> g(done_mu);
-    if (!done_cv.wait_for(g, config_.dispatch.shutdown_grace, [&] { return done; })) {
-      spdlog::error("In-flight messages did not finish within shutdown_grace ({} ms); exiting "
-                    "anyway, their leases will expire and they will be delivered again",
-                    config_.dispatch.shutdown_grace.count());
-      spdlog::default_logger()->flush();
-      std::_Exit(1);
-    }
+  std::future<void> stopped = std::async(std::launch::async, [this] { pool_->Stop(); });
+  if (stopped.wait_for(config_.dispatch.shutdown_grace) == std::future_status::timeout) {
+    spdlog::error("In-flight messages did not finish within shutdown_grace ({} ms); exiting "
+                  "anyway, their leases will expire and they will be delivered again",
+                  config_.dispatch.shutdown_grace.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
   }
-  waiter.join();
   leases_->Stop();
   spdlog::info("Stopped: {}", counters_.ToString());
   return Status::OK();
