@@ -1,6 +1,6 @@
 // OpenOutboxStore: picks the store implementation from the connection string's scheme.
 //   sqlite:<path>                     -> PocoOutboxStore over SqliteDialect
-//   postgresql://... / postgres://... -> NotSupported until the PostgreSQL dialect lands
+//   postgresql://... / postgres://... -> PocoOutboxStore over PostgresDialect
 //   anything else                     -> InvalidArgument
 #include <cctype>
 #include <memory>
@@ -9,6 +9,7 @@
 
 #include "store/outbox_store.h"
 #include "store/poco/poco_outbox_store.h"
+#include "store/poco/postgres_dialect.h"
 #include "store/poco/sqlite_dialect.h"
 
 namespace outboxd {
@@ -45,8 +46,21 @@ Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& option
   }
   if (HasPrefixIgnoringCase(connection, "postgresql://") ||
       HasPrefixIgnoringCase(connection, "postgres://")) {
-    return Status::NotSupported("PostgreSQL stores are not available in this build yet: " +
-                                RedactConnectionString(connection));
+    poco_store::PostgresTarget target;
+    Status parsed = poco_store::ParsePostgresConnection(connection, &target);
+    if (!parsed.ok()) {
+      // libpq's reason never quotes the password, but the input itself is redacted for the log.
+      return Status::InvalidArgument(parsed.message() + " ('" +
+                                     RedactConnectionString(connection) + "')")
+          .WithContext(context);
+    }
+    std::unique_ptr<poco_store::PocoOutboxStore> opened;
+    OBX_RETURN_IF_ERROR(poco_store::PocoOutboxStore::Create(
+        location, options,
+        std::make_unique<poco_store::PostgresDialect>(std::move(target), options.notify_trigger),
+        &opened));
+    *store = std::move(opened);
+    return Status::OK();
   }
   return Status::InvalidArgument("unsupported connection string '" +
                                  RedactConnectionString(connection) +

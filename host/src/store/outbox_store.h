@@ -39,6 +39,9 @@ struct StoreOptions {
   int max_connections = 4;  // per store; connections are opened lazily and reused
   bool create_schema = true;  // create table and index on first use (idempotent)
   bool create_database = false;  // SQLite: create a missing database file (outboxctl does)
+  // PostgreSQL: the schema installs an AFTER INSERT trigger that NOTIFYs listeners (see
+  // store/postgres_listener.h); false drops that trigger if present.
+  bool notify_trigger = false;
 };
 
 class OutboxStore {
@@ -75,8 +78,8 @@ class OutboxStore {
   virtual Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) = 0;
 };
 
-// Opens a store for `location` by connection scheme ("sqlite:" now; "postgresql://" in its own
-// change). Does not touch the database: connections open lazily, so an unreachable database shows
+// Opens a store for `location` by connection scheme: "sqlite:<path>", or a PostgreSQL URI
+// ("postgresql://..." or "postgres://...", anything libpq accepts). Does not touch the database: connections open lazily, so an unreachable database shows
 // up as Unavailable on first use, not here. InvalidArgument for a malformed connection string.
 Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& options,
                        std::unique_ptr<OutboxStore>* store);

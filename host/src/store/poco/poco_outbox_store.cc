@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <mutex>
 #include <tuple>
 #include <unordered_set>
 #include <utility>
@@ -14,6 +15,34 @@
 namespace outboxd::poco_store {
 
 namespace {
+
+// Tables whose schema this process has deployed: "<database key>\n<schema>.<table>". A store that is
+// re-created (changed connection string) or a second store on the same table skips the work.
+class DeployedSchemas {
+ public:
+  bool Contains(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return keys_.count(key) > 0;
+  }
+  void Add(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_.insert(key);
+  }
+  void Remove(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_.erase(key);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<std::string> keys_;
+};
+
+DeployedSchemas& ProcessDeployedSchemas() {
+  static DeployedSchemas* schemas = new DeployedSchemas();  // never destroyed: used at exit
+  return *schemas;
+}
+
 
 Status WithMessage(Status::Code code, std::string message) {
   switch (code) {
@@ -94,6 +123,7 @@ PocoOutboxStore::PocoOutboxStore(const StoreLocation& location, const StoreOptio
       dialect_(std::move(dialect)),
       table_(table),
       sql_(dialect_->RenderSql(table_)),
+      schema_key_(dialect_->DatabaseKey() + "\n" + table_.schema + "." + table_.table),
       pool_(options.max_connections,
             [this](std::unique_ptr<StoreConnection>* out) { return OpenConnection(out); }) {}
 
@@ -123,6 +153,11 @@ Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
   } else {
     pool_.Release(std::move(connection));
   }
+  if (status.code() == Status::Code::kNotFound && options_.create_schema) {
+    // The table went away (dropped, file replaced): deploy it again on the next call.
+    ProcessDeployedSchemas().Remove(schema_key_);
+    schema_ready_.store(false, std::memory_order_release);
+  }
   return status.ok() ? status : Failed(operation, status);
 }
 
@@ -138,11 +173,17 @@ Status PocoOutboxStore::EnsureSchemaIfConfigured() {
   return options_.create_schema ? EnsureSchema() : Status::OK();
 }
 
+
 Status PocoOutboxStore::EnsureSchema() {
   if (schema_ready_.load(std::memory_order_acquire)) return Status::OK();
+  if (ProcessDeployedSchemas().Contains(schema_key_)) {
+    schema_ready_.store(true, std::memory_order_release);
+    return Status::OK();
+  }
   Status status = Run("schema setup", [this](StoreConnection& connection) {
     connection.BeginWrite();
     try {
+      for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
       connection.ExecuteOnce(sql_.create_table);
       std::string missing = MissingColumns(connection.ListColumns());
       if (!missing.empty()) {
@@ -159,7 +200,10 @@ Status PocoOutboxStore::EnsureSchema() {
     }
     return Status::OK();
   });
-  if (status.ok()) schema_ready_.store(true, std::memory_order_release);
+  if (status.ok()) {
+    ProcessDeployedSchemas().Add(schema_key_);
+    schema_ready_.store(true, std::memory_order_release);
+  }
   return status;
 }
 
@@ -197,8 +241,8 @@ Status PocoOutboxStore::Complete(const std::string& owner_token,
   std::vector<const Completion*> distinct;  // first completion per id, input order
   std::unordered_set<int64_t> seen;
   // The JSON list parameters of OutboxSql, one per kind.
-  nlohmann::json dispatched = nlohmann::json::array();
-  nlohmann::json released = nlohmann::json::array();
+  std::vector<int64_t> dispatched;
+  std::vector<int64_t> released;
   nlohmann::json rescheduled = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
   for (const Completion& completion : completions) {
@@ -234,10 +278,12 @@ Status PocoOutboxStore::Complete(const std::string& owner_token,
     connection.BeginWrite();
     try {
       if (!dispatched.empty()) {
-        connection.MarkDispatched(options_.worker_id, JsonText(dispatched), owner_token,
-                                  &applied);
+        connection.MarkDispatched(options_.worker_id, dialect_->IdListParameter(dispatched),
+                                  owner_token, &applied);
       }
-      if (!released.empty()) connection.Release(JsonText(released), owner_token, &applied);
+      if (!released.empty()) {
+        connection.Release(dialect_->IdListParameter(released), owner_token, &applied);
+      }
       if (!rescheduled.empty()) {
         connection.Reschedule(JsonText(rescheduled), owner_token, &applied);
       }

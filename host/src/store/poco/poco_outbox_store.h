@@ -6,7 +6,9 @@
 //  - Connections open lazily, at most StoreOptions::max_connections, and are reused; a connection
 //    that raised any database error is closed instead of being reused.
 //  - With StoreOptions::create_schema, the first call of any operation creates the table and
-//    index (EnsureSchema); after one success that is a single atomic load.
+//    index (EnsureSchema); after one success that is a single atomic load. Success is remembered
+//    process-wide per (database, table), so a re-created store does not deploy again; an error
+//    saying the table is missing forgets it, and the next call deploys again.
 //  - Complete reports every distinct id of `completions` exactly once, in input order, in
 //    report->applied or report->lease_lost (appended). When an id occurs more than once, its first
 //    completion is the one applied. On error the report is left untouched and nothing is applied.
@@ -75,6 +77,7 @@ class PocoOutboxStore final : public OutboxStore {
   const std::unique_ptr<SqlDialect> dialect_;
   const OutboxTable table_;
   const OutboxSql sql_;
+  const std::string schema_key_;  // process-wide "schema deployed" memo key
   ConnectionPool<StoreConnection> pool_;
   std::atomic<bool> schema_ready_{false};
 };

@@ -1,15 +1,15 @@
 // SqlDialect: everything engine-specific about an outbox table reached through Poco Data: how to
 // open a session, the SQL text of each store operation, how to pass a list of ids as one parameter,
 // and how the engine's Poco exceptions map onto Status. PocoOutboxStore is written once against
-// this interface; SQLite is SqliteDialect, PostgreSQL will be another implementation.
+// this interface; SQLite is SqliteDialect, PostgreSQL is PostgresDialect.
 //
-// Every statement in OutboxSql uses positional `?` parameters in the order documented beside it,
-// and reads the clock only from the database ("now" is the engine's own UTC time in milliseconds
-// since the Unix epoch). Statements that return ids use RETURNING. A batch of rows is passed as ONE
-// text parameter holding JSON (both SQLite's json_each and PostgreSQL's json_array_elements read
-// it), so a whole completion batch is a handful of statements whatever its size:
-//   id_list:        [id, ...]
-//   reschedule_list: [[id, delay_ms, "last_error"], ...]
+// Every statement in OutboxSql uses positional parameters (`?` on SQLite, `$1..$n` on PostgreSQL)
+// in the order documented beside it, and reads the clock only from the database (times reach the
+// store as the engine's own UTC time in milliseconds since the Unix epoch). Statements that return
+// ids use RETURNING. A batch of rows is passed as ONE text parameter, so a whole completion batch
+// is a handful of statements whatever its size:
+//   id_list:         SqlDialect::IdListParameter (SQLite: JSON [id, ...]; PostgreSQL: {id,...})
+//   reschedule_list: [[id, delay_ms, "last_error"], ...]   (JSON on every engine)
 //   fail_list:       [[id, "last_error"], ...]
 //
 // OWNERSHIP: a dialect is owned by its store. OpenSession hands the new session to the caller.
@@ -49,8 +49,10 @@ const std::vector<std::string>& RequiredOutboxColumns();
 
 // The SQL text of every store operation for one table, rendered once per store.
 struct OutboxSql {
-  // Schema setup, inside one write transaction: create_table, then the column check
-  // (list_columns must show RequiredOutboxColumns), then create_indexes in order.
+  // Schema setup, inside one write transaction: prepare_schema in order (locks, CREATE SCHEMA),
+  // create_table, then the column check (list_columns must show RequiredOutboxColumns), then
+  // create_indexes in order (indexes, triggers).
+  std::vector<std::string> prepare_schema;
   std::string create_table;
   std::vector<std::string> create_indexes;
   std::string list_columns;                // () -> name: the table's column names
@@ -78,6 +80,13 @@ class SqlDialect {
 
   // Engine name for messages ("SQLite").
   virtual std::string name() const = 0;
+
+  // Identifies the database (file path, PostgreSQL conninfo): with the table's names, the key under
+  // which a process remembers that the schema is deployed. Never logged (may hold a password).
+  virtual std::string DatabaseKey() const = 0;
+
+  // The id_list parameter of mark_dispatched and release for `ids`.
+  virtual std::string IdListParameter(const std::vector<int64_t>& ids) const = 0;
 
   // Renders the SQL for `table` (names already validated). Identifiers are quoted.
   virtual OutboxSql RenderSql(const OutboxTable& table) const = 0;

@@ -167,6 +167,15 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
 
 std::string SqliteDialect::NowMsExpression() const { return kNowMs; }
 
+std::string SqliteDialect::IdListParameter(const std::vector<int64_t>& ids) const {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "]";
+}
+
 Status SqliteDialect::OpenSession(const StoreOptions& options,
                                   std::unique_ptr<Poco::Data::Session>* session) const {
   RegisterConnector();

@@ -29,6 +29,8 @@ class SqliteDialect final : public SqlDialect {
   const std::string& path() const { return path_; }
 
   std::string name() const override { return "SQLite"; }
+  std::string DatabaseKey() const override { return path_; }
+  std::string IdListParameter(const std::vector<int64_t>& ids) const override;
   OutboxSql RenderSql(const OutboxTable& table) const override;
   std::string NowMsExpression() const override;
   Status OpenSession(const StoreOptions& options,

@@ -1,0 +1,83 @@
+#include "store/poco/postgres_conninfo.h"
+
+#include <libpq-fe.h>
+
+#include <cctype>
+#include <map>
+#include <memory>
+
+namespace outboxd::poco_store {
+
+namespace {
+
+// libpq messages end with a newline and may span lines; logs want one line.
+std::string OneLine(const char* text) {
+  std::string out;
+  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
+    out += (*p == '\n' || *p == '\r') ? ' ' : *p;
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out;
+}
+
+// A keyword value in single quotes, with ' and \ escaped as libpq's keyword syntax requires (Poco
+// passes the value through as written).
+std::string Quoted(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+Status ParsePostgresConnection(const std::string& connection, PostgresTarget* target) {
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+      PQconninfoParse(connection.c_str(), &error), &PQconninfoFree);
+  if (options == nullptr) {
+    std::string why = error != nullptr ? OneLine(error) : "libpq cannot parse it";
+    if (error != nullptr) PQfreemem(error);
+    return Status::InvalidArgument("malformed PostgreSQL connection string: " + why);
+  }
+  std::map<std::string, std::string> values = {{"connect_timeout", "5"},
+                                               {"application_name", "outboxd"}};
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) values[o->keyword] = o->val;
+  }
+  for (const auto& [key, value] : values) {
+    if (value.find_first_of(" \t\r\n") != std::string::npos) {
+      // Poco 1.11 splits the keyword string at every space, even inside quotes.
+      return Status::InvalidArgument(
+          "the value of '" + key +
+          "' contains white space, which Poco's PostgreSQL connector cannot pass on" +
+          (key == "password" ? " (put the password in a .pgpass file or PGPASSWORD instead)"
+                             : ""));
+    }
+  }
+  std::string conninfo;
+  for (const auto& [key, value] : values) {
+    conninfo += (conninfo.empty() ? "" : " ") + key + "=" + Quoted(value);
+  }
+  auto get = [&](const char* key, const char* fallback) {
+    auto it = values.find(key);
+    return it != values.end() && !it->second.empty() ? it->second : std::string(fallback);
+  };
+  target->conninfo = std::move(conninfo);
+  target->description = get("host", "localhost") + ":" + get("port", "5432") + "/" +
+                        get("dbname", get("user", "postgres").c_str());
+  return Status::OK();
+}
+
+Status ProbePostgres(const std::string& conninfo) {
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  if (conn == nullptr) return Status::Unavailable("out of memory creating a libpq connection");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status::Unavailable(OneLine(PQerrorMessage(conn.get())));
+  }
+  return Status::OK();
+}
+
+}  // namespace outboxd::poco_store

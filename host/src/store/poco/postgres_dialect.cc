@@ -1,0 +1,235 @@
+#include "store/poco/postgres_dialect.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+
+#include <mutex>
+#include <utility>
+
+#include "store/poco/poco_error.h"
+
+namespace outboxd::poco_store {
+
+namespace {
+
+// Epoch milliseconds of a timestamptz column (NULL stays NULL).
+constexpr const char* kMs = "floor(extract(epoch from {col}) * 1000)::bigint";
+
+// `n` milliseconds as an interval; `n` is a bigint expression.
+std::string Millis(const std::string& n) { return "(" + n + ") * interval '1 millisecond'"; }
+
+// Rows the claim may take: ready and due, or in progress under an expired lease.
+constexpr const char* kClaimable =
+    "status IN (0, 1) AND ("
+    "(status = 0 AND (due_at IS NULL OR due_at <= now()) AND "
+    "(next_attempt_at IS NULL OR next_attempt_at <= now())) OR "
+    "(status = 1 AND locked_until <= now()))";
+
+constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
+  id bigserial PRIMARY KEY,
+  message_id text NOT NULL DEFAULT gen_random_uuid()::text CHECK (length(message_id) > 0),
+  topic text NOT NULL CHECK (length(topic) > 0),
+  payload text NOT NULL,
+  correlation_id text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  due_at timestamptz,
+  status smallint NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2, 3)),
+  attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at timestamptz,
+  locked_until timestamptz,
+  owner_token text,
+  processed_at timestamptz,
+  processed_by text,
+  last_error text,
+  CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL))
+))SQL";
+
+std::string Substitute(std::string text, const std::string& key, const std::string& value) {
+  const std::string token = "{" + key + "}";
+  for (size_t pos = text.find(token); pos != std::string::npos;
+       pos = text.find(token, pos + value.size())) {
+    text.replace(pos, token.size(), value);
+  }
+  return text;
+}
+
+std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+std::string Ms(const std::string& column) { return Substitute(kMs, "col", column); }
+
+// A text literal for names already validated as [A-Za-z_][A-Za-z0-9_]*.
+std::string Literal(const std::string& text) { return "'" + text + "'"; }
+
+template <typename T>
+bool Is(const Poco::Exception& e) {
+  return dynamic_cast<const T*>(&e) != nullptr;
+}
+
+// The SQLSTATE Poco's StatementException message carries as " State: XXXXX", or "".
+std::string SqlState(const std::string& message) {
+  size_t pos = message.find(" State: ");
+  if (pos == std::string::npos || pos + 8 + 5 > message.size()) return "";
+  return message.substr(pos + 8, 5);
+}
+
+}  // namespace
+
+PostgresDialect::PostgresDialect(PostgresTarget target, bool notify)
+    : target_(std::move(target)), notify_(notify) {}
+
+void PostgresDialect::RegisterConnector() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+}
+
+OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
+  const std::string qualified = Quote(table.schema) + "." + Quote(table.table);
+  const std::string name = table.schema + "." + table.table;
+  auto render = [&](const std::string& text) {
+    std::string out = Substitute(text, "claimable", kClaimable);
+    return Substitute(out, "table", qualified);
+  };
+  OutboxSql sql;
+  // hashtext() of the qualified name: every deployer of this table takes the same lock.
+  sql.prepare_schema = {
+      "SELECT pg_advisory_xact_lock(hashtext(" + Literal("outboxd schema " + name) + "))",
+      "CREATE SCHEMA IF NOT EXISTS " + Quote(table.schema)};
+  sql.create_table = render(kCreateTable);
+  sql.create_indexes = {render("CREATE INDEX IF NOT EXISTS " + Quote("ix_" + table.table + "_claim") +
+                               " ON {table} (created_at, id) WHERE status IN (0, 1)")};
+  const std::string function = Quote(table.schema) + "." + Quote(table.table + "_notify");
+  const std::string trigger = Quote(table.table + "_notify");
+  if (notify_) {
+    sql.create_indexes.push_back(
+        "CREATE OR REPLACE FUNCTION " + function +
+        "() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN PERFORM pg_notify(" +
+        Literal(kNotifyChannel) + ", " + Literal(name) + "); RETURN NULL; END $body$");
+    sql.create_indexes.push_back("CREATE OR REPLACE TRIGGER " + trigger +
+                                 " AFTER INSERT ON " + qualified +
+                                 " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
+  } else {
+    // Turning notify off removes the trigger, so producers stop paying for NOTIFY.
+    sql.create_indexes.push_back("DROP TRIGGER IF EXISTS " + trigger + " ON " + qualified);
+  }
+  sql.list_columns =
+      "SELECT column_name::text FROM information_schema.columns WHERE table_schema = " +
+      Literal(table.schema) + " AND table_name = " + Literal(table.table);
+  sql.begin_write = "BEGIN";
+  sql.commit = "COMMIT";
+  sql.rollback = "ROLLBACK";
+  sql.claim = render(
+      "WITH picked AS (SELECT id FROM {table} WHERE {claimable} "
+      "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED) "
+      "UPDATE {table} AS t SET "
+      "attempts = CASE WHEN t.status = 1 THEN t.attempts + 1 ELSE t.attempts END, "
+      "last_error = CASE WHEN t.status = 1 THEN 'lease expired: owner ' || t.owner_token || "
+      "' did not complete the message before its lease ran out' ELSE t.last_error END, "
+      "status = 1, owner_token = $1::text, locked_until = now() + " + Millis("$2::bigint") + " "
+      "FROM picked WHERE t.id = picked.id "
+      "RETURNING t.id, t.message_id, t.topic, t.payload, t.correlation_id, " +
+      Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error");
+  sql.mark_dispatched = render(
+      "UPDATE {table} SET status = 2, processed_at = now(), processed_by = $1::text, "
+      "owner_token = NULL, locked_until = NULL "
+      "WHERE id = ANY($2::bigint[]) AND owner_token = $3::text AND status = 1 RETURNING id");
+  sql.release = render(
+      "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
+      "WHERE id = ANY($1::bigint[]) AND owner_token = $2::text AND status = 1 RETURNING id");
+  sql.reschedule = render(
+      "UPDATE {table} AS t SET status = 0, attempts = t.attempts + 1, "
+      "next_attempt_at = now() + " + Millis("o.delay_ms") + ", last_error = o.error, "
+      "owner_token = NULL, locked_until = NULL "
+      "FROM (SELECT (e->>0)::bigint AS id, (e->>1)::bigint AS delay_ms, e->>2 AS error "
+      "FROM json_array_elements($1::json) AS e) AS o "
+      "WHERE t.id = o.id AND t.owner_token = $2::text AND t.status = 1 RETURNING t.id");
+  sql.fail = render(
+      "UPDATE {table} AS t SET status = 3, attempts = t.attempts + 1, processed_at = now(), "
+      "processed_by = $1::text, last_error = o.error, owner_token = NULL, locked_until = NULL "
+      "FROM (SELECT (e->>0)::bigint AS id, e->>1 AS error "
+      "FROM json_array_elements($2::json) AS e) AS o "
+      "WHERE t.id = o.id AND t.owner_token = $3::text AND t.status = 1 RETURNING t.id");
+  sql.renew_lease = render("UPDATE {table} SET locked_until = now() + " + Millis("$1::bigint") +
+                           " WHERE status = 1 AND owner_token = $2::text");
+  sql.enqueue = render(
+      "INSERT INTO {table} (message_id, topic, payload, correlation_id, due_at) VALUES ("
+      "COALESCE($1::text, gen_random_uuid()::text), $2::text, $3::text, $4::text, "
+      "CASE WHEN $5::bigint > 0 THEN now() + " + Millis("$6::bigint") + " ELSE NULL END) "
+      "RETURNING message_id");
+  sql.count_by_status =
+      render("SELECT status::bigint, COUNT(*)::bigint FROM {table} GROUP BY status");
+  sql.has_pending_work = render(
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR "
+      "((due_at IS NULL OR due_at <= now()) AND "
+      "(next_attempt_at IS NULL OR next_attempt_at <= now())))) THEN 1 ELSE 0 END::bigint");
+  sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
+                       Millis("$1::bigint"));
+  return sql;
+}
+
+std::string PostgresDialect::NowMsExpression() const { return Ms("now()"); }
+
+std::string PostgresDialect::IdListParameter(const std::vector<int64_t>& ids) const {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
+Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
+                                    std::unique_ptr<Poco::Data::Session>* session) const {
+  RegisterConnector();
+  if (probe_next_open_.load(std::memory_order_acquire)) {
+    Status reachable = ProbePostgres(target_.conninfo);
+    if (!reachable.ok()) {
+      return reachable.WithContext("cannot connect to PostgreSQL at " + target_.description);
+    }
+  }
+  try {
+    auto opened = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY,
+                                                        target_.conninfo);
+    // Idempotent DDL ("already exists, skipping") must not print NOTICEs on our stderr.
+    *opened << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
+    *session = std::move(opened);
+    probe_next_open_.store(false, std::memory_order_release);
+    return Status::OK();
+  } catch (...) {
+    probe_next_open_.store(true, std::memory_order_release);
+    return StatusFromCurrentException(*this).WithContext("cannot connect to PostgreSQL at " +
+                                                          target_.description);
+  }
+}
+
+Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
+  namespace pg = Poco::Data::PostgreSQL;
+  std::string message = PocoExceptionMessage(e);
+  // The next open probes first: a failed statement often means the server went away.
+  if (Is<pg::ConnectionException>(e)) {
+    probe_next_open_.store(true, std::memory_order_release);
+    return Status::Unavailable(message);
+  }
+  if (Is<pg::PostgreSQLException>(e)) {
+    std::string state = SqlState(message);
+    std::string cls = state.substr(0, std::min<size_t>(2, state.size()));
+    if (cls == "08" || cls == "53" || cls == "57" || cls == "40" || cls == "55" || cls == "3D") {
+      probe_next_open_.store(true, std::memory_order_release);
+      return Status::Unavailable(message);
+    }
+    if (cls == "23" || cls == "22") return Status::InvalidArgument(message);
+    if (state == "42P01" || state == "3F000") return Status::NotFound(message);
+    if (state.empty() &&
+        (message.find("server closed the connection") != std::string::npos ||
+         message.find("no connection to the server") != std::string::npos ||
+         message.find("terminating connection") != std::string::npos)) {
+      probe_next_open_.store(true, std::memory_order_release);
+      return Status::Unavailable(message);
+    }
+    return Status::Internal(message);
+  }
+  return TranslateGenericPocoException(e);
+}
+
+}  // namespace outboxd::poco_store
