@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/connection_budget.h"
 #include "store/outbox_message.h"
 #include "store/store_location.h"
 
@@ -42,6 +43,9 @@ struct StoreOptions {
   // PostgreSQL: the schema installs an AFTER INSERT trigger that NOTIFYs listeners (see
   // store/postgres_listener.h); false drops that trigger if present.
   bool notify_trigger = false;
+  // Process-wide cap on open connections shared by every store (null: none). See
+  // store/connection_budget.h.
+  std::shared_ptr<ConnectionBudget> connection_budget;
 };
 
 class OutboxStore {

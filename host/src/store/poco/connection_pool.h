@@ -5,36 +5,63 @@
 // (it hit an error: it is closed and its slot freed, and a later Acquire opens a fresh one). When
 // every slot is lent out, Acquire waits for one to come back.
 //
+// With a ConnectionBudget (the process-wide cap), the pool takes a budget slot before opening a
+// connection and gives it back when one is closed; it is also a budget Holder, so another store
+// that needs a slot may make it close its longest-idle connection.
+//
 // OWNERSHIP: the pool owns idle connections; an acquired connection belongs to the caller until it
-// is handed back. Every acquired connection must be handed back before the pool is destroyed.
+// is handed back. Every acquired connection must be handed back before the pool is destroyed. The
+// budget is borrowed and must outlive the pool.
 // THREADING: thread-safe. The mutex is held only to pop or push a connection: opening and closing
-// connections (database calls) happen outside it. A thread must not Acquire twice without handing
-// back in between (it could wait for itself).
+// connections (database calls) and budget calls happen outside it. A thread must not Acquire twice
+// without handing back in between (it could wait for itself).
 #ifndef OUTBOXD_STORE_POCO_CONNECTION_POOL_H_
 #define OUTBOXD_STORE_POCO_CONNECTION_POOL_H_
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
-#include <vector>
 
 #include "common/status.h"
+#include "store/connection_budget.h"
 
 namespace outboxd::poco_store {
 
 template <typename Connection>
-class ConnectionPool {
+class ConnectionPool final : public ConnectionBudget::Holder {
  public:
   // Opens one connection; returns a non-OK Status (and no connection) on failure.
   using Opener = std::function<Status(std::unique_ptr<Connection>*)>;
+  using Clock = std::chrono::steady_clock;
 
-  ConnectionPool(int max_connections, Opener opener)
-      : max_connections_(std::max(1, max_connections)), opener_(std::move(opener)) {}
+  // `budget` may be null (no process-wide cap); `budget_wait` bounds the wait for a budget slot.
+  ConnectionPool(int max_connections, Opener opener, ConnectionBudget* budget = nullptr,
+                 std::chrono::milliseconds budget_wait = std::chrono::seconds(10))
+      : max_connections_(std::max(1, max_connections)),
+        opener_(std::move(opener)),
+        budget_(budget),
+        budget_wait_(budget_wait) {
+    if (budget_ != nullptr) budget_->Register(this);
+  }
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  ~ConnectionPool() override {
+    if (budget_ == nullptr) return;
+    budget_->Unregister(this);  // no CloseIdle runs on us after this
+    std::deque<Idle> idle;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      idle.swap(idle_);
+    }
+    for (size_t i = 0; i < idle.size(); ++i) budget_->Release();
+  }
 
   // Hands out an idle connection, or opens a new one while fewer than max_connections exist, or
   // waits until a connection is handed back. On error *out is untouched and no slot is used.
@@ -43,11 +70,18 @@ class ConnectionPool {
       std::unique_lock<std::mutex> lock(mu_);
       available_.wait(lock, [this] { return !idle_.empty() || open_ < max_connections_; });
       if (!idle_.empty()) {
-        *out = std::move(idle_.back());
+        *out = std::move(idle_.back().connection);
         idle_.pop_back();
         return Status::OK();
       }
       ++open_;  // reserve the slot; open outside the lock
+    }
+    if (budget_ != nullptr) {
+      Status granted = budget_->Acquire(this, budget_wait_);
+      if (!granted.ok()) {
+        FreeSlot(/*release_budget=*/false);
+        return granted;
+      }
     }
     std::unique_ptr<Connection> fresh;
     Status status = opener_(&fresh);
@@ -65,9 +99,10 @@ class ConnectionPool {
     if (connection == nullptr) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      idle_.push_back(std::move(connection));
+      idle_.push_back(Idle{std::move(connection), Clock::now()});
     }
     available_.notify_one();
+    if (budget_ != nullptr) budget_->NotifyIdle();
   }
 
   // Closes a connection that hit an error and frees its slot.
@@ -87,21 +122,49 @@ class ConnectionPool {
     return static_cast<int>(idle_.size());
   }
 
+  // ConnectionBudget::Holder
+  std::optional<Clock::time_point> OldestIdle() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty()) return std::nullopt;
+    return idle_.front().since;
+  }
+  bool CloseIdle() override {
+    std::unique_ptr<Connection> victim;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (idle_.empty()) return false;
+      victim = std::move(idle_.front().connection);
+      idle_.pop_front();
+      --open_;
+    }
+    victim.reset();  // close outside the lock; the budget slot passes to whoever asked
+    available_.notify_one();
+    return true;
+  }
+
  private:
-  void FreeSlot() {
+  struct Idle {
+    std::unique_ptr<Connection> connection;
+    Clock::time_point since;  // when it was handed back
+  };
+
+  void FreeSlot(bool release_budget = true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --open_;
     }
     available_.notify_one();
+    if (release_budget && budget_ != nullptr) budget_->Release();
   }
 
   const int max_connections_;
   const Opener opener_;
+  ConnectionBudget* const budget_;
+  const std::chrono::milliseconds budget_wait_;
   mutable std::mutex mu_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // guarded by mu_
+  std::deque<Idle> idle_;  // guarded by mu_; oldest first, reused from the back (warmest)
+  int open_ = 0;           // guarded by mu_
 };
 
 }  // namespace outboxd::poco_store

@@ -125,7 +125,8 @@ PocoOutboxStore::PocoOutboxStore(const StoreLocation& location, const StoreOptio
       sql_(dialect_->RenderSql(table_)),
       schema_key_(dialect_->DatabaseKey() + "\n" + table_.schema + "." + table_.table),
       pool_(options.max_connections,
-            [this](std::unique_ptr<StoreConnection>* out) { return OpenConnection(out); }) {}
+            [this](std::unique_ptr<StoreConnection>* out) { return OpenConnection(out); },
+            options.connection_budget.get()) {}
 
 PocoOutboxStore::~PocoOutboxStore() = default;
 
