@@ -1,6 +1,7 @@
 // outboxd: the long-running relay. `outboxd --config FILE [--drain]`.
 // Exit codes: 0 clean stop (signal or drained), 2 bad configuration or wiring (one line naming the
-// key), 1 any other failure. SIGINT/SIGTERM stop it gracefully; SIGHUP forces a discovery refresh.
+// key), 1 any other failure. SIGINT/SIGTERM stop it gracefully; SIGHUP forces a plugin rescan and a
+// discovery refresh.
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -21,7 +22,8 @@ constexpr char kUsage[] =
     "  --config FILE  JSON configuration (see docs/configuration.md)\n"
     "  --drain        exit 0 once no tenant outbox has a message due now or in progress\n"
     "  --version      print the version\n"
-    "Signals: SIGINT/SIGTERM stop after in-flight messages; SIGHUP refreshes discovery now.\n";
+    "Signals: SIGINT/SIGTERM stop after in-flight messages; SIGHUP rescans the plugin folder\n"
+    "and refreshes discovery now.\n";
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "outboxd: %s\n", message.c_str());

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -123,6 +124,29 @@ Status ParseHandlers(const JsonObjectReader& root, std::vector<HandlerConfig>* o
   return Status::OK();
 }
 
+// "plugin_sha256_allowlist": 64 hex digits each (either case; kept lower-case), no duplicates.
+Status ParseAllowlist(const JsonObjectReader& root, std::vector<std::string>* out) {
+  const nlohmann::json* value = root.Find("plugin_sha256_allowlist");
+  if (value != nullptr && value->is_array() && value->empty()) {
+    return root.Error("plugin_sha256_allowlist",
+                      "must not be empty (leave the key out to allow any plugin file)");
+  }
+  std::vector<std::string> digests;
+  OBX_RETURN_IF_ERROR(root.ReadStringList("plugin_sha256_allowlist", &digests));
+  for (std::string& digest : digests) {
+    const bool hex = std::all_of(digest.begin(), digest.end(),
+                                 [](unsigned char c) { return std::isxdigit(c) != 0; });
+    if (digest.size() != 64 || !hex) {
+      return root.Error("plugin_sha256_allowlist",
+                        "expected SHA-256 digests of 64 hex digits, got \"" + digest + "\"");
+    }
+    std::transform(digest.begin(), digest.end(), digest.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  *out = std::move(digests);
+  return Status::OK();
+}
+
 Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   if (!json.is_object()) {
     return Status::InvalidArgument("expected a JSON object at the top level, got " +
@@ -130,12 +154,15 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   }
   JsonObjectReader r(json, "");
   OBX_RETURN_IF_ERROR(r.CheckKnownKeys({"plugin_dir", "staging_dir", "worker_id", "log_level",
+                                        "allow_insecure_plugin_dir", "plugin_sha256_allowlist",
                                         "discovery", "dispatch", "stores", "handlers"}));
   OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kRequired, &out->plugin_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("staging_dir", Presence::kOptional, &out->staging_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("worker_id", Presence::kOptional, &out->worker_id));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("log_level", {"trace", "debug", "info", "warn", "error"}, &out->log_level));
+  OBX_RETURN_IF_ERROR(r.ReadBool("allow_insecure_plugin_dir", &out->allow_insecure_plugin_dir));
+  OBX_RETURN_IF_ERROR(ParseAllowlist(r, &out->plugin_sha256_allowlist));
   OBX_RETURN_IF_ERROR(ParseDiscovery(r, &out->discovery));
   OBX_RETURN_IF_ERROR(ParseDispatch(r, &out->dispatch));
   OBX_RETURN_IF_ERROR(ParseStores(r, &out->stores));
@@ -202,7 +229,9 @@ std::string DescribeConfig(const OutboxdConfig& config) {
   out << "plugin_dir=" << config.plugin_dir
       << " staging_dir=" << (config.staging_dir.empty() ? "<default>" : config.staging_dir)
       << " worker_id=" << (config.worker_id.empty() ? "<host:pid>" : config.worker_id)
-      << " log_level=" << config.log_level;
+      << " log_level=" << config.log_level
+      << " allow_insecure_plugin_dir=" << (config.allow_insecure_plugin_dir ? "true" : "false")
+      << " plugin_sha256_allowlist=" << config.plugin_sha256_allowlist.size() << " digests";
   out << " discovery={plugin=" << d.plugin
       << " refresh_interval=" << FormatDuration(d.refresh_interval)
       << " allow_empty=" << (d.allow_empty ? "true" : "false")

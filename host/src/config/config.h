@@ -129,6 +129,15 @@ struct OutboxdConfig {
   // "trace", "debug", "info" (default), "warn" or "error".
   std::string log_level = "info";
 
+  // Default false: plugin files, and plugin_dir itself, that are group- or world-writable or owned
+  // by a user other than the host user or root are refused. True (development only) loads them
+  // anyway, with a warning at start.
+  bool allow_insecure_plugin_dir = false;
+
+  // Lower-case hex SHA-256 digests (64 characters each). Empty (default): any plugin file that
+  // passes the other checks loads. Non-empty: only files whose content hashes to one of these.
+  std::vector<std::string> plugin_sha256_allowlist;
+
   DiscoveryConfig discovery;
   DispatchConfig dispatch;
   StoresConfig stores;

@@ -23,6 +23,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// While a retired plugin generation drains, the control loop looks every this often.
+constexpr std::chrono::milliseconds kReapInterval{100};
+
 Status MakePrivateDir(const std::string& configured, std::filesystem::path* out, bool* owned) {
   std::error_code ec;
   if (!configured.empty()) {
@@ -59,6 +62,8 @@ std::string DefaultWorkerId() {
 Daemon::Daemon(OutboxdConfig config) : config_(std::move(config)) {}
 
 Daemon::~Daemon() {
+  if (listener_) listener_->Stop();
+  watcher_.reset();
   if (pool_) pool_->Stop();
   if (leases_) leases_->Stop();
   if (owns_staging_dir_) {
@@ -69,16 +74,21 @@ Daemon::~Daemon() {
 
 Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out) {
   std::unique_ptr<Daemon> d(new Daemon(config));
-  OBX_RETURN_IF_ERROR(d->LoadPlugins());
-  OBX_RETURN_IF_ERROR(d->WireDiscovery());
-  OBX_RETURN_IF_ERROR(d->WireHandlers());
-  OBX_RETURN_IF_ERROR(MakeSelectionStrategy(config.dispatch.strategy, &d->strategy_)
+  OBX_RETURN_IF_ERROR(d->WirePlugins());
+  std::unique_ptr<SelectionStrategy> strategy;
+  OBX_RETURN_IF_ERROR(MakeSelectionStrategy(config.dispatch.strategy, &strategy)
                           .WithContext("dispatch.strategy"));
+  auto hinted = std::make_unique<HintedStrategy>(std::move(strategy));
+  d->hints_ = hinted.get();
+  d->strategy_ = std::move(hinted);
+  d->budget_ = std::make_shared<ConnectionBudget>(config.stores.max_connections);
 
   StoreOptions store_options;
   store_options.worker_id = config.worker_id.empty() ? DefaultWorkerId() : config.worker_id;
   store_options.busy_timeout = config.stores.busy_timeout;
   store_options.max_connections = config.stores.max_connections_per_store;
+  store_options.connection_budget = d->budget_;
+  store_options.notify_trigger = config.stores.notify;
   StoreProviderOptions provider_options;
   provider_options.allow_empty = config.discovery.allow_empty;
   d->provider_ = std::make_unique<StoreProvider>(
@@ -93,6 +103,8 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
   dispatch.batch_size = config.dispatch.batch_size;
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
+  dispatch.park_lookahead = 10 * config.dispatch.batch_size;
+  dispatch.park_retry = config.dispatch.max_poll_interval;
   d->dispatcher_ = std::make_unique<Dispatcher>(d->provider_.get(), &d->routing_,
                                                 d->strategy_.get(), d->leases_.get(),
                                                 &d->counters_, dispatch);
@@ -102,87 +114,61 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
   poll.max_poll_interval = config.dispatch.max_poll_interval;
   d->pool_ = std::make_unique<WorkerPool>(d->dispatcher_.get(), d->provider_.get(), poll);
   WorkerPool* pool = d->pool_.get();
-  d->provider_->SetOnChange([pool] { pool->Wake(); });
+  if (config.stores.notify) {
+    // Claims keep workers + 2 connections; the rest of the budget may listen (-1: no cap).
+    const int max_listeners =
+        config.stores.max_connections == 0
+            ? -1
+            : std::max(0, config.stores.max_connections - config.dispatch.workers - 2);
+    HintedStrategy* hints = d->hints_;
+    d->listener_ = std::make_unique<PostgresNotifyListener>(
+        d->budget_.get(), max_listeners, [hints, pool](const std::string& store) {
+          hints->Hint(store);
+          pool->Wake();
+        });
+  }
+  PostgresNotifyListener* listener = d->listener_.get();
+  StoreProvider* provider = d->provider_.get();
+  d->provider_->SetOnChange([pool, listener, provider] {
+    pool->Wake();
+    if (listener == nullptr) return;
+    std::vector<StoreLocation> locations;
+    for (const auto& store : *provider->Snapshot()) locations.push_back(store->location());
+    listener->Watch(locations);
+  });
+  d->reloader_->SetOnRoutingChange([pool] { pool->Wake(); });
+  Daemon* daemon = d.get();
+  Status watching = DirWatcher::Start(
+      config.plugin_dir, [daemon] { daemon->RequestPluginScan(); }, &d->watcher_);
+  if (!watching.ok()) {
+    spdlog::warn("Not watching the plugin folder ({}); plugin changes are picked up at each "
+                 "refresh_interval and on SIGHUP",
+                 watching.message());
+  }
   *out = std::move(d);
   return Status::OK();
 }
 
-Status Daemon::LoadPlugins() {
+Status Daemon::WirePlugins() {
   OBX_RETURN_IF_ERROR(MakePrivateDir(config_.staging_dir, &staging_dir_, &owns_staging_dir_));
-  PluginLoadOptions options;
-  options.staging_dir = staging_dir_;
-  return PluginCatalog::LoadDirectory(config_.plugin_dir, options, &catalog_)
-      .WithContext("plugin_dir");
-}
-
-Status Daemon::WireDiscovery() {
-  const DiscoveryConfig& dc = config_.discovery;
-  std::shared_ptr<LoadedPlugin> plugin = catalog_.Find(dc.plugin);
-  if (!plugin) {
-    return Status::InvalidArgument("discovery.plugin: no plugin named '" + dc.plugin + "' in " +
-                                   config_.plugin_dir);
+  PluginReloaderOptions options;
+  options.plugin_dir = config_.plugin_dir;
+  options.load.staging_dir = staging_dir_;
+  options.load.sha256_allowlist = config_.plugin_sha256_allowlist;
+  options.allow_insecure = config_.allow_insecure_plugin_dir;
+  options.discovery_plugin = config_.discovery.plugin;
+  options.discovery_config_json = config_.discovery.config_json;
+  options.handlers = config_.handlers;
+  auto switchable = std::make_unique<SwitchableDiscoverySource>();
+  discovery_switch_ = switchable.get();
+  discovery_ = std::move(switchable);
+  if (config_.discovery.cache_ttl.count() > 0) {
+    discovery_ =
+        std::make_unique<CachingDiscoverySource>(std::move(discovery_), config_.discovery.cache_ttl);
   }
-  if (!plugin->is_discovery()) {
-    return Status::InvalidArgument("discovery.plugin: plugin '" + dc.plugin +
-                                   "' is not a discovery plugin");
-  }
-  std::unique_ptr<DiscoveryInstance> instance;
-  OBX_RETURN_IF_ERROR(DiscoveryInstance::Create(plugin, dc.config_json, &instance)
-                          .WithContext("discovery.config"));
-  discovery_ = std::make_unique<PluginDiscoverySource>(std::move(instance));
-  if (dc.cache_ttl.count() > 0) {
-    discovery_ = std::make_unique<CachingDiscoverySource>(std::move(discovery_), dc.cache_ttl);
-  }
-  return Status::OK();
-}
-
-Status Daemon::WireHandlers() {
-  std::vector<HandlerTable::Route> routes;
-  std::set<std::string> configured;
-  for (std::size_t i = 0; i < config_.handlers.size(); ++i) {
-    const HandlerConfig& hc = config_.handlers[i];
-    const std::string key = "handlers[" + std::to_string(i) + "]";
-    std::shared_ptr<LoadedPlugin> plugin = catalog_.Find(hc.plugin);
-    if (!plugin) {
-      return Status::InvalidArgument(key + ".plugin: no plugin named '" + hc.plugin + "' in " +
-                                     config_.plugin_dir);
-    }
-    if (!plugin->is_handler()) {
-      return Status::InvalidArgument(key + ".plugin: plugin '" + hc.plugin +
-                                     "' is not a handler plugin");
-    }
-    std::vector<std::string> topics = hc.topics.empty() ? plugin->declared_topics() : hc.topics;
-    if (topics.empty()) {
-      return Status::InvalidArgument(key + ".topics: plugin '" + hc.plugin +
-                                     "' declares no topics; list the topics it should receive");
-    }
-    std::shared_ptr<HandlerInstance> instance;
-    OBX_RETURN_IF_ERROR(HandlerInstance::Create(plugin, hc.config_json, &instance)
-                            .WithContext(key + ".config"));
-    auto handler = std::make_shared<PluginMessageHandler>(instance);
-    for (const std::string& topic : topics) routes.emplace_back(topic, handler);
-    configured.insert(hc.plugin);
-  }
-  // A handler plugin that declares its topics needs no entry.
-  for (const auto& plugin : catalog_.plugins()) {
-    if (!plugin->is_handler() || plugin->declared_topics().empty() ||
-        configured.count(plugin->name()) > 0) {
-      continue;
-    }
-    std::shared_ptr<HandlerInstance> instance;
-    OBX_RETURN_IF_ERROR(HandlerInstance::Create(plugin, "{}", &instance)
-                            .WithContext("plugin '" + plugin->name() + "'"));
-    auto handler = std::make_shared<PluginMessageHandler>(instance);
-    for (const std::string& topic : plugin->declared_topics()) routes.emplace_back(topic, handler);
-  }
-  std::shared_ptr<const HandlerTable> table;
-  OBX_RETURN_IF_ERROR(HandlerTable::Build(std::move(routes), &table).WithContext("handlers"));
-  for (const std::string& topic : table->Topics()) {
-    spdlog::info("Topic '{}' -> {}", topic, table->Find(topic)->Describe());
-  }
-  if (table->size() == 0) spdlog::warn("No handler topics configured: every message will fail");
-  routing_.Publish(std::move(table));
-  return Status::OK();
+  reloader_ = std::make_unique<PluginReloader>(std::move(options), &routing_, discovery_switch_,
+                                               &reaper_);
+  return reloader_->LoadInitial();
 }
 
 void Daemon::RequestStop() {
@@ -197,6 +183,14 @@ void Daemon::RequestRefresh() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     refresh_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Daemon::RequestPluginScan() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    plugin_scan_requested_ = true;
   }
   cv_.notify_all();
 }
@@ -233,6 +227,7 @@ Status Daemon::Run(const RunOptions& options) {
   Status first = provider_->Refresh();
   auto next_refresh = Clock::now() + (first.ok() ? refresh_interval : std::min(refresh_interval, discovery_retry));
   auto next_cleanup = Clock::now() + config_.stores.cleanup_interval;
+  if (listener_) listener_->Start();
   leases_->Start();
   pool_->Start();
 
@@ -240,12 +235,26 @@ Status Daemon::Run(const RunOptions& options) {
   while (!stop_requested_) {
     auto wake_at = std::min(next_refresh, next_cleanup);
     if (options.drain) wake_at = std::min(wake_at, Clock::now() + config_.dispatch.poll_interval);
-    cv_.wait_until(lock, wake_at, [this] { return stop_requested_ || refresh_requested_; });
+    if (auto recheck = reloader_->recheck_at()) wake_at = std::min(wake_at, *recheck);
+    if (reaper_.draining() > 0) wake_at = std::min(wake_at, Clock::now() + kReapInterval);
+    cv_.wait_until(lock, wake_at, [this] {
+      return stop_requested_ || refresh_requested_ || plugin_scan_requested_;
+    });
     if (stop_requested_) break;
     const bool forced = refresh_requested_;
+    const bool scan_requested = plugin_scan_requested_;
     refresh_requested_ = false;
+    plugin_scan_requested_ = false;
     lock.unlock();
-    if (forced || Clock::now() >= next_refresh) {
+    const bool refresh_due = forced || Clock::now() >= next_refresh;
+    const auto recheck = reloader_->recheck_at();
+    if (refresh_due || scan_requested || (recheck && Clock::now() >= *recheck)) {
+      reloader_->Rescan(Clock::now());
+    }
+    reloader_->Reap();
+    if (refresh_due && !discovery_switch_->has_target()) {
+      next_refresh = Clock::now() + refresh_interval;  // discovery plugin removed: keep the set
+    } else if (refresh_due) {
       if (forced) spdlog::info("Refresh requested");
       Status s = provider_->Refresh();
       if (s.ok()) {

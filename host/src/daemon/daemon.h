@@ -10,6 +10,10 @@
 // has a message due now or in progress. Stopping finishes the messages being handled, releases the
 // rest of their batches and records every outcome.
 //
+// Hot reload (daemon/plugin_reloader.h): plugin_dir is watched with inotify (RequestPluginScan) and
+// rescanned at every refresh and on RequestRefresh; changed plugins are loaded as new generations,
+// swapped in atomically and the old ones destroyed on the control thread once drained.
+//
 // OWNERSHIP: owns every component. THREADING: Create/Run on the main thread; RequestStop and
 // RequestRefresh from any thread (e.g. a signal thread).
 #ifndef OUTBOXD_DAEMON_DAEMON_H_
@@ -24,12 +28,18 @@
 #include "config/config.h"
 #include "discovery/store_provider.h"
 #include "dispatch/dispatch_counters.h"
+#include "dispatch/hinted_strategy.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/lease_keeper.h"
 #include "dispatch/routing_state.h"
 #include "dispatch/selection_strategy.h"
 #include "dispatch/worker_pool.h"
-#include "plugin/plugin_catalog.h"
+#include "daemon/plugin_reloader.h"
+#include "discovery/switchable_discovery_source.h"
+#include "plugin/dir_watcher.h"
+#include "plugin/generation_reaper.h"
+#include "store/connection_budget.h"
+#include "store/postgres_notify_listener.h"
 
 namespace outboxd {
 
@@ -46,26 +56,33 @@ class Daemon {
 
   Status Run(const RunOptions& options);
   void RequestStop();
+  // Rescans plugin_dir and refreshes discovery now (SIGHUP).
   void RequestRefresh();
+  // Rescans plugin_dir soon (inotify; files still changing are looked at again once settled).
+  void RequestPluginScan();
 
   const DispatchCounters& counters() const { return counters_; }
 
  private:
   explicit Daemon(OutboxdConfig config);
-  Status LoadPlugins();
-  Status WireDiscovery();
-  Status WireHandlers();
+  Status WirePlugins();
   void Cleanup();
   bool Drained();
 
   const OutboxdConfig config_;
   std::filesystem::path staging_dir_;
   bool owns_staging_dir_ = false;
-  PluginCatalog catalog_;
+  GenerationReaper reaper_;  // before everything that may hold a plugin generation
   std::unique_ptr<DiscoverySource> discovery_;
+  SwitchableDiscoverySource* discovery_switch_ = nullptr;  // in the discovery_ chain
   std::unique_ptr<StoreProvider> provider_;
   RoutingState routing_;
+  std::unique_ptr<PluginReloader> reloader_;
+  std::unique_ptr<DirWatcher> watcher_;  // reset first by ~Daemon: its thread calls into us
+  std::shared_ptr<ConnectionBudget> budget_;  // stores.max_connections, shared by every store
   std::unique_ptr<SelectionStrategy> strategy_;
+  HintedStrategy* hints_ = nullptr;            // strategy_ itself: NOTIFY wake-ups go first
+  std::unique_ptr<PostgresNotifyListener> listener_;  // stores.notify only
   std::unique_ptr<LeaseKeeper> leases_;
   DispatchCounters counters_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -75,6 +92,7 @@ class Daemon {
   std::condition_variable cv_;
   bool stop_requested_ = false;     // GUARDED_BY(mu_)
   bool refresh_requested_ = false;  // GUARDED_BY(mu_)
+  bool plugin_scan_requested_ = false;  // GUARDED_BY(mu_)
 };
 
 // "<hostname>:<pid>".

@@ -6,10 +6,10 @@ namespace outboxd {
 
 std::string DispatchCounters::ToString() const {
   return fmt::format(
-      "claimed={} dispatched={} rescheduled={} failed={} released={} lease_lost={} "
+      "claimed={} dispatched={} rescheduled={} failed={} released={} parked={} lease_lost={} "
       "store_errors={} unrecorded={}",
       claimed.load(), dispatched.load(), rescheduled.load(), failed.load(), released.load(),
-      lease_lost.load(), store_errors.load(), unrecorded.load());
+      parked.load(), lease_lost.load(), store_errors.load(), unrecorded.load());
 }
 
 }  // namespace outboxd

@@ -24,6 +24,10 @@ std::string NewOwnerToken() {
 
 struct Dispatcher::Batch {
   std::shared_ptr<TenantStore> store;
+  // The routing (handler generations) this batch was claimed under; held until it is recorded.
+  std::shared_ptr<const HandlerTable> table;
+  uint64_t routing_version = 0;
+  int parked = 0;  // rows released because their topic is parked
   std::string owner_token;
   std::vector<OutboxMessage> messages;
   std::vector<Completion> completions;
@@ -42,6 +46,8 @@ Dispatcher::Dispatcher(const StoreProvider* provider, const RoutingState* routin
 
 int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) {
   const auto now = std::chrono::steady_clock::now();
+  const uint64_t routing_version = routing_->version();
+  std::shared_ptr<const HandlerTable> table = routing_->Current();
   std::shared_ptr<const StoreSet> snapshot = provider_->Snapshot();
   std::vector<std::string> ids;
   std::vector<const std::shared_ptr<TenantStore>*> candidates;
@@ -49,6 +55,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   candidates.reserve(snapshot->size());
   for (const auto& store : *snapshot) {
     if (!store->Available(now)) continue;
+    if (SkipParked(store->id(), routing_version, now)) continue;
     ids.push_back(store->id());
     candidates.push_back(&store);
   }
@@ -57,6 +64,8 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
 
   Batch batch;
   batch.store = *candidates[*pick];
+  batch.table = std::move(table);
+  batch.routing_version = routing_version;
   worker->last_store = batch.store->id();
   worker->last_count = 0;
   OutboxStore& store = batch.store->store();
@@ -74,6 +83,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
     return 0;
   }
   batch.store->RecordSuccess();
+  ClaimPastParked(&batch, stopping);
   if (batch.messages.empty()) {
     leases_->Unregister(batch.owner_token);
     return 0;
@@ -84,12 +94,63 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   Deliver(&batch, stopping);
   Record(&batch);
   leases_->Unregister(batch.owner_token);
+  if (batch.decided == 0 && batch.parked > 0) {
+    ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
+  }
   worker->last_count = batch.decided;
   return batch.decided;
 }
 
+bool Dispatcher::SkipParked(const std::string& store_id, uint64_t routing_version,
+                            std::chrono::steady_clock::time_point now) {
+  if (park_gate_count_.load(std::memory_order_acquire) == 0) return false;
+  std::lock_guard<std::mutex> lock(park_mu_);
+  auto it = park_gates_.find(store_id);
+  if (it == park_gates_.end()) return false;
+  if (it->second.routing_version == routing_version && now < it->second.until) return true;
+  park_gates_.erase(it);
+  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
+  return false;
+}
+
+void Dispatcher::ParkStore(const std::string& store_id, uint64_t routing_version,
+                           std::chrono::steady_clock::time_point now) {
+  spdlog::debug("Store '{}' has only messages of parked topics due; skipping it for {} ms or "
+                "until a handler is loaded",
+                store_id, options_.park_retry.count());
+  std::lock_guard<std::mutex> lock(park_mu_);
+  park_gates_[store_id] = ParkGate{routing_version, now + options_.park_retry};
+  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
+}
+
+void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping) {
+  const HandlerTable& table = *batch->table;
+  auto parked_in = [&table](const std::vector<OutboxMessage>& rows, std::size_t from) {
+    int n = 0;
+    for (std::size_t i = from; i < rows.size(); ++i) {
+      if (table.Find(rows[i].topic) == nullptr && table.IsParked(rows[i].topic)) ++n;
+    }
+    return n;
+  };
+  int parked = parked_in(batch->messages, 0);
+  while (parked > 0 && parked < options_.park_lookahead &&
+         !stopping.load(std::memory_order_relaxed)) {
+    const std::size_t before = batch->messages.size();
+    if (static_cast<int>(before) - parked >= options_.batch_size) break;  // enough live rows
+    Status s = batch->store->store().ClaimDue(options_.batch_size, options_.lease,
+                                              batch->owner_token, &batch->messages);
+    if (!s.ok()) {
+      spdlog::debug("Claiming past parked messages in store '{}' failed: {}", batch->store->id(),
+                    s.message());
+      break;
+    }
+    if (batch->messages.size() == before) break;  // nothing more is due
+    parked += parked_in(batch->messages, before);
+  }
+}
+
 void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
-  const std::shared_ptr<const HandlerTable> table = routing_->Current();
+  const HandlerTable* table = batch->table.get();
   const std::string& tenant = batch->store->id();
   batch->completions.reserve(batch->messages.size());
   for (const OutboxMessage& m : batch->messages) {
@@ -107,6 +168,12 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
                                  " attempts; last error: " + m.last_error.value_or("none"));
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
                    m.message_id, m.topic, tenant, c.error);
+    } else if (table->Find(m.topic) == nullptr && table->IsParked(m.topic)) {
+      c.kind = Completion::Kind::kRelease;  // no attempt counted; delivered once a handler returns
+      ++batch->parked;
+      ++counters_->parked;
+      spdlog::debug("Outbox message {} (topic '{}') in store '{}' parked: no handler loaded",
+                    m.message_id, m.topic, tenant);
     } else if (const MessageHandler* handler = table->Find(m.topic); handler == nullptr) {
       c.kind = Completion::Kind::kFail;
       c.error = "No handler registered for topic '" + m.topic + "'";

@@ -13,6 +13,11 @@ std::string FoldTopic(std::string_view topic) {
 }
 
 Status HandlerTable::Build(std::vector<Route> routes, std::shared_ptr<const HandlerTable>* out) {
+  return Build(std::move(routes), {}, out);
+}
+
+Status HandlerTable::Build(std::vector<Route> routes, const std::vector<std::string>& parked,
+                           std::shared_ptr<const HandlerTable>* out) {
   auto table = std::make_shared<HandlerTable>();
   for (auto& [topic, handler] : routes) {
     if (topic.empty()) return Status::InvalidArgument("handler " + handler->Describe() + ": empty topic");
@@ -23,8 +28,24 @@ Status HandlerTable::Build(std::vector<Route> routes, std::shared_ptr<const Hand
                                      "') and " + handler->Describe());
     }
   }
+  for (const std::string& topic : parked) {
+    std::string key = FoldTopic(topic);
+    if (!topic.empty() && table->routes_.count(key) == 0) table->parked_.emplace(key, topic);
+  }
   *out = std::move(table);
   return Status::OK();
+}
+
+bool HandlerTable::IsParked(std::string_view topic) const {
+  return !parked_.empty() && parked_.count(FoldTopic(topic)) > 0;
+}
+
+std::vector<std::string> HandlerTable::ParkedTopics() const {
+  std::vector<std::string> topics;
+  topics.reserve(parked_.size());
+  for (const auto& [key, spelling] : parked_) topics.push_back(spelling);
+  std::sort(topics.begin(), topics.end());
+  return topics;
 }
 
 const MessageHandler* HandlerTable::Find(std::string_view topic) const {

@@ -1,5 +1,6 @@
 // HandlerTable: an immutable map topic -> handler, looked up case-insensitively (ASCII), as in the
-// reference resolver. Built once, published through RoutingState, never modified: a worker holds the
+// reference resolver, plus the set of *parked* topics (no handler now, one expected back: hot
+// reload). Built once, published through RoutingState, never modified: a worker holds the
 // shared_ptr of the table it started a batch with, so a handler it is calling stays alive even when
 // a newer table has replaced it.
 //
@@ -26,12 +27,22 @@ class HandlerTable {
   // Fails with InvalidArgument naming both handlers when two routes claim the same topic (topics
   // differing only by case are the same topic) or a topic is empty.
   static Status Build(std::vector<Route> routes, std::shared_ptr<const HandlerTable>* out);
+  // As above; `parked` lists topics that have no handler right now but are expected to get one
+  // back (their handler plugin was removed or is being replaced): their messages are released to
+  // ready, without counting an attempt, instead of failing. A parked topic that also has a route is
+  // not parked.
+  static Status Build(std::vector<Route> routes, const std::vector<std::string>& parked,
+                      std::shared_ptr<const HandlerTable>* out);
 
   // nullptr when no handler serves the topic.
   const MessageHandler* Find(std::string_view topic) const;
   std::shared_ptr<const MessageHandler> FindShared(std::string_view topic) const;
 
   std::vector<std::string> Topics() const;  // as configured, sorted
+
+  // True when `topic` has no route and is parked (see Build).
+  bool IsParked(std::string_view topic) const;
+  std::vector<std::string> ParkedTopics() const;  // as given, sorted
   std::size_t size() const { return routes_.size(); }
 
  private:
@@ -40,6 +51,7 @@ class HandlerTable {
     std::shared_ptr<const MessageHandler> handler;
   };
   std::unordered_map<std::string, Entry> routes_;  // key: lower-cased topic
+  std::unordered_map<std::string, std::string> parked_;  // lower-cased topic -> spelling
 };
 
 // Lower-cases ASCII letters; topic keys.

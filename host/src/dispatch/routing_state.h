@@ -5,6 +5,8 @@
 #ifndef OUTBOXD_DISPATCH_ROUTING_STATE_H_
 #define OUTBOXD_DISPATCH_ROUTING_STATE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -23,11 +25,15 @@ class RoutingState {
   void Publish(std::shared_ptr<const HandlerTable> table) {
     std::lock_guard<std::mutex> lock(mu_);
     table_.swap(table);  // the old table dies with the parameter, after the lock is released
+    version_.fetch_add(1, std::memory_order_release);
   }
+  // Increases with every Publish: "has the routing changed since I last looked?"
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const HandlerTable> table_;
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace outboxd

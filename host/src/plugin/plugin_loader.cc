@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
@@ -55,6 +56,11 @@ Status Load(const std::filesystem::path& file, const PluginLoadOptions& options,
 
   std::shared_ptr<StagedFile> staged;
   OBX_RETURN_IF_ERROR(StagedFile::Stage(file, options.staging_dir, &staged));
+  const std::vector<std::string>& allow = options.sha256_allowlist;
+  if (!allow.empty() && std::find(allow.begin(), allow.end(), staged->sha256()) == allow.end()) {
+    return Status::InvalidArgument("sha256 " + staged->sha256() +
+                                   " is not in plugin_sha256_allowlist");
+  }
   OBX_RETURN_IF_ERROR(PluginLibrary::CheckExports(staged->path(), OBX_ENTRY_SYMBOL));
   std::unique_ptr<PluginLibrary> library;
   OBX_RETURN_IF_ERROR(PluginLibrary::Open(staged->path(), &library));

@@ -271,7 +271,8 @@ TEST(ConfigRequiredTest, HandlerPlugin) {
 TEST(ConfigUnknownKeyTest, TopLevel) {
   EXPECT_EQ(ErrorOf(With("", "plugins_dir", "/x")),
             "plugins_dir: unknown key (known: plugin_dir, staging_dir, worker_id, log_level, "
-            "discovery, dispatch, stores, handlers)");
+            "allow_insecure_plugin_dir, plugin_sha256_allowlist, discovery, dispatch, stores, "
+            "handlers)");
 }
 
 TEST(ConfigUnknownKeyTest, Discovery) {
@@ -686,6 +687,41 @@ TEST(ConfigDescribeTest, NamesRuntimeDefaults) {
   EXPECT_NE(line.find("staging_dir=<default>"), std::string::npos) << line;
   EXPECT_NE(line.find("worker_id=<host:pid>"), std::string::npos) << line;
   EXPECT_NE(line.find("handlers=[]"), std::string::npos) << line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugin security keys (hot reload, issue 4)
+
+TEST(ConfigPluginSecurityTest, Defaults) {
+  OutboxdConfig c = ParseOk(Minimal());
+  EXPECT_FALSE(c.allow_insecure_plugin_dir);
+  EXPECT_TRUE(c.plugin_sha256_allowlist.empty());
+}
+
+TEST(ConfigPluginSecurityTest, AllowInsecurePluginDir) {
+  EXPECT_TRUE(ParseOk(With("", "allow_insecure_plugin_dir", true)).allow_insecure_plugin_dir);
+  EXPECT_EQ(ErrorOf(With("", "allow_insecure_plugin_dir", "yes")),
+            "allow_insecure_plugin_dir: expected true or false, got \"yes\"");
+}
+
+TEST(ConfigPluginSecurityTest, AllowlistIsLowerCased) {
+  const std::string upper(64, 'A');
+  const std::string digits = std::string(63, '0') + "f";
+  OutboxdConfig c = ParseOk(With("", "plugin_sha256_allowlist", json::array({upper, digits})));
+  EXPECT_EQ(c.plugin_sha256_allowlist, (std::vector<std::string>{std::string(64, 'a'), digits}));
+}
+
+TEST(ConfigPluginSecurityTest, AllowlistRejectsMalformedDigests) {
+  EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", json::array({"abc"}))),
+            "plugin_sha256_allowlist: expected SHA-256 digests of 64 hex digits, got \"abc\"");
+  EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", json::array({std::string(64, 'g')}))),
+            "plugin_sha256_allowlist: expected SHA-256 digests of 64 hex digits, got \"" +
+                std::string(64, 'g') + "\"");
+  EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", json::array())),
+            "plugin_sha256_allowlist: must not be empty (leave the key out to allow any plugin "
+            "file)");
+  EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", "abc")),
+            "plugin_sha256_allowlist: expected an array of strings, got \"abc\"");
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// SwitchableDiscoverySource: the StoreProvider's discovery source, whose target the plugin
+// reloader swaps when the discovery plugin is replaced (effective at the next refresh) or removed
+// (then there is no target; the daemon skips refreshes and the current tenant set stays).
+//
+// OWNERSHIP: shares its target; a call in progress keeps the target it started with alive.
+// THREADING: thread-safe; the lock guards the pointer only, never the Discover call.
+#ifndef OUTBOXD_DISCOVERY_SWITCHABLE_DISCOVERY_SOURCE_H_
+#define OUTBOXD_DISCOVERY_SWITCHABLE_DISCOVERY_SOURCE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "discovery/discovery_source.h"
+
+namespace outboxd {
+
+class SwitchableDiscoverySource : public DiscoverySource {
+ public:
+  // nullptr: no discovery until the next Set.
+  void Set(std::shared_ptr<DiscoverySource> target) {
+    std::lock_guard<std::mutex> lock(mu_);
+    target_.swap(target);
+  }
+  bool has_target() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return target_ != nullptr;
+  }
+
+  // Unavailable (the caller keeps its tenant set) when there is no target.
+  Status Discover(std::vector<StoreLocation>* out) override {
+    std::shared_ptr<DiscoverySource> target = Target();
+    if (!target) return Status::Unavailable("no discovery plugin is loaded");
+    return target->Discover(out);
+  }
+  std::string Describe() const override {
+    std::shared_ptr<DiscoverySource> target = Target();
+    return target ? target->Describe() : std::string("<no discovery plugin>");
+  }
+
+ private:
+  std::shared_ptr<DiscoverySource> Target() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return target_;
+  }
+
+  mutable std::mutex mu_;
+  std::shared_ptr<DiscoverySource> target_;  // guarded by mu_
+};
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_DISCOVERY_SWITCHABLE_DISCOVERY_SOURCE_H_
