@@ -303,5 +303,60 @@ TEST_F(DispatcherTest, LeaseKeeperRenewsInFlightBatch) {
   EXPECT_EQ(leases_.renewals(), 1);
 }
 
+// ---- parked topics (hot reload, issue 4) -------------------------------------------------------
+
+TEST_F(DispatcherTest, ParkedTopicIsReleasedWithoutAnAttemptAndTheStoreIsNotSpunOn) {
+  std::shared_ptr<const HandlerTable> parked;
+  ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &parked).ok());
+  routing_.Publish(parked);
+  const int64_t a = store().Add("email.send");
+  const int64_t b = store().Add("Email.Send");
+  EXPECT_EQ(RunOnce(), 0);
+  for (int64_t id : {a, b}) {
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+  }
+  EXPECT_EQ(counters_.parked.load(), 2);
+  EXPECT_EQ(counters_.failed.load(), 0);
+  const int claims = store().calls(Op::kClaim);
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(store().calls(Op::kClaim), claims) << "a store holding only parked rows is skipped";
+
+  Route({{"email.send", handler_}});  // the handler is back: a new routing version
+  EXPECT_EQ(RunOnce(), 2);
+  EXPECT_EQ(store().Get(a).status, MessageStatus::kDone);
+  EXPECT_EQ(store().Get(b).status, MessageStatus::kDone);
+  EXPECT_EQ(handler_->calls().size(), 2u);
+}
+
+TEST_F(DispatcherTest, ClaimsPastParkedRowsToReachLiveOnes) {
+  Start({"s1"}, "round-robin", /*batch=*/2);
+  std::shared_ptr<const HandlerTable> table;
+  ASSERT_TRUE(HandlerTable::Build({{"sms.send", handler_}}, {"email.send"}, &table).ok());
+  routing_.Publish(table);
+  std::vector<int64_t> parked;
+  for (int i = 0; i < 5; ++i) parked.push_back(store().Add("email.send"));
+  const int64_t live1 = store().Add("sms.send");
+  const int64_t live2 = store().Add("sms.send");
+  EXPECT_EQ(RunOnce(), 2);
+  EXPECT_EQ(store().Get(live1).status, MessageStatus::kDone);
+  EXPECT_EQ(store().Get(live2).status, MessageStatus::kDone);
+  for (int64_t id : parked) {
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+  }
+  EXPECT_EQ(leases_.in_flight(), 0u);
+}
+
+TEST_F(DispatcherTest, UnknownTopicStillFailsWhenOtherTopicsAreParked) {
+  std::shared_ptr<const HandlerTable> table;
+  ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &table).ok());
+  routing_.Publish(table);
+  const int64_t id = store().Add("never.routed");
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
+}
+
 }  // namespace
 }  // namespace outboxd
