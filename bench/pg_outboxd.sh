@@ -7,7 +7,7 @@
 #   pg_outboxd.sh probe    <server-url>                       exit 0 when outboxctl can apply the
 #                                                             schema to a postgresql:// database
 #   pg_outboxd.sh burndown <server-url> <tenants> <total> [workers=4] [batch=50]
-#        <tenants> fresh databases (obx_bd_<i>) holding <total> messages between them; prints
+#        <tenants> databases (obx_bd<tenants>_<i>, created once, emptied on reuse) holding <total> messages between them; prints
 #        {"tenants","expected","done","seconds","msgs_per_s"}: first to last processed_at.
 #   pg_outboxd.sh idle     <server-url> <tenants> <seconds> <notify 0|1> <pickups>
 #        <tenants> empty tenant databases (obx_idle_<i>, cloned from a template that has the
@@ -21,7 +21,7 @@
 # <server-url>: postgresql://user@host:port (no database). Env: OBX_BUILD_DIR (default build),
 # OBX_BENCH_MAX_CONNECTIONS (stores.max_connections, default 50; left out when outboxd does not know
 # the key), OBX_BENCH_NOTIFY_STORES_JSON (the "stores" members that turn LISTEN/NOTIFY on; default
-# '"listen_notify": true'), OBX_BENCH_POLL_DISPATCH_JSON (extra "dispatch" members for the idle
+# '"notify": true'), OBX_BENCH_POLL_DISPATCH_JSON (extra "dispatch" members for the idle
 # runs; default none: documented defaults poll_interval 250ms, max_poll_interval 2s).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,14 +29,14 @@ BUILD="${OBX_BUILD_DIR:-$ROOT/build}"
 BIN="$BUILD/bin"
 CMD=$1; SERVER=${2%/}
 MAXCONN=${OBX_BENCH_MAX_CONNECTIONS:-50}
-NOTIFY_JSON=${OBX_BENCH_NOTIFY_STORES_JSON:-'"listen_notify": true'}
+NOTIFY_JSON=${OBX_BENCH_NOTIFY_STORES_JSON:-'"notify": true'}
 POLL_JSON=${OBX_BENCH_POLL_DISPATCH_JSON:-}
 WORK="$(mktemp -d /tmp/obx-bench-pg-XXXXXX)"
 PID=""
 cleanup() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi; rm -rf "$WORK"; }
 trap cleanup EXIT
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-qa() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
+qa() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # Writes the static discovery list for databases <prefix>1..<prefix>N.
 tenants_json() {
@@ -49,11 +49,11 @@ tenants_json() {
   printf ']'
 }
 
-# write_config <file> <tenants-json-file> <workers> <batch> <extra stores members> <extra dispatch members>
+# write_config <file> <tenants-json-file> <workers> <batch> <extra stores members> <extra dispatch members> [log level]
 write_config() {
-  local file=$1 list=$2 w=$3 b=$4 stores=$5 dispatch=$6
+  local file=$1 list=$2 w=$3 b=$4 stores=$5 dispatch=$6 level=${7:-warn}
   cat > "$file" <<JSON
-{ "plugin_dir": "$BUILD/plugins", "staging_dir": "$WORK/staging", "log_level": "warn",
+{ "plugin_dir": "$BUILD/plugins", "staging_dir": "$WORK/staging", "log_level": "$level",
   "discovery": { "plugin": "static", "config": { "file": "$list" } },
   "dispatch": { "workers": $w, "batch_size": $b${dispatch:+, $dispatch} },
   "stores": { "max_connections_per_store": 2${stores:+, $stores} },
@@ -91,17 +91,25 @@ probe() {
 burndown() {
   local T=$1 total=$2 W=${3:-4} B=${4:-50} i per rest n
   per=$(( total / T )); rest=$(( total - per * T ))
-  # A template with the schema, cheap clones, then the check run on the still-empty tenants.
-  q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS obx_bd_tmpl" -c "CREATE DATABASE obx_bd_tmpl"
-  "$BIN/outboxctl" schema apply --connection "$SERVER/obx_bd_tmpl" >/dev/null
-  for i in $(seq 1 "$T"); do
-    echo "DROP DATABASE IF EXISTS obx_bd_$i; CREATE DATABASE obx_bd_$i TEMPLATE obx_bd_tmpl;"
-  done | q "$SERVER/postgres"
-  tenants_json obx_bd_ "$T" > "$WORK/tenants.json"
+  # Tenant databases obx_bd<T>_<i>, cloned once from a template that has the schema, and reused
+  # (emptied) by later runs with the same tenant count: creating and dropping 100 databases per run
+  # costs more than the run. The check run happens on the still-empty tenants.
+  local P="obx_bd${T}_" have
+  have=$(qa "$SERVER/postgres" -c "SELECT count(*) FROM pg_database WHERE datname LIKE '${P//_/\\_}%'")
+  if [ "$have" -ne "$T" ]; then
+    q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS obx_bd_tmpl" -c "CREATE DATABASE obx_bd_tmpl"
+    "$BIN/outboxctl" schema apply --connection "$SERVER/obx_bd_tmpl" >/dev/null
+    for i in $(seq 1 "$T"); do
+      echo "DROP DATABASE IF EXISTS $P$i; CREATE DATABASE $P$i TEMPLATE obx_bd_tmpl;"
+    done | q "$SERVER/postgres"
+  else
+    for i in $(seq 1 "$T"); do q "$SERVER/$P$i" -c "TRUNCATE infra.outbox RESTART IDENTITY"; done
+  fi
+  tenants_json "$P" "$T" > "$WORK/tenants.json"
   choose_stores_extra "$WORK/tenants.json" "" || return 1
   for i in $(seq 1 "$T"); do
     n=$per; [ "$i" -le "$rest" ] && n=$((n + 1))
-    q "$SERVER/obx_bd_$i" -c "INSERT INTO infra.outbox (topic, payload)
+    q "$SERVER/$P$i" -c "INSERT INTO infra.outbox (topic, payload)
       SELECT 'email.send', '{\"to\":\"user' || g || '@example.com\"}' FROM generate_series(1, $n) AS g" \
       -c "VACUUM ANALYZE infra.outbox"
   done
@@ -112,7 +120,7 @@ burndown() {
   "$BIN/outboxd" --config "$WORK/outboxd.json" --drain 2>"$WORK/outboxd.log" || { tail -20 "$WORK/outboxd.log" >&2; return 1; }
   local agg="" c f l first="" last="" done_total=0
   for i in $(seq 1 "$T"); do
-    IFS='|' read -r c f l < <(qa "$SERVER/obx_bd_$i" -c "SELECT count(*), COALESCE(extract(epoch FROM min(processed_at)), 0),
+    IFS='|' read -r c f l < <(qa "$SERVER/$P$i" -c "SELECT count(*), COALESCE(extract(epoch FROM min(processed_at)), 0),
         COALESCE(extract(epoch FROM max(processed_at)), 0) FROM infra.outbox WHERE status = 2 AND processed_at > to_timestamp($since)")
     done_total=$((done_total + c))
     if [ "$c" -gt 0 ]; then
@@ -120,8 +128,6 @@ burndown() {
       if [ -z "$last" ] || awk -v a="$l" -v b="$last" 'BEGIN{exit !(a>b)}'; then last=$l; fi
     fi
   done
-  for i in $(seq 1 "$T"); do echo "DROP DATABASE IF EXISTS obx_bd_$i;"; done | q "$SERVER/postgres"
-  q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS obx_bd_tmpl"
   awk -v n="$done_total" -v f="${first:-0}" -v l="${last:-0}" -v t="$T" -v want="$total" 'BEGIN {
     span = l - f; if (span <= 0) span = 0.001;
     printf "{\"tenants\":%d,\"expected\":%d,\"done\":%d,\"seconds\":%.3f,\"msgs_per_s\":%.1f}\n", t, want, n, span, n / span }'
@@ -143,7 +149,8 @@ idle() {
   tenants_json obx_idle_ "$T" > "$WORK/tenants.json"
   local extra=""; [ "$NOTIFY" = 1 ] && extra="$NOTIFY_JSON"
   choose_stores_extra "$WORK/tenants.json" "$extra" || return 1
-  write_config "$WORK/outboxd.json" "$WORK/tenants.json" 4 50 "$STORES_EXTRA" "$POLL_JSON"
+  # log level info: the idle run waits for "Discovery complete" (an idle outboxd logs nothing else).
+  write_config "$WORK/outboxd.json" "$WORK/tenants.json" 4 50 "$STORES_EXTRA" "$POLL_JSON" info
   "$BIN/outboxd" --config "$WORK/outboxd.json" 2>"$WORK/outboxd.log" &
   PID=$!
   local t0=$SECONDS

@@ -15,9 +15,10 @@ WORK="$(mktemp -d /tmp/obx-bench-sqlite-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 sqlite3 "$WORK/global.db" "CREATE TABLE Customers (CustomerId TEXT PRIMARY KEY, CustomerName TEXT,
   ConnectionString TEXT NOT NULL, IsActive INTEGER NOT NULL DEFAULT 1);"
+"$BIN/outboxctl" schema apply --connection "sqlite:$WORK/template.db" >/dev/null  # once; copies below
 for t in $(seq 1 "$T"); do
   db="$WORK/tenant-$t.db"
-  "$BIN/outboxctl" schema apply --connection "sqlite:$db" >/dev/null
+  cp "$WORK/template.db" "$db"
   sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
     INSERT INTO outbox (topic, payload) SELECT 'email.send', '{\"to\":\"user' || i || '@example.com\"}' FROM n;
     PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
