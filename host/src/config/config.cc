@@ -88,10 +88,13 @@ Status ParseStores(const JsonObjectReader& root, StoresConfig* out) {
   if (object == nullptr) return Status::OK();
   JsonObjectReader r(*object, root.PathOf("stores"));
   OBX_RETURN_IF_ERROR(r.CheckKnownKeys(
-      {"busy_timeout", "max_connections_per_store", "retention", "cleanup_interval"}));
+      {"busy_timeout", "max_connections_per_store", "max_connections", "notify", "retention",
+       "cleanup_interval"}));
   OBX_RETURN_IF_ERROR(r.ReadDuration("busy_timeout", kZero, &out->busy_timeout));
   OBX_RETURN_IF_ERROR(
       r.ReadInt("max_connections_per_store", 1, 64, &out->max_connections_per_store));
+  OBX_RETURN_IF_ERROR(r.ReadInt("max_connections", 0, 100000, &out->max_connections));
+  OBX_RETURN_IF_ERROR(r.ReadBool("notify", &out->notify));
   OBX_RETURN_IF_ERROR(r.ReadDuration("retention", kZero, &out->retention));
   return r.ReadDuration("cleanup_interval", kMinCleanupInterval, &out->cleanup_interval);
 }
@@ -165,7 +168,17 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   OBX_RETURN_IF_ERROR(ParseAllowlist(r, &out->plugin_sha256_allowlist));
   OBX_RETURN_IF_ERROR(ParseDiscovery(r, &out->discovery));
   OBX_RETURN_IF_ERROR(ParseDispatch(r, &out->dispatch));
+  out->stores.max_connections = -1;  // "not given" until ParseStores reads it
   OBX_RETURN_IF_ERROR(ParseStores(r, &out->stores));
+  // Each worker may hold one connection, and the lease heartbeat one more.
+  const int needed = out->dispatch.workers + 1;
+  if (out->stores.max_connections < 0) {
+    out->stores.max_connections = std::max(64, out->dispatch.workers + 2);
+  } else if (out->stores.max_connections != 0 && out->stores.max_connections < needed) {
+    return Status::InvalidArgument(
+        "stores.max_connections: must be 0 (no cap) or at least dispatch.workers + 1 (" +
+        std::to_string(needed) + "), got " + std::to_string(out->stores.max_connections));
+  }
   return ParseHandlers(r, &out->handlers);
 }
 
@@ -243,6 +256,7 @@ std::string DescribeConfig(const OutboxdConfig& config) {
       << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace) << "}";
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)
       << " max_connections_per_store=" << s.max_connections_per_store
+      << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")
       << " retention=" << FormatDuration(s.retention)
       << " cleanup_interval=" << FormatDuration(s.cleanup_interval) << "}";
   out << " handlers=[";

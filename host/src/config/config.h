@@ -93,6 +93,19 @@ struct StoresConfig {
   // (stores x this) connections or file handles.
   int max_connections_per_store = 2;
 
+  // Open database connections across ALL stores, NOTIFY listeners included, 0..100000; 0 means no
+  // cap; otherwise at least dispatch.workers + 1. Default (left out): 64, or workers + 2 when that
+  // is larger. When the cap is reached, the connection idle longest (in any store) is closed to
+  // make room, so with more tenants than this, idle polling recycles connections.
+  int max_connections = 64;
+
+  // PostgreSQL: wake up on new messages through LISTEN/NOTIFY. Default false. When true, schema
+  // setup installs an AFTER INSERT trigger on each outbox table (one pg_notify per inserting
+  // statement; false drops it) and outboxd keeps one listening connection per database, within
+  // max_connections (minus workers + 2, kept for claims). Polling continues as the fallback, so
+  // max_poll_interval can be raised to cut idle queries.
+  bool notify = false;
+
   // Done rows older than this are deleted by cleanup, >= 0. Default 7d. Failed rows are never
   // deleted.
   std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};

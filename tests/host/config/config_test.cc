@@ -288,9 +288,39 @@ TEST(ConfigUnknownKeyTest, Dispatch) {
 }
 
 TEST(ConfigUnknownKeyTest, Stores) {
-  EXPECT_EQ(ErrorOf(With("stores", "max_connections", 5)),
-            "stores.max_connections: unknown key (known: busy_timeout, "
-            "max_connections_per_store, retention, cleanup_interval)");
+  EXPECT_EQ(ErrorOf(With("stores", "max_connection", 5)),
+            "stores.max_connection: unknown key (known: busy_timeout, "
+            "max_connections_per_store, max_connections, notify, retention, cleanup_interval)");
+}
+
+TEST(ConfigStoresTest, MaxConnectionsDefaultCoversTheWorkers) {
+  EXPECT_EQ(ParseOk(Minimal()).stores.max_connections, 64);
+  json many = Minimal();
+  many["dispatch"]["workers"] = 100;
+  EXPECT_EQ(ParseOk(many).stores.max_connections, 102);
+  EXPECT_FALSE(ParseOk(Minimal()).stores.notify);
+}
+
+TEST(ConfigStoresTest, MaxConnectionsAndNotifyAreRead) {
+  json config = Minimal();
+  config["stores"] = {{"max_connections", 5}, {"notify", true}};
+  config["dispatch"]["workers"] = 4;
+  OutboxdConfig c = ParseOk(config);
+  EXPECT_EQ(c.stores.max_connections, 5);
+  EXPECT_TRUE(c.stores.notify);
+  EXPECT_EQ(ParseOk(With("stores", "max_connections", 0)).stores.max_connections, 0);  // no cap
+}
+
+TEST(ConfigStoresTest, MaxConnectionsBelowWorkersPlusOneIsRejected) {
+  json config = Minimal();
+  config["stores"]["max_connections"] = 4;
+  config["dispatch"]["workers"] = 4;
+  EXPECT_EQ(ErrorOf(config),
+            "stores.max_connections: must be 0 (no cap) or at least dispatch.workers + 1 (5), "
+            "got 4");
+  EXPECT_EQ(ErrorOf(With("stores", "max_connections", -1)),
+            "stores.max_connections: expected an integer from 0 to 100000, got -1");
+  EXPECT_EQ(ErrorOf(With("stores", "notify", "yes")).rfind("stores.notify: ", 0), 0u);
 }
 
 TEST(ConfigUnknownKeyTest, Handler) {
