@@ -13,6 +13,7 @@
 #include <string>
 
 #include "plugins/built_plugin.h"
+#include "support/postgres_test_server.h"
 #include "support/temp_dir.h"
 
 namespace outboxd::testing {
@@ -218,16 +219,13 @@ TEST_F(SqlDiscoveryTest, ErrorsNeverShowPasswords) {
 // Optional: a real PostgreSQL global database (e.g. a throwaway cluster) named by the environment
 // as a libpq URI; tables are created and dropped with psql.
 TEST_F(SqlDiscoveryTest, PostgresCustomersWhenAvailable) {
-  const char* uri = std::getenv("OBX_TEST_PG_URL");
-  if (uri == nullptr || *uri == '\0') {
-    // Under packaging/run-tests.sh (and so CI) the server is always there: missing it is a failure.
-    if (std::getenv("OBX_REQUIRE_PG") != nullptr) FAIL() << "OBX_REQUIRE_PG is set but OBX_TEST_PG_URL is not";
-    GTEST_SKIP() << "set OBX_TEST_PG_URL to run";
-  }
+  // Under packaging/run-tests.sh (and so CI) the server is always there: missing it is a failure.
+  std::string uri;
+  OBX_REQUIRE_TEST_POSTGRES(&uri);
   const std::string table = "obx_sql_discovery_test_" + std::to_string(::getpid());
   auto psql = [&](const std::string& sql) {
     return std::system(
-        ("psql -q -v ON_ERROR_STOP=1 '" + std::string(uri) + "' -c \"" + sql + "\" >/dev/null")
+        ("psql -q -v ON_ERROR_STOP=1 '" + uri + "' -c \"" + sql + "\" >/dev/null")
             .c_str());
   };
   ASSERT_EQ(psql("CREATE TABLE " + table +

@@ -1,4 +1,5 @@
-// OpenOutboxStore: scheme dispatch, lazy opening and password-free messages.
+// OpenOutboxStore: scheme dispatch (sqlite:, postgresql://, postgres://), lazy opening and
+// password-free messages. None of these needs a database server.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -6,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
+#include "store/poco/poco_outbox_store.h"
 #include "store_test_support.h"
 
 namespace outboxd::testing {
@@ -34,14 +36,44 @@ TEST(OpenOutboxStoreTest, SqliteSchemeOpensLazily) {
   EXPECT_TRUE(std::filesystem::exists(path));
 }
 
-TEST(OpenOutboxStoreTest, PostgresIsNotSupportedYetAndThePasswordIsRedacted) {
-  for (std::string scheme : {"postgresql", "postgres"}) {
+// Opening touches no server: a PostgreSQL URI opens even when nothing listens there, and the
+// first use reports the server Unavailable.
+TEST(OpenOutboxStoreTest, PostgresSchemesOpenLazily) {
+  TempDir dir;  // a socket directory without a server in it: libpq fails at once
+  for (std::string scheme : {"postgresql", "postgres", "PostgreSQL"}) {
+    const std::string connection =
+        scheme + "://app:s3cret@/tenant1?host=" + (dir / "no-server").string();
     std::unique_ptr<OutboxStore> store;
-    Status status = OpenOutboxStore(
-        WithConnection(scheme + "://app:s3cret@db.internal:5432/tenant1"), StoreOptions(), &store);
-    EXPECT_EQ(status.code(), Status::Code::kNotSupported) << scheme;
-    EXPECT_EQ(status.message(), "PostgreSQL stores are not available in this build yet: " +
-                                    scheme + "://app:***@db.internal:5432/tenant1");
+    Status status = OpenOutboxStore(WithConnection(connection), StoreOptions(), &store);
+    ASSERT_TRUE(status.ok()) << scheme << ": " << status.ToString();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->location().connection_string, connection);
+    EXPECT_EQ(store->location().schema_name, "infra");
+    auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+    ASSERT_NE(poco, nullptr);
+    EXPECT_EQ(poco->dialect().name(), "PostgreSQL");
+    EXPECT_EQ(poco->open_connections(), 0) << "no connection before first use";
+
+    StoreStats stats;
+    Status first_use = store->GetStats(&stats);
+    EXPECT_EQ(first_use.code(), Status::Code::kUnavailable) << first_use.ToString();
+    EXPECT_EQ(first_use.message().find("s3cret"), std::string::npos) << first_use.message();
+  }
+}
+
+TEST(OpenOutboxStoreTest, MalformedPostgresUriIsInvalidAndRedacted) {
+  for (const std::string& connection :
+       {std::string("postgresql://app:s3cret@db.internal/tenant1?bogus=1"),
+        std::string("postgresql://app:s3cret@[::1/tenant1"),
+        std::string("postgres://app:s3cret@db.internal/tenant1?sslmode")}) {
+    std::unique_ptr<OutboxStore> store;
+    Status status = OpenOutboxStore(WithConnection(connection), StoreOptions(), &store);
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << connection;
+    EXPECT_NE(status.message().find("malformed PostgreSQL connection string"), std::string::npos)
+        << status.message();
+    EXPECT_NE(status.message().find("://app:***@"), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("customer-001"), std::string::npos) << status.message();
+    EXPECT_EQ(status.message().find("s3cret"), std::string::npos) << status.message();
     EXPECT_EQ(store, nullptr);
   }
 }

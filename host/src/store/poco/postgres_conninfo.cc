@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 
+#include "store/store_location.h"
+
 namespace outboxd::poco_store {
 
 namespace {
@@ -31,15 +33,43 @@ std::string Quoted(const std::string& value) {
   return out + "'";
 }
 
+// libpq's reason for rejecting `connection`, or "" when it parses.
+std::string ParseError(const std::string& connection) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return "";
+  }
+  std::string why = error != nullptr ? OneLine(error) : "libpq cannot parse it";
+  if (error != nullptr) PQfreemem(error);
+  return why;
+}
+
+// libpq knows the URI schemes in lower case only; URI schemes are case-insensitive (RFC 3986) and
+// OpenOutboxStore accepts "PostgreSQL://...".
+std::string WithLowerCaseScheme(const std::string& connection) {
+  size_t end = connection.find("://");
+  if (end == std::string::npos) return connection;
+  std::string scheme = connection.substr(0, end);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "postgresql" && scheme != "postgres") return connection;
+  return scheme + connection.substr(end);
+}
+
 }  // namespace
 
-Status ParsePostgresConnection(const std::string& connection, PostgresTarget* target) {
+Status ParsePostgresConnection(const std::string& input, PostgresTarget* target) {
+  const std::string connection = WithLowerCaseScheme(input);
   char* error = nullptr;
   std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
       PQconninfoParse(connection.c_str(), &error), &PQconninfoFree);
   if (options == nullptr) {
-    std::string why = error != nullptr ? OneLine(error) : "libpq cannot parse it";
     if (error != nullptr) PQfreemem(error);
+    // libpq's reason may quote the input, password and all: take the reason for the redacted
+    // string instead (the same mistake, unless the mistake is inside the password).
+    std::string why = ParseError(RedactConnectionString(connection));
+    if (why.empty()) why = "libpq cannot parse it (check the password's percent-encoding)";
     return Status::InvalidArgument("malformed PostgreSQL connection string: " + why);
   }
   std::map<std::string, std::string> values = {{"connect_timeout", "5"},

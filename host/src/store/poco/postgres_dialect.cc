@@ -220,6 +220,14 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
     }
     if (cls == "23" || cls == "22") return Status::InvalidArgument(message);
     if (state == "42P01" || state == "3F000") return Status::NotFound(message);
+    // Poco reports errors of PQprepare without a SQLSTATE; a missing table or schema shows up
+    // there (the statement is prepared on first use), so it is recognised by libpq's text.
+    if (state.empty() && message.find("postgresql_stmt_prepare error") != std::string::npos &&
+        (message.find("ERROR:  relation \"") != std::string::npos ||
+         message.find("ERROR:  schema \"") != std::string::npos) &&
+        message.find("\" does not exist") != std::string::npos) {
+      return Status::NotFound(message);
+    }
     if (state.empty() &&
         (message.find("server closed the connection") != std::string::npos ||
          message.find("no connection to the server") != std::string::npos ||

@@ -1,5 +1,6 @@
-// Concurrent claimers on one SQLite file, each with its own store instance (as separate worker
-// processes would have): claims never overlap and terminal rows never come back.
+// Concurrent claimers on one tenant of each engine, each with its own store instance and so its own
+// connections (as separate worker processes would have; on PostgreSQL this is what exercises
+// FOR UPDATE SKIP LOCKED): claims never overlap and terminal rows never come back.
 #include <algorithm>
 #include <condition_variable>
 #include <map>
@@ -13,31 +14,12 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store_test_support.h"
+#include "store_test_backend.h"
 
 namespace outboxd::testing {
 namespace {
 
 using std::chrono::seconds;
-
-// Releases all `count` threads together once each has arrived (C++17 has no std::barrier).
-class StartGate {
- public:
-  explicit StartGate(int count) : waiting_(count) {}
-  void ArriveAndWait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (--waiting_ == 0) {
-      cv_.notify_all();
-      return;
-    }
-    cv_.wait(lock, [this] { return waiting_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int waiting_;
-};
 
 Completion RandomOutcome(int64_t id, std::mt19937* rng) {
   switch (std::uniform_int_distribution<int>(0, 3)(*rng)) {
@@ -52,17 +34,30 @@ bool IsTerminal(const Completion& c) {
   return c.kind == Completion::Kind::kDispatched || c.kind == Completion::Kind::kFail;
 }
 
-std::vector<std::unique_ptr<OutboxStore>> OpenStores(const StoreTestDb& db, int count) {
-  std::vector<std::unique_ptr<OutboxStore>> stores;
-  for (int i = 0; i < count; ++i) stores.push_back(db.Open());
-  return stores;
-}
+class OutboxStoreConcurrencyTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    db_ = NewDb();
+  }
+
+  // `count` stores on the tenant, each with its own connection pool.
+  std::vector<std::unique_ptr<OutboxStore>> OpenStores(int count) const {
+    std::vector<std::unique_ptr<OutboxStore>> stores;
+    for (int i = 0; i < count; ++i) stores.push_back(db_->Open());
+    return stores;
+  }
+
+  std::unique_ptr<StoreTestDb> db_;
+};
+
+OBX_INSTANTIATE_FOR_ENGINES(OutboxStoreConcurrencyTest);
 
 // 9
-TEST(SqliteStoreConcurrencyTest, SimultaneousClaimsAreDisjoint) {
-  StoreTestDb db;
+TEST_P(OutboxStoreConcurrencyTest, SimultaneousClaimsAreDisjoint) {
   constexpr int kClaimers = 5;
-  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(db, kClaimers);
+  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(kClaimers);
   EnqueueN(stores[0].get(), 10);
 
   StartGate gate(kClaimers);
@@ -83,14 +78,13 @@ TEST(SqliteStoreConcurrencyTest, SimultaneousClaimsAreDisjoint) {
     for (const OutboxMessage& m : set) all.insert(m.id);
   }
   EXPECT_EQ(all.size(), 10u);
-  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), all.size()) << "a row was claimed twice";
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), all.size())
+      << "a row was claimed twice";
 }
 
-TEST(SqliteStoreConcurrencyTest, TwoClaimersNeverBothGetARow) {
-  StoreTestDb db;
-  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(db, 2);
-  db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
-          "INSERT INTO outbox(topic, payload) SELECT 't', 'p' || i FROM n");
+TEST_P(OutboxStoreConcurrencyTest, TwoClaimersNeverBothGetARow) {
+  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(2);
+  db_->InsertMany(300);
 
   std::vector<std::vector<int64_t>> got(2);
   std::vector<std::thread> threads;
@@ -112,15 +106,14 @@ TEST(SqliteStoreConcurrencyTest, TwoClaimersNeverBothGetARow) {
   std::set<int64_t> first(got[0].begin(), got[0].end());
   for (int64_t id : got[1]) EXPECT_EQ(first.count(id), 0u) << "both claimers got " << id;
   EXPECT_EQ(got[0].size() + got[1].size(), 300u);
-  EXPECT_EQ(db.QueryInt("SELECT COUNT(*) FROM outbox WHERE status = 1"), 300);
+  EXPECT_EQ(db_->CountRows("status = 1"), 300);
 }
 
 // 24: rounds of simultaneous claims by several stores, each followed by random outcomes.
-TEST(SqliteStoreConcurrencyTest, FuzzRoundsKeepClaimsDisjointAndTerminalRowsFinal) {
-  StoreTestDb db;
+TEST_P(OutboxStoreConcurrencyTest, FuzzRoundsKeepClaimsDisjointAndTerminalRowsFinal) {
   constexpr int kClaimers = 3;
   constexpr int kRounds = 20;
-  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(db, kClaimers);
+  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(kClaimers);
   EnqueueN(stores[0].get(), 60);
 
   std::set<int64_t> terminal;
@@ -165,15 +158,59 @@ TEST(SqliteStoreConcurrencyTest, FuzzRoundsKeepClaimsDisjointAndTerminalRowsFina
     }
   }
   EXPECT_FALSE(terminal.empty());
-  for (const auto& [id, status] : final_status) EXPECT_EQ(db.Row(id).status, status) << id;
+  for (const auto& [id, status] : final_status) EXPECT_EQ(db_->Row(id).status, status) << id;
+}
+
+// B1 under contention: leases that expired together are taken over by exactly one of several
+// simultaneous claimers each, with the attempt counted once.
+TEST_P(OutboxStoreConcurrencyTest, ExpiredLeasesAreReclaimedByExactlyOneClaimer) {
+  constexpr int kClaimers = 4;
+  constexpr int kRows = 24;
+  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(kClaimers);
+  db_->InsertMany(kRows);
+  std::vector<OutboxMessage> first;
+  ASSERT_TRUE(
+      stores[0]->ClaimDue(kRows, std::chrono::milliseconds(100), "lost-owner", &first).ok());
+  ASSERT_EQ(first.size(), static_cast<size_t>(kRows));
+  ASSERT_TRUE(WaitFor([&] {
+    return db_->CountRows("locked_until <= " + db_->NowPlus(0)) == kRows;
+  })) << "the leases never expired on the database clock";
+
+  StartGate gate(kClaimers);
+  std::vector<std::vector<OutboxMessage>> claimed(kClaimers);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClaimers; ++t) {
+    threads.emplace_back([&, t] {
+      gate.ArriveAndWait();
+      for (;;) {
+        std::vector<OutboxMessage> batch;
+        Status status =
+            stores[t]->ClaimDue(5, seconds(30), "taker-" + std::to_string(t), &batch);
+        ASSERT_TRUE(status.ok()) << status.ToString();
+        if (batch.empty()) return;
+        claimed[t].insert(claimed[t].end(), batch.begin(), batch.end());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  std::set<int64_t> ids;
+  for (int t = 0; t < kClaimers; ++t) {
+    for (const OutboxMessage& m : claimed[t]) {
+      EXPECT_TRUE(ids.insert(m.id).second) << "id " << m.id << " reclaimed twice";
+      EXPECT_EQ(m.attempts, 1) << m.id;
+      EXPECT_EQ(db_->Row(m.id).owner_token, "taker-" + std::to_string(t)) << m.id;
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(db_->CountRows("attempts = 1 AND status = 1"), kRows);
 }
 
 // Free-running workers (no rounds): at no time do two workers hold the same row, and a row seen
 // terminal before a claim starts is never returned by it.
-TEST(SqliteStoreConcurrencyTest, FreeRunningWorkersNeverShareOrResurrectRows) {
-  StoreTestDb db;
+TEST_P(OutboxStoreConcurrencyTest, FreeRunningWorkersNeverShareOrResurrectRows) {
   constexpr int kWorkers = 4;
-  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(db, kWorkers);
+  std::vector<std::unique_ptr<OutboxStore>> stores = OpenStores(kWorkers);
   EnqueueN(stores[0].get(), 80);
 
   std::mutex mu;
@@ -217,7 +254,7 @@ TEST(SqliteStoreConcurrencyTest, FreeRunningWorkersNeverShareOrResurrectRows) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(db.QueryInt("SELECT COUNT(*) FROM outbox WHERE status IN (2, 3)"),
+  EXPECT_EQ(db_->CountRows("status IN (2, 3)"),
             static_cast<int64_t>(terminal.size()));
 }
 

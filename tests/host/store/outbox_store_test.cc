@@ -1,5 +1,7 @@
-// Store semantics on a real SQLite file: the reference acceptance scenarios that apply to a store
-// (numbers in the test comments refer to outbox-semantics.md "Acceptance scenarios").
+// Store semantics on a fresh tenant of each engine (a SQLite file; a PostgreSQL schema): the
+// reference acceptance scenarios that apply to a store (numbers in the test comments refer to
+// outbox-semantics.md "Acceptance scenarios"). Engine-only behaviour is in sqlite_*_test.cc and
+// postgres_*_test.cc.
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -12,7 +14,7 @@
 
 #include "store/outbox_store.h"
 #include "store/poco/poco_outbox_store.h"
-#include "store_test_support.h"
+#include "store_test_backend.h"
 
 namespace outboxd::testing {
 namespace {
@@ -22,10 +24,13 @@ using std::chrono::seconds;
 
 constexpr milliseconds kLongLease = seconds(30);
 
-class SqliteOutboxStoreTest : public ::testing::Test {
+class OutboxStoreTest : public EngineTest {
  protected:
   void SetUp() override {
-    store_ = db_.Open();
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    db_ = NewDb();
+    store_ = db_->Open();
     ASSERT_NE(store_, nullptr);
   }
 
@@ -52,20 +57,22 @@ class SqliteOutboxStoreTest : public ::testing::Test {
     std::string message_id;
     Status status = store_->Enqueue(message, &message_id);
     EXPECT_TRUE(status.ok()) << status.ToString();
-    return db_.QueryInt("SELECT MAX(id) FROM " + db_.Quoted());
+    return db_->QueryInt("SELECT MAX(id) FROM " + db_->Table());
   }
 
-  StoreTestDb db_;
-  std::unique_ptr<OutboxStore> store_;
+  std::unique_ptr<StoreTestDb> db_;
+  std::unique_ptr<OutboxStore> store_;  // destroyed before db_
 };
 
+OBX_INSTANTIATE_FOR_ENGINES(OutboxStoreTest);
+
 // 1
-TEST_F(SqliteOutboxStoreTest, ClaimOnEmptyOutboxReturnsNothing) {
+TEST_P(OutboxStoreTest, ClaimOnEmptyOutboxReturnsNothing) {
   EXPECT_TRUE(Claim(10).empty());
 }
 
 // 2
-TEST_F(SqliteOutboxStoreTest, ClaimReturnsTheEnqueuedMessageWhole) {
+TEST_P(OutboxStoreTest, ClaimReturnsTheEnqueuedMessageWhole) {
   NewMessage message;
   message.topic = "Test.Topic";
   message.payload = "test payload";
@@ -85,36 +92,36 @@ TEST_F(SqliteOutboxStoreTest, ClaimReturnsTheEnqueuedMessageWhole) {
   EXPECT_FALSE(m.last_error.has_value());
   EXPECT_GT(m.created_at_ms, 0);
 
-  StoredRow row = db_.Row(m.id);
+  StoredRow row = db_->Row(m.id);
   EXPECT_EQ(row.status, 1);
   EXPECT_EQ(row.attempts, 0);
   EXPECT_FALSE(row.processed_at.has_value());  // not processed
 }
 
 // 3
-TEST_F(SqliteOutboxStoreTest, MessageDueInTheFutureIsNotClaimed) {
+TEST_P(OutboxStoreTest, MessageDueInTheFutureIsNotClaimed) {
   NewMessage message;
   message.topic = "Test.Topic";
   message.payload = "later";
   message.delay = std::chrono::minutes(10);
   std::string message_id;
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   ASSERT_TRUE(store_->Enqueue(message, &message_id).ok());
-  int64_t after = db_.DbNow();
+  int64_t after = db_->DbNow();
 
   EXPECT_TRUE(Claim(10).empty());
-  StoredRow row = db_.Row(db_.QueryInt("SELECT MAX(id) FROM outbox"));
+  StoredRow row = db_->Row(db_->QueryInt("SELECT MAX(id) FROM " + db_->Table()));
   ASSERT_TRUE(row.due_at.has_value());
   EXPECT_GE(*row.due_at, before + 600000);
   EXPECT_LE(*row.due_at, after + 600000);
 }
 
-// 4: SQLite's clock cannot be frozen, so the boundary is observed from both sides: not claimable
+// 4: The database clock cannot be frozen, so the boundary is observed from both sides: not claimable
 // before due_at, claimable once the database clock has reached it; a row whose due_at is the
 // database's now at insert time is claimable at once.
-TEST_F(SqliteOutboxStoreTest, MessageBecomesClaimableWhenDbClockReachesDueAt) {
-  int64_t id = db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr() + " + 500");
-  int64_t due_at = *db_.Row(id).due_at;
+TEST_P(OutboxStoreTest, MessageBecomesClaimableWhenDbClockReachesDueAt) {
+  int64_t id = db_->InsertRow("topic, payload, due_at", "'t', 'p', " + db_->NowPlus(500));
+  int64_t due_at = *db_->Row(id).due_at;
   ASSERT_TRUE(Claim(1).empty());
 
   std::vector<OutboxMessage> claimed;
@@ -123,19 +130,19 @@ TEST_F(SqliteOutboxStoreTest, MessageBecomesClaimableWhenDbClockReachesDueAt) {
     return !claimed.empty();
   }));
   EXPECT_EQ(claimed[0].id, id);
-  EXPECT_GE(db_.DbNow(), due_at);
+  EXPECT_GE(db_->DbNow(), due_at);
 
-  int64_t due_now = db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr());
+  int64_t due_now = db_->InsertRow("topic, payload, due_at", "'t', 'p', " + db_->NowPlus(0));
   claimed = Claim(1);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].id, due_now);
 }
 
 // 5
-TEST_F(SqliteOutboxStoreTest, PastDueAtAndCorrelationIdRoundTrip) {
-  int64_t due_at = db_.DbNow() - 60000;
-  int64_t id = db_.InsertRow("topic, payload, due_at, correlation_id",
-                             "'t', 'p', " + std::to_string(due_at) + ", 'corr-42'");
+TEST_P(OutboxStoreTest, PastDueAtAndCorrelationIdRoundTrip) {
+  int64_t due_at = db_->DbNow() - 60000;
+  int64_t id = db_->InsertRow("topic, payload, due_at, correlation_id",
+                             "'t', 'p', " + db_->Time(due_at) + ", 'corr-42'");
   std::vector<OutboxMessage> claimed = Claim(10);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].id, id);
@@ -144,11 +151,11 @@ TEST_F(SqliteOutboxStoreTest, PastDueAtAndCorrelationIdRoundTrip) {
 }
 
 // 6
-TEST_F(SqliteOutboxStoreTest, ClaimTakesOldestCreatedAtFirstUpToTheLimit) {
+TEST_P(OutboxStoreTest, ClaimTakesOldestCreatedAtFirstUpToTheLimit) {
   std::vector<int64_t> ids;
   for (int created_at : {1000, 5000, 2000, 4000, 3000}) {
     ids.push_back(
-        db_.InsertRow("topic, payload, created_at", "'t', 'p', " + std::to_string(created_at)));
+        db_->InsertRow("topic, payload, created_at", "'t', 'p', " + db_->Time(created_at)));
   }
   std::vector<OutboxMessage> first = Claim(2);
   EXPECT_EQ(Ids(first), (std::vector<int64_t>{ids[0], ids[2]}));
@@ -157,7 +164,7 @@ TEST_F(SqliteOutboxStoreTest, ClaimTakesOldestCreatedAtFirstUpToTheLimit) {
 }
 
 // 7
-TEST_F(SqliteOutboxStoreTest, ClaimRejectsBadArguments) {
+TEST_P(OutboxStoreTest, ClaimRejectsBadArguments) {
   std::vector<OutboxMessage> out;
   for (int limit : {0, -1}) {
     Status status = store_->ClaimDue(limit, kLongLease, "owner-A", &out);
@@ -172,14 +179,14 @@ TEST_F(SqliteOutboxStoreTest, ClaimRejectsBadArguments) {
 }
 
 // 8
-TEST_F(SqliteOutboxStoreTest, ClaimLeasesRowsToTheOwnerOnTheDbClock) {
+TEST_P(OutboxStoreTest, ClaimLeasesRowsToTheOwnerOnTheDbClock) {
   EnqueueN(store_.get(), 3);
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   std::vector<OutboxMessage> claimed = Claim(10, "owner-A", kLongLease);
-  int64_t after = db_.DbNow();
+  int64_t after = db_->DbNow();
   ASSERT_EQ(claimed.size(), 3u);
   for (const OutboxMessage& m : claimed) {
-    StoredRow row = db_.Row(m.id);
+    StoredRow row = db_->Row(m.id);
     EXPECT_EQ(row.status, 1);
     EXPECT_EQ(row.owner_token, std::optional<std::string>("owner-A"));
     ASSERT_TRUE(row.locked_until.has_value());
@@ -190,16 +197,16 @@ TEST_F(SqliteOutboxStoreTest, ClaimLeasesRowsToTheOwnerOnTheDbClock) {
 }
 
 // 10
-TEST_F(SqliteOutboxStoreTest, DispatchedRowIsDoneAndNeverClaimedAgain) {
+TEST_P(OutboxStoreTest, DispatchedRowIsDoneAndNeverClaimedAgain) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   CompletionReport report = Complete("owner-A", {Dispatched(id)});
-  int64_t after = db_.DbNow();
+  int64_t after = db_->DbNow();
   EXPECT_EQ(report.applied, std::vector<int64_t>{id});
   EXPECT_TRUE(report.lease_lost.empty());
 
-  StoredRow row = db_.Row(id);
+  StoredRow row = db_->Row(id);
   EXPECT_EQ(row.status, 2);
   ASSERT_TRUE(row.processed_at.has_value());
   EXPECT_GE(*row.processed_at, before);
@@ -211,7 +218,7 @@ TEST_F(SqliteOutboxStoreTest, DispatchedRowIsDoneAndNeverClaimedAgain) {
 }
 
 // 11 and B2: completions under a lease that is not (or no longer) held change nothing.
-TEST_F(SqliteOutboxStoreTest, CompletionsFromAnotherOwnerAreReportedLeaseLost) {
+TEST_P(OutboxStoreTest, CompletionsFromAnotherOwnerAreReportedLeaseLost) {
   EnqueueN(store_.get(), 4);
   std::vector<int64_t> ids = Ids(Claim(4, "owner-A"));
   ASSERT_EQ(ids.size(), 4u);
@@ -221,7 +228,7 @@ TEST_F(SqliteOutboxStoreTest, CompletionsFromAnotherOwnerAreReportedLeaseLost) {
   EXPECT_TRUE(report.applied.empty());
   EXPECT_EQ(report.lease_lost, ids);
   for (int64_t id : ids) {
-    StoredRow row = db_.Row(id);
+    StoredRow row = db_->Row(id);
     EXPECT_EQ(row.status, 1);
     EXPECT_EQ(row.owner_token, std::optional<std::string>("owner-A"));
     EXPECT_EQ(row.attempts, 0);
@@ -231,20 +238,20 @@ TEST_F(SqliteOutboxStoreTest, CompletionsFromAnotherOwnerAreReportedLeaseLost) {
 }
 
 // 12
-TEST_F(SqliteOutboxStoreTest, RepeatedDispatchIsLeaseLostAndTheRowStaysDone) {
+TEST_P(OutboxStoreTest, RepeatedDispatchIsLeaseLostAndTheRowStaysDone) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
   EXPECT_EQ(Complete("owner-A", {Dispatched(id)}).applied, std::vector<int64_t>{id});
-  int64_t processed_at = *db_.Row(id).processed_at;
+  int64_t processed_at = *db_->Row(id).processed_at;
   CompletionReport again = Complete("owner-A", {Dispatched(id)});
   EXPECT_TRUE(again.applied.empty());
   EXPECT_EQ(again.lease_lost, std::vector<int64_t>{id});
-  EXPECT_EQ(db_.Row(id).status, 2);
-  EXPECT_EQ(*db_.Row(id).processed_at, processed_at);
+  EXPECT_EQ(db_->Row(id).status, 2);
+  EXPECT_EQ(*db_->Row(id).processed_at, processed_at);
 }
 
 // 13
-TEST_F(SqliteOutboxStoreTest, EmptyCompletionListIsANoOp) {
+TEST_P(OutboxStoreTest, EmptyCompletionListIsANoOp) {
   CompletionReport report;
   EXPECT_TRUE(store_->Complete("owner-A", {}, &report).ok());
   EXPECT_TRUE(report.applied.empty());
@@ -252,7 +259,7 @@ TEST_F(SqliteOutboxStoreTest, EmptyCompletionListIsANoOp) {
 }
 
 // 13: duplicates are tolerated; the first completion of an id wins and it is reported once.
-TEST_F(SqliteOutboxStoreTest, DuplicateIdsAreAppliedAndReportedOnce) {
+TEST_P(OutboxStoreTest, DuplicateIdsAreAppliedAndReportedOnce) {
   EnqueueN(store_.get(), 2);
   std::vector<int64_t> ids = Ids(Claim(2));
   ASSERT_EQ(ids.size(), 2u);
@@ -261,12 +268,12 @@ TEST_F(SqliteOutboxStoreTest, DuplicateIdsAreAppliedAndReportedOnce) {
                            Dispatched(ids[1])});
   EXPECT_EQ(report.applied, ids);
   EXPECT_TRUE(report.lease_lost.empty());
-  EXPECT_EQ(db_.Row(ids[0]).status, 2);
-  EXPECT_EQ(db_.Row(ids[1]).status, 3);
+  EXPECT_EQ(db_->Row(ids[0]).status, 2);
+  EXPECT_EQ(db_->Row(ids[1]).status, 3);
 }
 
 // 15
-TEST_F(SqliteOutboxStoreTest, RescheduleWithZeroDelayIsClaimableAgainWithAttemptAndError) {
+TEST_P(OutboxStoreTest, RescheduleWithZeroDelayIsClaimableAgainWithAttemptAndError) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
   EXPECT_EQ(Complete("owner-A", {Rescheduled(id, milliseconds(0), "Test error")}).applied,
@@ -279,7 +286,7 @@ TEST_F(SqliteOutboxStoreTest, RescheduleWithZeroDelayIsClaimableAgainWithAttempt
 }
 
 // 16
-TEST_F(SqliteOutboxStoreTest, NegativeRescheduleDelayIsRejectedBeforeTouchingTheDatabase) {
+TEST_P(OutboxStoreTest, NegativeRescheduleDelayIsRejectedBeforeTouchingTheDatabase) {
   EnqueueN(store_.get(), 2);
   std::vector<int64_t> ids = Ids(Claim(2));
   CompletionReport report;
@@ -288,20 +295,20 @@ TEST_F(SqliteOutboxStoreTest, NegativeRescheduleDelayIsRejectedBeforeTouchingThe
   EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
   EXPECT_TRUE(report.applied.empty());
   EXPECT_TRUE(report.lease_lost.empty());
-  EXPECT_EQ(db_.Row(ids[0]).status, 1);  // nothing of the batch was applied
-  EXPECT_EQ(db_.Row(ids[1]).status, 1);
+  EXPECT_EQ(db_->Row(ids[0]).status, 1);  // nothing of the batch was applied
+  EXPECT_EQ(db_->Row(ids[1]).status, 1);
 }
 
 // 17 and B3: the retry time is database now + delay, and eligibility follows the database clock.
-TEST_F(SqliteOutboxStoreTest, RescheduleDelayIsCountedFromTheDbClock) {
+TEST_P(OutboxStoreTest, RescheduleDelayIsCountedFromTheDbClock) {
   constexpr int64_t kDelayMs = 400;
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   Complete("owner-A", {Rescheduled(id, milliseconds(kDelayMs), "later")});
-  int64_t after = db_.DbNow();
+  int64_t after = db_->DbNow();
 
-  StoredRow row = db_.Row(id);
+  StoredRow row = db_->Row(id);
   EXPECT_EQ(row.status, 0);
   EXPECT_EQ(row.attempts, 1);
   ASSERT_TRUE(row.next_attempt_at.has_value());
@@ -315,16 +322,16 @@ TEST_F(SqliteOutboxStoreTest, RescheduleDelayIsCountedFromTheDbClock) {
     again = Claim(1, "owner-B");
     return !again.empty();
   }));
-  EXPECT_GE(db_.DbNow(), *row.next_attempt_at);
+  EXPECT_GE(db_->DbNow(), *row.next_attempt_at);
   EXPECT_EQ(again[0].id, id);
 }
 
 // 18
-TEST_F(SqliteOutboxStoreTest, FailedRowIsTerminal) {
+TEST_P(OutboxStoreTest, FailedRowIsTerminal) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
   EXPECT_EQ(Complete("owner-A", {Failed(id, "poison")}).applied, std::vector<int64_t>{id});
-  StoredRow row = db_.Row(id);
+  StoredRow row = db_->Row(id);
   EXPECT_EQ(row.status, 3);
   EXPECT_EQ(row.attempts, 1);
   EXPECT_EQ(row.last_error, std::optional<std::string>("poison"));
@@ -333,30 +340,31 @@ TEST_F(SqliteOutboxStoreTest, FailedRowIsTerminal) {
   EXPECT_FALSE(row.owner_token.has_value());
   EXPECT_TRUE(Claim(10, "owner-B").empty());
   EXPECT_EQ(Complete("owner-A", {Dispatched(id)}).lease_lost, std::vector<int64_t>{id});
-  EXPECT_EQ(db_.Row(id).status, 3);
+  EXPECT_EQ(db_->Row(id).status, 3);
 }
 
 // Completion batches travel as JSON text: error texts must come back byte for byte.
-TEST_F(SqliteOutboxStoreTest, ErrorTextsRoundTripExactlyThroughABatch) {
+TEST_P(OutboxStoreTest, ErrorTextsRoundTripExactlyThroughABatch) {
   EnqueueN(store_.get(), 4);
   std::vector<int64_t> ids = Ids(Claim(4));
   ASSERT_EQ(ids.size(), 4u);
-  const std::string tricky = "quote\" back\\slash\nnew\tline \xc3\xbcnic\xc3\xb6" "de \xe6\x97\xa5 '; --";
+  const std::string tricky =
+      "quote\" back\\slash\nnew\tline \xc3\xbcnic\xc3\xb6" "de \xe6\x97\xa5 '; --";
   const std::string long_text(2048, 'x');
   CompletionReport report =
       Complete("owner-A", {Rescheduled(ids[0], milliseconds(0), tricky),
                            Rescheduled(ids[1], milliseconds(60000), ""), Failed(ids[2], long_text),
                            Failed(ids[3], tricky)});
   EXPECT_EQ(report.applied, ids);
-  EXPECT_EQ(db_.Row(ids[0]).last_error, std::optional<std::string>(tricky));
-  EXPECT_EQ(db_.Row(ids[1]).last_error, std::optional<std::string>(""));
-  EXPECT_EQ(db_.Row(ids[2]).last_error, std::optional<std::string>(long_text));
-  EXPECT_EQ(db_.Row(ids[3]).last_error, std::optional<std::string>(tricky));
-  EXPECT_EQ(*db_.Row(ids[1]).next_attempt_at - *db_.Row(ids[0]).next_attempt_at, 60000);
+  EXPECT_EQ(db_->Row(ids[0]).last_error, std::optional<std::string>(tricky));
+  EXPECT_EQ(db_->Row(ids[1]).last_error, std::optional<std::string>(""));
+  EXPECT_EQ(db_->Row(ids[2]).last_error, std::optional<std::string>(long_text));
+  EXPECT_EQ(db_->Row(ids[3]).last_error, std::optional<std::string>(tricky));
+  EXPECT_EQ(*db_->Row(ids[1]).next_attempt_at - *db_->Row(ids[0]).next_attempt_at, 60000);
 }
 
 // A large mixed batch is one transaction with one statement per kind.
-TEST_F(SqliteOutboxStoreTest, LargeMixedBatchIsAppliedWhole) {
+TEST_P(OutboxStoreTest, LargeMixedBatchIsAppliedWhole) {
   EnqueueN(store_.get(), 200);
   std::vector<int64_t> ids = Ids(Claim(200));
   ASSERT_EQ(ids.size(), 200u);
@@ -379,11 +387,11 @@ TEST_F(SqliteOutboxStoreTest, LargeMixedBatchIsAppliedWhole) {
   EXPECT_EQ(stats.in_progress, 0);
 }
 
-TEST_F(SqliteOutboxStoreTest, ReleaseMakesTheRowReadyWithoutCountingAnAttempt) {
+TEST_P(OutboxStoreTest, ReleaseMakesTheRowReadyWithoutCountingAnAttempt) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1).size(), 1u);
   EXPECT_EQ(Complete("owner-A", {Released(id)}).applied, std::vector<int64_t>{id});
-  StoredRow row = db_.Row(id);
+  StoredRow row = db_->Row(id);
   EXPECT_EQ(row.status, 0);
   EXPECT_EQ(row.attempts, 0);
   EXPECT_FALSE(row.owner_token.has_value());
@@ -395,7 +403,7 @@ TEST_F(SqliteOutboxStoreTest, ReleaseMakesTheRowReadyWithoutCountingAnAttempt) {
 
 // 20, B1 and B2: an expired lease is taken over by the next claim (attempt counted); the previous
 // owner's late completion is reported lost and changes nothing.
-TEST_F(SqliteOutboxStoreTest, ExpiredLeaseIsReclaimedByTheNextClaim) {
+TEST_P(OutboxStoreTest, ExpiredLeaseIsReclaimedByTheNextClaim) {
   int64_t id = EnqueueOne();
   ASSERT_EQ(Claim(1, "owner-A", milliseconds(200)).size(), 1u);
   EXPECT_TRUE(Claim(1, "owner-B").empty());  // lease still active
@@ -409,25 +417,25 @@ TEST_F(SqliteOutboxStoreTest, ExpiredLeaseIsReclaimedByTheNextClaim) {
   EXPECT_EQ(taken[0].attempts, 1);
   ASSERT_TRUE(taken[0].last_error.has_value());
   EXPECT_NE(taken[0].last_error->find("lease expired"), std::string::npos) << *taken[0].last_error;
-  EXPECT_EQ(db_.Row(id).owner_token, std::optional<std::string>("owner-B"));
+  EXPECT_EQ(db_->Row(id).owner_token, std::optional<std::string>("owner-B"));
 
   CompletionReport late = Complete("owner-A", {Dispatched(id)});
   EXPECT_TRUE(late.applied.empty());
   EXPECT_EQ(late.lease_lost, std::vector<int64_t>{id});
-  EXPECT_EQ(db_.Row(id).status, 1);
-  EXPECT_EQ(db_.Row(id).owner_token, std::optional<std::string>("owner-B"));
+  EXPECT_EQ(db_->Row(id).status, 1);
+  EXPECT_EQ(db_->Row(id).owner_token, std::optional<std::string>("owner-B"));
 
   EXPECT_EQ(Complete("owner-B", {Dispatched(id)}).applied, std::vector<int64_t>{id});
 }
 
 // 22
-TEST_F(SqliteOutboxStoreTest, DoneAndFailedRowsAreUntouchedByReclaiming) {
+TEST_P(OutboxStoreTest, DoneAndFailedRowsAreUntouchedByReclaiming) {
   EnqueueN(store_.get(), 3);
   std::vector<int64_t> ids = Ids(Claim(3, "owner-A", milliseconds(100)));
   ASSERT_EQ(ids.size(), 3u);
   Complete("owner-A", {Dispatched(ids[0]), Failed(ids[1], "bad")});
-  StoredRow done = db_.Row(ids[0]);
-  StoredRow failed = db_.Row(ids[1]);
+  StoredRow done = db_->Row(ids[0]);
+  StoredRow failed = db_->Row(ids[1]);
 
   std::vector<OutboxMessage> taken;
   ASSERT_TRUE(WaitFor([&] {
@@ -436,7 +444,7 @@ TEST_F(SqliteOutboxStoreTest, DoneAndFailedRowsAreUntouchedByReclaiming) {
   }));
   EXPECT_EQ(Ids(taken), std::vector<int64_t>{ids[2]});
   for (const StoredRow* before : {&done, &failed}) {
-    StoredRow now = db_.Row(before->id);
+    StoredRow now = db_->Row(before->id);
     EXPECT_EQ(now.status, before->status);
     EXPECT_EQ(now.attempts, before->attempts);
     EXPECT_EQ(now.processed_at, before->processed_at);
@@ -446,7 +454,7 @@ TEST_F(SqliteOutboxStoreTest, DoneAndFailedRowsAreUntouchedByReclaiming) {
 }
 
 // 23
-TEST_F(SqliteOutboxStoreTest, SeededFuzzNeverReturnsATerminalId) {
+TEST_P(OutboxStoreTest, SeededFuzzNeverReturnsATerminalId) {
   EnqueueN(store_.get(), 40);
   std::mt19937 rng(20240601);
   std::set<int64_t> terminal;
@@ -471,21 +479,21 @@ TEST_F(SqliteOutboxStoreTest, SeededFuzzNeverReturnsATerminalId) {
       }
     }
   }
-  for (int64_t id : terminal) EXPECT_TRUE(db_.Row(id).status == 2 || db_.Row(id).status == 3);
+  for (int64_t id : terminal) EXPECT_TRUE(db_->Row(id).status == 2 || db_->Row(id).status == 3);
 }
 
-TEST_F(SqliteOutboxStoreTest, RenewLeaseExtendsOnlyTheOwnersRows) {
+TEST_P(OutboxStoreTest, RenewLeaseExtendsOnlyTheOwnersRows) {
   EnqueueN(store_.get(), 3);
   ASSERT_EQ(Claim(2, "owner-A", milliseconds(200)).size(), 2u);
   std::vector<int64_t> b_ids = Ids(Claim(1, "owner-B", milliseconds(200)));
   ASSERT_EQ(b_ids.size(), 1u);
 
   int64_t renewed = -1;
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   ASSERT_TRUE(store_->RenewLease("owner-A", kLongLease, &renewed).ok());
   EXPECT_EQ(renewed, 2);
-  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM outbox WHERE owner_token = 'owner-A' AND "
-                         "locked_until >= " + std::to_string(before + 30000)),
+  EXPECT_EQ(db_->CountRows("owner_token = 'owner-A' AND locked_until >= " +
+                           db_->Time(before + 30000)),
             2);
 
   // Only B's row expires and is taken over.
@@ -503,8 +511,9 @@ TEST_F(SqliteOutboxStoreTest, RenewLeaseExtendsOnlyTheOwnersRows) {
   EXPECT_EQ(store_->RenewLease("", kLongLease, &renewed).code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(SqliteOutboxStoreTest, EnqueueStoresTheMessageAndReturnsItsId) {
-  static const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+TEST_P(OutboxStoreTest, EnqueueStoresTheMessageAndReturnsItsId) {
+  static const std::regex kUuidV4(
+      "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   NewMessage generated;
   generated.topic = "Orders.Created";
   generated.payload = R"({"order":1})";
@@ -517,11 +526,12 @@ TEST_F(SqliteOutboxStoreTest, EnqueueStoresTheMessageAndReturnsItsId) {
   given.correlation_id = "corr-7";
   given.delay = milliseconds(5000);
   std::string given_id;
-  int64_t before = db_.DbNow();
+  int64_t before = db_->DbNow();
   ASSERT_TRUE(store_->Enqueue(given, &given_id).ok());
-  int64_t after = db_.DbNow();
+  int64_t after = db_->DbNow();
   EXPECT_EQ(given_id, "my-own-id");
-  StoredRow row = db_.Row(db_.QueryInt("SELECT id FROM outbox WHERE message_id = 'my-own-id'"));
+  StoredRow row = db_->Row(db_->QueryInt("SELECT id FROM " + db_->Table() +
+                                         " WHERE message_id = 'my-own-id'"));
   EXPECT_EQ(row.topic, "Orders.Created");
   EXPECT_EQ(row.payload, R"({"order":1})");
   EXPECT_EQ(row.correlation_id, std::optional<std::string>("corr-7"));
@@ -546,7 +556,7 @@ TEST_F(SqliteOutboxStoreTest, EnqueueStoresTheMessageAndReturnsItsId) {
   EXPECT_EQ(store_->Enqueue(negative, &unused).code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(SqliteOutboxStoreTest, GetStatsCountsEachStatus) {
+TEST_P(OutboxStoreTest, GetStatsCountsEachStatus) {
   EnqueueN(store_.get(), 6);
   std::vector<int64_t> ids = Ids(Claim(4));
   Complete("owner-A", {Dispatched(ids[0]), Dispatched(ids[1]), Failed(ids[2], "x")});
@@ -558,12 +568,12 @@ TEST_F(SqliteOutboxStoreTest, GetStatsCountsEachStatus) {
   EXPECT_EQ(stats.failed, 1);
 }
 
-TEST_F(SqliteOutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {
+TEST_P(OutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {
   bool pending = true;
   ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
   EXPECT_FALSE(pending);
 
-  db_.InsertRow("topic, payload, due_at", "'t', 'p', " + db_.NowExpr() + " + 600000");
+  db_->InsertRow("topic, payload, due_at", "'t', 'p', " + db_->NowPlus(600000));
   ASSERT_TRUE(store_->HasPendingWork(&pending).ok());
   EXPECT_FALSE(pending) << "a row due in 10 minutes is not pending work now";
 
@@ -579,64 +589,36 @@ TEST_F(SqliteOutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {
 }
 
 // 50
-TEST_F(SqliteOutboxStoreTest, CleanupDeletesOnlyDoneRowsOlderThanRetention) {
+TEST_P(OutboxStoreTest, CleanupDeletesOnlyDoneRowsOlderThanRetention) {
   constexpr int64_t kDay = 24LL * 3600 * 1000;
-  int64_t now_ms = db_.DbNow();
+  int64_t now_ms = db_->DbNow();
   std::vector<int64_t> done;
   for (int days : {30, 15, 7, 3, 1}) {
-    done.push_back(db_.InsertRow("topic, payload, status, processed_at, processed_by",
-                                 "'t', 'p', 2, " + std::to_string(now_ms - days * kDay) + ", 'w'"));
+    done.push_back(db_->InsertRow("topic, payload, status, processed_at, processed_by",
+                                 "'t', 'p', 2, " + db_->Time(now_ms - days * kDay) + ", 'w'"));
   }
-  std::string old = std::to_string(now_ms - 40 * kDay);
-  int64_t ready = db_.InsertRow("topic, payload, created_at", "'t', 'p', " + old);
-  int64_t in_progress = db_.InsertRow(
+  std::string old = db_->Time(now_ms - 40 * kDay);
+  int64_t ready = db_->InsertRow("topic, payload, created_at", "'t', 'p', " + old);
+  int64_t in_progress = db_->InsertRow(
       "topic, payload, status, owner_token, locked_until, created_at",
-      "'t', 'p', 1, 'o', " + std::to_string(now_ms + kDay) + ", " + old);
+      "'t', 'p', 1, 'o', " + db_->Time(now_ms + kDay) + ", " + old);
   int64_t failed =
-      db_.InsertRow("topic, payload, status, processed_at", "'t', 'p', 3, " + old);
+      db_->InsertRow("topic, payload, status, processed_at", "'t', 'p', 3, " + old);
 
   int64_t deleted = -1;
   ASSERT_TRUE(store_->Cleanup(std::chrono::hours(24 * 10), &deleted).ok());
   EXPECT_EQ(deleted, 2);
-  std::vector<int64_t> remaining;
-  Poco::Data::Statement stmt(db_.Raw());
-  stmt << "SELECT id FROM outbox ORDER BY id", Poco::Data::Keywords::into(remaining);
-  stmt.execute();
+  std::vector<int64_t> remaining =
+      db_->QueryInts("SELECT id FROM " + db_->Table() + " ORDER BY id");
   EXPECT_EQ(remaining, (std::vector<int64_t>{done[2], done[3], done[4], ready, in_progress,
                                              failed}));
   EXPECT_EQ(store_->Cleanup(milliseconds(-1), &deleted).code(), Status::Code::kInvalidArgument);
 }
 
-// A locked database is transient: Unavailable, naming store and operation; the connection that
-// hit the error is dropped, and the store recovers once the lock is gone.
-TEST_F(SqliteOutboxStoreTest, LockedDatabaseIsUnavailableAndTheStoreRecovers) {
-  StoreOptions options = StoreTestDb::Options();
-  options.busy_timeout = milliseconds(50);
-  std::unique_ptr<OutboxStore> store = db_.Open(options);
-  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
-  ASSERT_NE(poco, nullptr);
-  EnqueueN(store.get(), 1);
-
-  db_.Exec("BEGIN IMMEDIATE");
-  std::vector<OutboxMessage> out;
-  Status status = store->ClaimDue(1, kLongLease, "owner-A", &out);
-  db_.Exec("ROLLBACK");
-  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
-  EXPECT_NE(status.message().find("store 'customer-001': claim failed: "), std::string::npos)
-      << status.message();
-  EXPECT_NE(status.message().find("locked"), std::string::npos) << status.message();
-  EXPECT_EQ(poco->open_connections(), 0) << "the failed connection must be discarded";
-  EXPECT_TRUE(out.empty());
-
-  ASSERT_TRUE(store->ClaimDue(1, kLongLease, "owner-A", &out).ok());
-  EXPECT_EQ(out.size(), 1u);
-  EXPECT_EQ(poco->idle_connections(), 1);
-}
-
-TEST_F(SqliteOutboxStoreTest, ConnectionsAreReusedAndBounded) {
+TEST_P(OutboxStoreTest, ConnectionsAreReusedAndBounded) {
   StoreOptions options = StoreTestDb::Options();
   options.max_connections = 2;
-  std::unique_ptr<OutboxStore> store = db_.Open(options);
+  std::unique_ptr<OutboxStore> store = db_->Open(options);
   auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
   ASSERT_NE(poco, nullptr);
   for (int i = 0; i < 20; ++i) {

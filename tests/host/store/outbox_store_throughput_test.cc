@@ -1,5 +1,5 @@
 // A micro-measure, not a benchmark and not a timed assertion: claim(50) + complete(50 dispatched)
-// round trips on one SQLite file, printed for the record.
+// round trips on one tenant of each engine, printed for the record.
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -7,20 +7,21 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store_test_support.h"
+#include "store_test_backend.h"
 
 namespace outboxd::testing {
 namespace {
 
-TEST(SqliteStoreThroughputTest, PrintsClaimCompleteRoundTripsPerSecond) {
+class OutboxStoreThroughputTest : public EngineTest {};
+
+OBX_INSTANTIATE_FOR_ENGINES(OutboxStoreThroughputTest);
+
+TEST_P(OutboxStoreThroughputTest, PrintsClaimCompleteRoundTripsPerSecond) {
   constexpr int kMessages = 5000;
   constexpr int kBatch = 50;
-  StoreTestDb db;
-  std::unique_ptr<OutboxStore> store = db.Open();
-  db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
-          std::to_string(kMessages) +
-          ") INSERT INTO outbox(topic, payload) SELECT 'Bench.Topic', printf('{\"n\":%d}', i) "
-          "FROM n");
+  std::unique_ptr<StoreTestDb> db = NewDb();
+  std::unique_ptr<OutboxStore> store = db->Open();
+  db->InsertMany(kMessages, "Bench.Topic");
 
   int round_trips = 0;
   int delivered = 0;
@@ -37,12 +38,13 @@ TEST(SqliteStoreThroughputTest, PrintsClaimCompleteRoundTripsPerSecond) {
     ++round_trips;
     delivered += static_cast<int>(batch.size());
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(delivered, kMessages);
-  std::printf("[ measure  ] batch %d: %d claim+complete round trips in %.3f s = %.0f round trips/s"
-              " = %.0f msg/s\n",
-              kBatch, round_trips, seconds, round_trips / seconds, delivered / seconds);
+  std::printf(
+      "[ measure  ] %s, batch %d: %d claim+complete round trips in %.3f s = %.0f round trips/s"
+      " = %.0f msg/s\n",
+      EngineName(engine()).c_str(), kBatch, round_trips, seconds, round_trips / seconds,
+      delivered / seconds);
 }
 
 }  // namespace

@@ -1,0 +1,201 @@
+// PostgreSQL-only connection behaviour: an unreachable server or a missing database is Unavailable
+// (transient, retried) and never shows a password; a password libpq cannot pass through Poco is
+// InvalidArgument; a connection the server kills is replaced by a fresh one; the pool reuses its
+// connections (counted as backends in pg_stat_activity).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "store/outbox_store.h"
+#include "store/poco/poco_outbox_store.h"
+#include "store_test_backend.h"
+
+namespace outboxd::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// A loopback port nothing listens on: bound by the kernel's choice, then closed without listen().
+int ClosedLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+StoreLocation At(const std::string& connection_string) {
+  StoreLocation location;
+  location.identifier = "customer-001";
+  location.connection_string = connection_string;
+  location.schema_name = UniqueTestName();
+  return location;
+}
+
+// No server needed: the port is closed.
+TEST(PostgresStoreConnectionTest, UnreachableServerIsUnavailableWithoutThePassword) {
+  const std::string port = std::to_string(ClosedLoopbackPort());
+  std::unique_ptr<OutboxStore> store;
+  ASSERT_TRUE(OpenOutboxStore(At("postgresql://app:s3cret-pw@127.0.0.1:" + port + "/tenant1"),
+                              StoreTestDb::Options(), &store)
+                  .ok());
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the second attempt probes again
+    std::vector<OutboxMessage> out;
+    Status status = store->ClaimDue(1, seconds(30), "owner", &out);
+    EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+    EXPECT_NE(status.message().find("store 'customer-001'"), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("127.0.0.1:" + port + "/tenant1"), std::string::npos)
+        << status.message();
+    EXPECT_EQ(status.message().find("s3cret-pw"), std::string::npos) << status.message();
+    EXPECT_EQ(status.message().find('\n'), std::string::npos) << status.message();
+  }
+  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  ASSERT_NE(poco, nullptr);
+  EXPECT_EQ(poco->open_connections(), 0);
+}
+
+// No server needed: the string is rejected when the store is opened.
+TEST(PostgresStoreConnectionTest, PasswordWithWhiteSpaceIsInvalidArgumentWithoutThePassword) {
+  for (const std::string& connection :
+       {std::string("postgresql://app:open%20sesame@127.0.0.1:5432/tenant1"),
+        std::string("postgres://127.0.0.1/tenant1?user=app&password=open%20sesame")}) {
+    std::unique_ptr<OutboxStore> store;
+    Status status = OpenOutboxStore(At(connection), StoreTestDb::Options(), &store);
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << connection;
+    EXPECT_NE(status.message().find("'password'"), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("store 'customer-001'"), std::string::npos) << status.message();
+    EXPECT_EQ(status.message().find("sesame"), std::string::npos) << status.message();
+    EXPECT_EQ(store, nullptr);
+  }
+}
+
+class PostgresStoreServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string url;
+    OBX_REQUIRE_TEST_POSTGRES(&url);
+    cluster_ = std::make_unique<PostgresTestCluster>();
+  }
+
+  std::unique_ptr<PostgresTestCluster> cluster_;
+};
+
+TEST_F(PostgresStoreServerTest, MissingDatabaseIsUnavailableUntilItExists) {
+  const std::string database = UniqueTestName("obx_missing");
+  StoreLocation location = At(cluster_->Url(database));
+  std::unique_ptr<OutboxStore> store;
+  ASSERT_TRUE(OpenOutboxStore(location, StoreTestDb::Options(), &store).ok()) << "opening is lazy";
+  std::vector<OutboxMessage> out;
+  Status status = store->ClaimDue(1, seconds(30), "owner", &out);
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+  EXPECT_NE(status.message().find("\"" + database + "\" does not exist"), std::string::npos)
+      << status.message();
+
+  // The database appears (restored, created late): the same store picks it up.
+  std::unique_ptr<Poco::Data::Session> admin = cluster_->Session(cluster_->main_database());
+  *admin << "CREATE DATABASE \"" + database + "\"", Poco::Data::Keywords::now;
+  Status later = store->ClaimDue(1, seconds(30), "owner", &out);
+  EXPECT_TRUE(later.ok()) << later.ToString();
+  store.reset();
+  *admin << "DROP DATABASE \"" + database + "\" WITH (FORCE)", Poco::Data::Keywords::now;
+}
+
+class PostgresStoreBackendsTest : public PostgresStoreServerTest {
+ protected:
+  void SetUp() override {
+    PostgresStoreServerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    db_ = std::make_unique<StoreTestDb>(Engine::kPostgres, "outbox", "customer-001",
+                                        /*own_database=*/true);
+  }
+
+  // Backend pids of the stores (application_name 'outboxd') on the test's own database.
+  std::vector<int64_t> StoreBackends() {
+    return db_->QueryInts("SELECT pid::bigint FROM pg_stat_activity WHERE datname = '" +
+                          db_->database() + "' AND application_name = 'outboxd' ORDER BY pid");
+  }
+
+  std::unique_ptr<StoreTestDb> db_;
+};
+
+TEST_F(PostgresStoreBackendsTest, KilledConnectionIsReplacedByAFreshOne) {
+  std::unique_ptr<OutboxStore> store = db_->Open();
+  EnqueueN(store.get(), 2);
+  std::vector<int64_t> before = StoreBackends();
+  ASSERT_EQ(before.size(), 1u);
+
+  ASSERT_EQ(db_->QueryInt("SELECT pg_terminate_backend(" + std::to_string(before[0]) + ")::int"),
+            1);
+  ASSERT_TRUE(WaitFor([&] { return StoreBackends().empty(); })) << "the backend did not go away";
+
+  std::vector<OutboxMessage> out;
+  Status next = store->ClaimDue(1, seconds(30), "owner", &out);
+  EXPECT_TRUE(next.ok() || next.code() == Status::Code::kUnavailable) << next.ToString();
+  Status later = store->ClaimDue(1, seconds(30), "owner", &out);
+  EXPECT_TRUE(later.ok()) << later.ToString();
+  EXPECT_EQ(out.size(), next.ok() ? 2u : 1u);
+  std::vector<int64_t> after = StoreBackends();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0], before[0]);
+  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  ASSERT_NE(poco, nullptr);
+  EXPECT_EQ(poco->open_connections(), 1);
+}
+
+TEST_F(PostgresStoreBackendsTest, PoolReusesItsConnectionsWithinTheBound) {
+  StoreOptions options = StoreTestDb::Options();
+  options.max_connections = 3;
+  std::unique_ptr<OutboxStore> store = db_->Open(options);
+  for (int i = 0; i < 20; ++i) {
+    StoreStats stats;
+    ASSERT_TRUE(store->GetStats(&stats).ok());
+  }
+  EXPECT_EQ(StoreBackends().size(), 1u) << "sequential calls share one connection";
+
+  // Many threads at once: never more backends than max_connections.
+  constexpr int kThreads = 8;
+  std::atomic<int> failures{0};
+  std::atomic<int> finished{0};
+  std::vector<std::thread> threads;
+  StartGate gate(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      gate.ArriveAndWait();
+      for (int i = 0; i < 15; ++i) {
+        StoreStats stats;
+        if (!store->GetStats(&stats).ok()) ++failures;
+      }
+      ++finished;
+    });
+  }
+  size_t most = 0;
+  while (finished.load() < kThreads) most = std::max(most, StoreBackends().size());
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::vector<int64_t> backends = StoreBackends();
+  EXPECT_GE(backends.size(), 1u);
+  EXPECT_LE(backends.size(), 3u);
+  EXPECT_LE(most, 3u);
+  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  ASSERT_NE(poco, nullptr);
+  EXPECT_EQ(static_cast<size_t>(poco->open_connections()), backends.size());
+}
+
+}  // namespace
+}  // namespace outboxd::testing
