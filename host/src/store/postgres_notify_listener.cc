@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <utility>
 
@@ -27,15 +26,6 @@ bool IsPostgres(const std::string& connection) {
   std::transform(head.begin(), head.end(), head.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return head.rfind("postgresql://", 0) == 0 || head.rfind("postgres://", 0) == 0;
-}
-
-std::string OneLine(const char* text) {
-  std::string out;
-  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
-    out += (*p == '\n' || *p == '\r') ? ' ' : *p;
-  }
-  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
-  return out;
 }
 
 }  // namespace
@@ -154,10 +144,10 @@ void PostgresNotifyListener::Loop() {
           PGconn* conn = PQconnectdb(conninfo.c_str());
           std::string error;
           if (PQstatus(conn) != CONNECTION_OK) {
-            error = OneLine(PQerrorMessage(conn));
+            error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
           } else {
             PGresult* res = PQexec(conn, (std::string("LISTEN ") + poco_store::kNotifyChannel).c_str());
-            if (PQresultStatus(res) != PGRES_COMMAND_OK) error = OneLine(PQerrorMessage(conn));
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
             PQclear(res);
             if (error.empty() && PQsetnonblocking(conn, 1) != 0) error = "cannot set non-blocking";
           }
@@ -224,7 +214,7 @@ void PostgresNotifyListener::Loop() {
       if (fds[i].revents == 0) continue;
       Database* db = owners[i];
       if (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK) {
-        std::string error = OneLine(PQerrorMessage(db->conn));
+        std::string error = poco_store::OneLineLibpqMessage(PQerrorMessage(db->conn));
         PQfinish(db->conn);
         db->conn = nullptr;
         const int step = std::min(db->failures, 6);

@@ -12,16 +12,6 @@ namespace outboxd::poco_store {
 
 namespace {
 
-// libpq messages end with a newline and may span lines; logs want one line.
-std::string OneLine(const char* text) {
-  std::string out;
-  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
-    out += (*p == '\n' || *p == '\r') ? ' ' : *p;
-  }
-  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
-  return out;
-}
-
 // A keyword value in single quotes, with ' and \ escaped as libpq's keyword syntax requires (Poco
 // passes the value through as written).
 std::string Quoted(const std::string& value) {
@@ -41,7 +31,7 @@ std::string ParseError(const std::string& connection) {
     PQconninfoFree(options);
     return "";
   }
-  std::string why = error != nullptr ? OneLine(error) : "libpq cannot parse it";
+  std::string why = error != nullptr ? OneLineLibpqMessage(error) : "libpq cannot parse it";
   if (error != nullptr) PQfreemem(error);
   return why;
 }
@@ -58,6 +48,15 @@ std::string WithLowerCaseScheme(const std::string& connection) {
 }
 
 }  // namespace
+
+std::string OneLineLibpqMessage(const char* text) {
+  std::string out;
+  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
+    out += (*p == '\n' || *p == '\r') ? ' ' : *p;
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out;
+}
 
 Status ParsePostgresConnection(const std::string& input, PostgresTarget* target) {
   const std::string connection = WithLowerCaseScheme(input);
@@ -105,7 +104,7 @@ Status ProbePostgres(const std::string& conninfo) {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (conn == nullptr) return Status::Unavailable("out of memory creating a libpq connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Unavailable(OneLine(PQerrorMessage(conn.get())));
+    return Status::Unavailable(OneLineLibpqMessage(PQerrorMessage(conn.get())));
   }
   return Status::OK();
 }

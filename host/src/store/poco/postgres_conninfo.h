@@ -29,6 +29,9 @@ struct PostgresTarget {
 // InvalidArgument (libpq's reason, without the password) for a string libpq cannot parse.
 Status ParsePostgresConnection(const std::string& connection, PostgresTarget* target);
 
+// A libpq message (which ends with a newline and may span lines) as one line, for logs.
+std::string OneLineLibpqMessage(const char* text);
+
 // OK when a connection can be made and authenticated right now; Unavailable with libpq's reason
 // (one line) otherwise. Opens and closes one connection.
 Status ProbePostgres(const std::string& conninfo);

@@ -46,18 +46,9 @@ constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
   CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL))
 ))SQL";
 
-std::string Substitute(std::string text, const std::string& key, const std::string& value) {
-  const std::string token = "{" + key + "}";
-  for (size_t pos = text.find(token); pos != std::string::npos;
-       pos = text.find(token, pos + value.size())) {
-    text.replace(pos, token.size(), value);
-  }
-  return text;
-}
 
-std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
 
-std::string Ms(const std::string& column) { return Substitute(kMs, "col", column); }
+std::string Ms(const std::string& column) { return SubstituteSql(kMs, "col", column); }
 
 // A text literal for names already validated as [A-Za-z_][A-Za-z0-9_]*.
 std::string Literal(const std::string& text) { return "'" + text + "'"; }
@@ -85,22 +76,22 @@ void PostgresDialect::RegisterConnector() {
 }
 
 OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
-  const std::string qualified = Quote(table.schema) + "." + Quote(table.table);
+  const std::string qualified = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table);
   const std::string name = table.schema + "." + table.table;
   auto render = [&](const std::string& text) {
-    std::string out = Substitute(text, "claimable", kClaimable);
-    return Substitute(out, "table", qualified);
+    std::string out = SubstituteSql(text, "claimable", kClaimable);
+    return SubstituteSql(out, "table", qualified);
   };
   OutboxSql sql;
   // hashtext() of the qualified name: every deployer of this table takes the same lock.
   sql.prepare_schema = {
       "SELECT pg_advisory_xact_lock(hashtext(" + Literal("outboxd schema " + name) + "))",
-      "CREATE SCHEMA IF NOT EXISTS " + Quote(table.schema)};
+      "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.schema)};
   sql.create_table = render(kCreateTable);
-  sql.create_indexes = {render("CREATE INDEX IF NOT EXISTS " + Quote("ix_" + table.table + "_claim") +
+  sql.create_indexes = {render("CREATE INDEX IF NOT EXISTS " + QuoteIdentifier("ix_" + table.table + "_claim") +
                                " ON {table} (created_at, id) WHERE status IN (0, 1)")};
-  const std::string function = Quote(table.schema) + "." + Quote(table.table + "_notify");
-  const std::string trigger = Quote(table.table + "_notify");
+  const std::string function = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table + "_notify");
+  const std::string trigger = QuoteIdentifier(table.table + "_notify");
   if (notify_) {
     sql.create_indexes.push_back(
         "CREATE OR REPLACE FUNCTION " + function +
@@ -171,12 +162,7 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
 std::string PostgresDialect::NowMsExpression() const { return Ms("now()"); }
 
 std::string PostgresDialect::IdListParameter(const std::vector<int64_t>& ids) const {
-  std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
+  return JoinIds(ids, '{', '}');
 }
 
 Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,

@@ -30,4 +30,24 @@ const std::vector<std::string>& RequiredOutboxColumns() {
   return kColumns;
 }
 
+std::string SubstituteSql(std::string text, const std::string& key, const std::string& value) {
+  const std::string token = "{" + key + "}";
+  for (size_t pos = text.find(token); pos != std::string::npos;
+       pos = text.find(token, pos + value.size())) {
+    text.replace(pos, token.size(), value);
+  }
+  return text;
+}
+
+std::string QuoteIdentifier(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+std::string JoinIds(const std::vector<int64_t>& ids, char open, char close) {
+  std::string out(1, open);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + close;
+}
+
 }  // namespace outboxd::poco_store

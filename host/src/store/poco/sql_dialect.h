@@ -47,6 +47,13 @@ Status ValidateSqlIdentifier(const std::string& what, const std::string& name);
 // The columns every outbox table must have, in table order.
 const std::vector<std::string>& RequiredOutboxColumns();
 
+// SQL text helpers for dialects: every "{key}" in `text` replaced by `value`; an identifier in
+// double quotes (names are validated first, so no escaping is needed); ids joined with commas
+// between `open` and `close` ("[1,2]" for JSON, "{1,2}" for a PostgreSQL array literal).
+std::string SubstituteSql(std::string text, const std::string& key, const std::string& value);
+std::string QuoteIdentifier(const std::string& identifier);
+std::string JoinIds(const std::vector<int64_t>& ids, char open, char close);
+
 // The SQL text of every store operation for one table, rendered once per store.
 struct OutboxSql {
   // Schema setup, inside one write transaction: prepare_schema in order (locks, CREATE SCHEMA),

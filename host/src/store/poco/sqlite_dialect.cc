@@ -71,17 +71,7 @@ constexpr const char* kClaim =
 
 constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
 
-// Replaces every "{key}" in `text` with `value`.
-std::string Substitute(std::string text, const std::string& key, const std::string& value) {
-  const std::string token = "{" + key + "}";
-  for (size_t pos = text.find(token); pos != std::string::npos;
-       pos = text.find(token, pos + value.size())) {
-    text.replace(pos, token.size(), value);
-  }
-  return text;
-}
 
-std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
 
 // "file:<path>?mode=rw": opens an existing file read-write and never creates one.
 std::string ReadWriteUri(const std::string& path) {
@@ -113,11 +103,11 @@ void SqliteDialect::RegisterConnector() {
 
 OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
   auto render = [&](const std::string& text) {
-    std::string out = Substitute(text, "claimable", kClaimable);
-    out = Substitute(out, "table", Quote(table.table));
-    out = Substitute(out, "index", Quote("ix_" + table.table + "_claim"));
-    out = Substitute(out, "uuid", kUuidV4);
-    return Substitute(out, "now", kNowMs);
+    std::string out = SubstituteSql(text, "claimable", kClaimable);
+    out = SubstituteSql(out, "table", QuoteIdentifier(table.table));
+    out = SubstituteSql(out, "index", QuoteIdentifier("ix_" + table.table + "_claim"));
+    out = SubstituteSql(out, "uuid", kUuidV4);
+    return SubstituteSql(out, "now", kNowMs);
   };
   OutboxSql sql;
   sql.create_table = render(kCreateTable);
@@ -168,12 +158,7 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
 std::string SqliteDialect::NowMsExpression() const { return kNowMs; }
 
 std::string SqliteDialect::IdListParameter(const std::vector<int64_t>& ids) const {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "]";
+  return JoinIds(ids, '[', ']');
 }
 
 Status SqliteDialect::OpenSession(const StoreOptions& options,
