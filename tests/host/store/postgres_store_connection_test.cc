@@ -147,6 +147,7 @@ TEST_F(PostgresStoreBackendsTest, KilledConnectionIsReplacedByAFreshOne) {
   std::vector<OutboxMessage> out;
   Status next = store->ClaimDue(1, seconds(30), "owner", &out);
   EXPECT_TRUE(next.ok() || next.code() == Status::Code::kUnavailable) << next.ToString();
+  RecordProperty("first_call_after_kill", next.ToString());
   Status later = store->ClaimDue(1, seconds(30), "owner", &out);
   EXPECT_TRUE(later.ok()) << later.ToString();
   EXPECT_EQ(out.size(), next.ok() ? 2u : 1u);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -151,6 +152,20 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
   EXPECT_EQ(sql.prepare_schema[1], "CREATE SCHEMA IF NOT EXISTS \"" + db_->schema() + "\"");
 }
 
+TEST_F(PostgresStoreSchemaTest, MissingSchemaWithoutSchemaCreationIsNotFound) {
+  StoreOptions options = StoreTestDb::Options();
+  options.create_schema = false;
+  std::unique_ptr<OutboxStore> store;
+  ASSERT_TRUE(OpenOutboxStore(db_->Location(), options, &store).ok());
+  std::vector<OutboxMessage> out;
+  Status claim = store->ClaimDue(1, seconds(30), "owner", &out);
+  EXPECT_EQ(claim.code(), Status::Code::kNotFound) << claim.ToString();
+  StoreStats stats;
+  Status stats_status = store->GetStats(&stats);
+  EXPECT_EQ(stats_status.code(), Status::Code::kNotFound) << stats_status.ToString();
+  EXPECT_FALSE(db_->TenantExists()) << "nothing is created without create_schema";
+}
+
 TEST_F(PostgresStoreSchemaTest, DefaultSchemaIsInfra) {
   // A database of its own: "infra" is a fixed name, and tests running in parallel must not share
   // it.
@@ -225,6 +240,31 @@ TEST_F(PostgresStoreSchemaTest, ClaimIsOneStatementServedByThePartialIndex) {
       EXPECT_NE(plan.find("LockRows"), std::string::npos) << plan;
     }
   }
+}
+
+// SKIP LOCKED: a row locked by another transaction (a producer's, another claimer's) is passed
+// over at once instead of making the claim wait, and is claimable once the lock is gone.
+TEST_F(PostgresStoreSchemaTest, ClaimSkipsRowsLockedElsewhereWithoutWaiting) {
+  std::unique_ptr<OutboxStore> store = db_->Open();
+  int64_t locked = db_->InsertRow("topic, payload, created_at", "'t', 'p', " + db_->Time(1000));
+  int64_t unlocked = db_->InsertRow("topic, payload, created_at", "'t', 'p', " + db_->Time(2000));
+  db_->Exec("BEGIN");
+  ASSERT_EQ(db_->QueryInt("SELECT id FROM " + db_->Table() + " WHERE id = " +
+                          std::to_string(locked) + " FOR UPDATE"),
+            locked);
+  std::vector<OutboxMessage> claimed;
+  auto claim = std::async(std::launch::async,
+                          [&] { return store->ClaimDue(10, seconds(30), "owner", &claimed); });
+  bool finished = claim.wait_for(seconds(10)) == std::future_status::ready;
+  db_->Exec("ROLLBACK");  // unblocks a waiting claim, so the test ends either way
+  Status status = claim.get();
+  ASSERT_TRUE(finished) << "the claim waited for the locked row";
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(Ids(claimed), std::vector<int64_t>{unlocked});
+
+  claimed.clear();
+  ASSERT_TRUE(store->ClaimDue(10, seconds(30), "owner", &claimed).ok());
+  EXPECT_EQ(Ids(claimed), std::vector<int64_t>{locked});
 }
 
 TEST_F(PostgresStoreSchemaTest, NotifyTriggerSignalsInsertsWhenEnabled) {
