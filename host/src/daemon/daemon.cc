@@ -104,7 +104,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
-  dispatch.park_retry = config.dispatch.max_poll_interval;
+  dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   d->dispatcher_ = std::make_unique<Dispatcher>(d->provider_.get(), &d->routing_,
                                                 d->strategy_.get(), d->leases_.get(),
                                                 &d->counters_, dispatch);
@@ -252,10 +252,11 @@ Status Daemon::Run(const RunOptions& options) {
       reloader_->Rescan(Clock::now());
     }
     reloader_->Reap();
+    if (forced) spdlog::info("Refresh requested");
     if (refresh_due && !discovery_switch_->has_target()) {
+      if (forced) spdlog::warn("No discovery plugin is loaded: keeping the current tenant set");
       next_refresh = Clock::now() + refresh_interval;  // discovery plugin removed: keep the set
     } else if (refresh_due) {
-      if (forced) spdlog::info("Refresh requested");
       Status s = provider_->Refresh();
       if (s.ok()) {
         discovery_retry = std::chrono::milliseconds(1000);
@@ -286,6 +287,7 @@ Status Daemon::Run(const RunOptions& options) {
     spdlog::default_logger()->flush();
     std::_Exit(1);
   }
+  dispatcher_->ReleaseParked();
   leases_->Stop();
   spdlog::info("Stopped: {}", counters_.ToString());
   return Status::OK();

@@ -217,7 +217,7 @@ void PluginReloader::Publish(std::shared_ptr<const HandlerTable> table, const st
   }
   for (const std::string& topic : table->ParkedTopics()) {
     if (old->IsParked(topic)) continue;
-    spdlog::warn("Topic '{}' has no handler since {}: its messages are parked (left ready, no "
+    spdlog::warn("Topic '{}' has no handler since {}: its messages are parked (not delivered, no "
                  "attempt counted) until a handler for it is loaded again",
                  topic, cause);
   }

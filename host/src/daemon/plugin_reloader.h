@@ -18,8 +18,9 @@
 //     allow-list) rejects it with ONE error line and the previous generation keeps serving. The
 //     same rejected content is not retried (a clash is retried silently at later scans, since it
 //     may be resolved by another file);
-//   * removed: its topics become *parked* (logged once): their messages go back to ready without
-//     an attempt counted, until a handler for the topic returns. A removed discovery plugin leaves
+//   * removed: its topics become *parked* (logged once): their messages are not delivered and no
+//     attempt is counted (dispatcher.h: held in a parking lot or released to ready) until a handler
+//     for the topic returns. A removed discovery plugin leaves
 //     the current tenant set in place (no refreshes) until one with the configured name returns;
 //     a replaced one is used from the next refresh on.
 // Removals are applied before additions, so renaming a plugin's file never clashes with itself.

@@ -27,7 +27,9 @@ struct Dispatcher::Batch {
   // The routing (handler generations) this batch was claimed under; held until it is recorded.
   std::shared_ptr<const HandlerTable> table;
   uint64_t routing_version = 0;
-  int parked = 0;  // rows released because their topic is parked
+  int parked = 0;  // rows of parked topics
+  std::vector<int64_t> parked_ids;  // their ids, in claim order
+  std::vector<int64_t> held_ids;    // those kept claimed in the store's parking lot
   std::string owner_token;
   std::vector<OutboxMessage> messages;
   std::vector<Completion> completions;
@@ -48,6 +50,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   const auto now = std::chrono::steady_clock::now();
   const uint64_t routing_version = routing_->version();
   std::shared_ptr<const HandlerTable> table = routing_->Current();
+  if (lot_count_.load(std::memory_order_acquire) > 0) ReleaseLots(routing_version, now, false);
   std::shared_ptr<const StoreSet> snapshot = provider_->Snapshot();
   std::vector<std::string> ids;
   std::vector<const std::shared_ptr<TenantStore>*> candidates;
@@ -92,9 +95,10 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   spdlog::info("Processing {} outbox messages from store '{}'", batch.messages.size(),
                batch.store->id());
   Deliver(&batch, stopping);
-  Record(&batch);
-  leases_->Unregister(batch.owner_token);
-  if (batch.decided == 0 && batch.parked > 0) {
+  if (batch.parked > 0 && !stopping.load(std::memory_order_relaxed)) HoldParked(&batch);
+  if (!batch.completions.empty()) Record(&batch);
+  if (batch.held_ids.empty()) leases_->Unregister(batch.owner_token);
+  if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
     ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
   }
   worker->last_count = batch.decided;
@@ -123,6 +127,85 @@ void Dispatcher::ParkStore(const std::string& store_id, uint64_t routing_version
   park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
 }
 
+void Dispatcher::ReleaseParked() {
+  ReleaseLots(routing_->version(), std::chrono::steady_clock::now(), /*all=*/true);
+}
+
+int Dispatcher::HeldRows(const std::string& store_id) {
+  if (lot_count_.load(std::memory_order_acquire) == 0) return 0;
+  std::lock_guard<std::mutex> lock(park_mu_);
+  auto it = lots_.find(store_id);
+  return it == lots_.end() ? 0 : it->second.rows;
+}
+
+void Dispatcher::HoldParked(Batch* batch) {
+  const std::string& id = batch->store->id();
+  std::lock_guard<std::mutex> lock(park_mu_);
+  ParkingLot& lot = lots_[id];
+  if (lot.holds.empty()) {
+    lot.routing_version = batch->routing_version;
+    lot.since = std::chrono::steady_clock::now();
+  }
+  const std::size_t room =
+      static_cast<std::size_t>(std::max(0, options_.park_lookahead - lot.rows));
+  const std::size_t n = std::min(room, batch->parked_ids.size());
+  if (n == 0) {
+    if (lot.holds.empty()) lots_.erase(id);
+    return;
+  }
+  batch->held_ids.assign(batch->parked_ids.begin(), batch->parked_ids.begin() + n);
+  std::vector<int64_t> held = batch->held_ids;
+  std::sort(held.begin(), held.end());
+  auto& cs = batch->completions;
+  cs.erase(std::remove_if(cs.begin(), cs.end(),
+                          [&held](const Completion& c) {
+                            return c.kind == Completion::Kind::kRelease &&
+                                   std::binary_search(held.begin(), held.end(), c.id);
+                          }),
+           cs.end());
+  lot.holds.push_back(ParkedHold{batch->store, batch->owner_token, batch->held_ids});
+  lot.rows += static_cast<int>(n);
+  lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
+}
+
+void Dispatcher::ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now,
+                             bool all) {
+  std::vector<ParkedHold> release;
+  {
+    std::lock_guard<std::mutex> lock(park_mu_);
+    for (auto it = lots_.begin(); it != lots_.end();) {
+      const ParkingLot& lot = it->second;
+      if (!all && lot.routing_version == routing_version && now - lot.since < options_.park_hold) {
+        ++it;
+        continue;
+      }
+      for (ParkedHold& hold : it->second.holds) release.push_back(std::move(hold));
+      it = lots_.erase(it);
+    }
+    lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
+  }
+  for (ParkedHold& hold : release) {
+    std::vector<Completion> completions;
+    for (int64_t id : hold.ids) {
+      Completion c;
+      c.id = id;
+      c.kind = Completion::Kind::kRelease;
+      completions.push_back(std::move(c));
+    }
+    CompletionReport report;
+    Status s = hold.store->store().Complete(hold.owner_token, completions, &report);
+    if (s.ok()) {
+      counters_->released += static_cast<int64_t>(report.applied.size());
+    } else {
+      ++counters_->store_errors;
+      spdlog::warn("Releasing {} parked messages in store '{}' failed ({}); they are claimed again "
+                   "once their lease expires",
+                   completions.size(), hold.store->id(), s.message());
+    }
+    leases_->Unregister(hold.owner_token);
+  }
+}
+
 void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping) {
   const HandlerTable& table = *batch->table;
   auto parked_in = [&table](const std::vector<OutboxMessage>& rows, std::size_t from) {
@@ -132,8 +215,9 @@ void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping
     }
     return n;
   };
+  const int held = HeldRows(batch->store->id());
   int parked = parked_in(batch->messages, 0);
-  while (parked > 0 && parked < options_.park_lookahead &&
+  while (parked > 0 && held + parked < options_.park_lookahead &&
          !stopping.load(std::memory_order_relaxed)) {
     const std::size_t before = batch->messages.size();
     if (static_cast<int>(before) - parked >= options_.batch_size) break;  // enough live rows
@@ -169,8 +253,9 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
                    m.message_id, m.topic, tenant, c.error);
     } else if (table->Find(m.topic) == nullptr && table->IsParked(m.topic)) {
-      c.kind = Completion::Kind::kRelease;  // no attempt counted; delivered once a handler returns
+      c.kind = Completion::Kind::kRelease;  // unless held (HoldParked): never an attempt counted
       ++batch->parked;
+      batch->parked_ids.push_back(m.id);
       ++counters_->parked;
       spdlog::debug("Outbox message {} (topic '{}') in store '{}' parked: no handler loaded",
                     m.message_id, m.topic, tenant);

@@ -9,16 +9,22 @@
 //                            when attempt >= max_attempts
 //       PERMANENT FAILURE -> failed at once
 //       no handler        -> failed: "No handler registered for topic '<topic>'"
-//       parked topic      -> released (back to ready, no attempt counted): its handler plugin was
-//                            removed and one is expected back (hot reload, HandlerTable::IsParked)
+//       parked topic      -> parked: its handler plugin was removed and one is expected back
+//                            (hot reload, HandlerTable::IsParked); never an attempt counted
 //       attempts already exhausted (leases expired max_attempts times: the message keeps crashing
 //       or stalling its worker) -> failed without running it again
 //     When stopping, rows not yet started are released (back to ready, no attempt counted).
-//     Parked rows would come back first at every claim (oldest first), so a batch that claimed
-//     parked rows claims again, under the same owner token, to reach the rows behind them (at most
-//     park_lookahead parked rows held, only until this batch is recorded). A store whose claim
-//     found nothing but parked rows is skipped until the routing changes (a handler came back) or
-//     park_retry has passed: a parked topic never makes a worker spin on the same rows.
+//     Parked rows would come back first at every claim (oldest first). So they are *held*: left
+//     in progress under their batch's owner token, lease renewed by the LeaseKeeper, in a per-store
+//     parking lot of at most park_lookahead rows, and the batch claims again to reach the rows
+//     behind them. Later claims skip held rows by themselves, so nothing is claimed twice while a
+//     topic stays parked. A lot is released (back to ready, no attempt counted) as soon as the
+//     routing changes (a handler may be back: the rows are claimed again at once), after
+//     park_hold (so that another outboxd process that has the handler gets its turn), and by
+//     ReleaseParked at shutdown. A parked row that does not fit in the lot is released at once, and
+//     a store whose claim then yielded nothing else is skipped for park_retry or until the routing
+//     changes: a parked topic never makes a worker spin on the same rows. A process that dies
+//     while holding parked rows loses their lease like any other claim (one attempt counted).
 //  4. record all outcomes in one call. A database error there does NOT turn into a handler failure:
 //     the call is retried a few times while the lease is kept alive; if it still fails the outcome
 //     is given up (counted, logged) and the row is redelivered after its lease expires.
@@ -34,6 +40,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "discovery/store_provider.h"
 #include "dispatch/backoff.h"
@@ -51,8 +58,9 @@ struct DispatchOptions {
   BackoffPolicy backoff = &DefaultBackoff;     // delay before retry `attempt`
   int record_retries = 5;                      // tries to record outcomes before giving up
   std::chrono::milliseconds record_retry_delay{100};  // first delay between those tries (doubles)
-  int park_lookahead = 500;  // parked rows one batch may hold while claiming past them
-  std::chrono::milliseconds park_retry{2000};  // how long a store with only parked rows is skipped
+  int park_lookahead = 500;  // parked rows held per store (the parking lot's size)
+  std::chrono::milliseconds park_hold{10000};   // a parking lot is released after this long
+  std::chrono::milliseconds park_retry{2000};   // a store with a full lot and nothing else: skipped
 };
 
 // Per-worker memory between iterations (the strategy's "last processed store").
@@ -71,6 +79,10 @@ class Dispatcher {
   // decided (dispatched, rescheduled, failed); 0 when there was nothing to do or the store failed.
   int RunOnce(WorkerState* worker, const std::atomic<bool>& stopping);
 
+  // Releases every held parked row (back to ready, no attempt counted). Call after the workers
+  // stopped, before the LeaseKeeper stops.
+  void ReleaseParked();
+
   const DispatchOptions& options() const { return options_; }
 
  private:
@@ -78,10 +90,14 @@ class Dispatcher {
   void ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping);
   void Deliver(Batch* batch, const std::atomic<bool>& stopping);
   void Record(Batch* batch);
+  void HoldParked(Batch* batch);
   bool SkipParked(const std::string& store_id, uint64_t routing_version,
                   std::chrono::steady_clock::time_point now);
   void ParkStore(const std::string& store_id, uint64_t routing_version,
                  std::chrono::steady_clock::time_point now);
+  // Releases the lots made under another routing version or older than park_hold (all: every lot).
+  void ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now, bool all);
+  int HeldRows(const std::string& store_id);
 
   const StoreProvider* const provider_;
   const RoutingState* const routing_;
@@ -94,9 +110,22 @@ class Dispatcher {
     uint64_t routing_version;  // the gate holds while the routing is still this version
     std::chrono::steady_clock::time_point until;
   };
+  struct ParkedHold {  // rows held under one batch's owner token
+    std::shared_ptr<TenantStore> store;
+    std::string owner_token;
+    std::vector<int64_t> ids;
+  };
+  struct ParkingLot {
+    uint64_t routing_version;
+    std::chrono::steady_clock::time_point since;
+    int rows = 0;
+    std::vector<ParkedHold> holds;
+  };
   std::mutex park_mu_;
   std::unordered_map<std::string, ParkGate> park_gates_;  // by store id; guarded by park_mu_
+  std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
   std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
+  std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
 };
 
 // A random 128-bit owner token, 32 lower-case hex digits; unique per claimed batch.

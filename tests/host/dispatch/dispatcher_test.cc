@@ -305,29 +305,70 @@ TEST_F(DispatcherTest, LeaseKeeperRenewsInFlightBatch) {
 
 // ---- parked topics (hot reload, issue 4) -------------------------------------------------------
 
-TEST_F(DispatcherTest, ParkedTopicIsReleasedWithoutAnAttemptAndTheStoreIsNotSpunOn) {
+TEST_F(DispatcherTest, ParkedTopicIsHeldWithoutAnAttemptAndDeliveredWhenItsHandlerReturns) {
   std::shared_ptr<const HandlerTable> parked;
   ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &parked).ok());
   routing_.Publish(parked);
   const int64_t a = store().Add("email.send");
   const int64_t b = store().Add("Email.Send");
   EXPECT_EQ(RunOnce(), 0);
+  const std::string token = store().Get(a).owner_token;
   for (int64_t id : {a, b}) {
-    EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kInProgress) << "held in the parking lot";
     EXPECT_EQ(store().Get(id).message.attempts, 0);
   }
   EXPECT_EQ(counters_.parked.load(), 2);
   EXPECT_EQ(counters_.failed.load(), 0);
-  const int claims = store().calls(Op::kClaim);
+  EXPECT_EQ(leases_.in_flight(), 1u) << "the lease of held rows is kept alive";
   EXPECT_EQ(RunOnce(), 0);
   EXPECT_EQ(RunOnce(), 0);
-  EXPECT_EQ(store().calls(Op::kClaim), claims) << "a store holding only parked rows is skipped";
+  EXPECT_EQ(store().Get(a).owner_token, token) << "held rows are not claimed again";
+  EXPECT_EQ(counters_.parked.load(), 2);
 
   Route({{"email.send", handler_}});  // the handler is back: a new routing version
   EXPECT_EQ(RunOnce(), 2);
   EXPECT_EQ(store().Get(a).status, MessageStatus::kDone);
   EXPECT_EQ(store().Get(b).status, MessageStatus::kDone);
+  EXPECT_EQ(store().Get(a).message.attempts, 0);
   EXPECT_EQ(handler_->calls().size(), 2u);
+  EXPECT_EQ(leases_.in_flight(), 0u);
+}
+
+TEST_F(DispatcherTest, ReleaseParkedPutsHeldRowsBackToReadyWithoutAnAttempt) {
+  std::shared_ptr<const HandlerTable> parked;
+  ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &parked).ok());
+  routing_.Publish(parked);
+  const int64_t a = store().Add("email.send");
+  EXPECT_EQ(RunOnce(), 0);
+  ASSERT_EQ(store().Get(a).status, MessageStatus::kInProgress);
+  dispatcher_->ReleaseParked();
+  EXPECT_EQ(store().Get(a).status, MessageStatus::kReady);
+  EXPECT_EQ(store().Get(a).message.attempts, 0);
+  EXPECT_EQ(leases_.in_flight(), 0u);
+}
+
+TEST_F(DispatcherTest, FullParkingLotReleasesTheRestAndSkipsTheStoreInsteadOfSpinning) {
+  std::shared_ptr<const HandlerTable> parked;
+  ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &parked).ok());
+  routing_.Publish(parked);
+  DispatchOptions options = dispatcher_->options();
+  options.park_lookahead = 2;
+  dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, strategy_.get(), &leases_,
+                                             &counters_, options);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(store().Add("email.send"));
+  EXPECT_EQ(RunOnce(), 0);
+  int held = 0;
+  for (int64_t id : ids) {
+    held += store().Get(id).status == MessageStatus::kInProgress ? 1 : 0;
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+  }
+  EXPECT_EQ(held, 2);
+  const int claims = store().calls(Op::kClaim);
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(RunOnce(), 0);
+  EXPECT_EQ(store().calls(Op::kClaim), claims) << "a store with only parked rows is skipped";
+  dispatcher_->ReleaseParked();
 }
 
 TEST_F(DispatcherTest, ClaimsPastParkedRowsToReachLiveOnes) {
@@ -343,9 +384,16 @@ TEST_F(DispatcherTest, ClaimsPastParkedRowsToReachLiveOnes) {
   EXPECT_EQ(store().Get(live1).status, MessageStatus::kDone);
   EXPECT_EQ(store().Get(live2).status, MessageStatus::kDone);
   for (int64_t id : parked) {
-    EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kInProgress) << "held, not re-claimed";
     EXPECT_EQ(store().Get(id).message.attempts, 0);
   }
+  // The next batch does not see the held rows again.
+  const int64_t live3 = store().Add("sms.send");
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(live3).status, MessageStatus::kDone);
+  EXPECT_EQ(counters_.parked.load(), 5);
+  dispatcher_->ReleaseParked();
+  for (int64_t id : parked) EXPECT_EQ(store().Get(id).status, MessageStatus::kReady);
   EXPECT_EQ(leases_.in_flight(), 0u);
 }
 
