@@ -193,6 +193,9 @@ class StoreTestDb {
         auto session = cluster_->Session(database_);
         *session << "DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE", Poco::Data::Keywords::now;
       }
+    } catch (const Poco::Exception& e) {
+      ADD_FAILURE() << "cannot clean up test tenant " << database_ << "." << schema_ << ": "
+                    << e.displayText();
     } catch (const std::exception& e) {
       ADD_FAILURE() << "cannot clean up test tenant " << database_ << "." << schema_ << ": "
                     << e.what();
