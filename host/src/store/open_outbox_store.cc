@@ -49,7 +49,7 @@ Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& option
     poco_store::PostgresTarget target;
     Status parsed = poco_store::ParsePostgresConnection(connection, &target);
     if (!parsed.ok()) {
-      // libpq's reason never quotes the password, but the input itself is redacted for the log.
+      // ParsePostgresConnection's reason comes from the redacted string; so does this quote.
       return Status::InvalidArgument(parsed.message() + " ('" +
                                      RedactConnectionString(connection) + "')")
           .WithContext(context);

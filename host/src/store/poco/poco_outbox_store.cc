@@ -126,7 +126,13 @@ PocoOutboxStore::PocoOutboxStore(const StoreLocation& location, const StoreOptio
       schema_key_(dialect_->DatabaseKey() + "\n" + table_.schema + "." + table_.table),
       pool_(options.max_connections,
             [this](std::unique_ptr<StoreConnection>* out) { return OpenConnection(out); },
-            options.connection_budget.get()) {}
+            options.connection_budget.get()),
+      serialize_writes_(dialect_->name() == "SQLite") {}
+
+std::unique_lock<std::mutex> PocoOutboxStore::WriteLock() {
+  if (!serialize_writes_) return std::unique_lock<std::mutex>();
+  return std::unique_lock<std::mutex>(write_mu_);
+}
 
 PocoOutboxStore::~PocoOutboxStore() = default;
 
@@ -224,6 +230,7 @@ Status PocoOutboxStore::ClaimDue(int limit, std::chrono::milliseconds lease,
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   std::vector<OutboxMessage> claimed;
   OBX_RETURN_IF_ERROR(Run("claim", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
     connection.Claim(owner_token, lease.count(), limit, &claimed);
     return Status::OK();
   }));
@@ -275,7 +282,27 @@ Status PocoOutboxStore::Complete(const std::string& owner_token,
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
 
   std::vector<int64_t> applied;
+  // One kind of outcome (the common case: a whole batch dispatched) is one statement, atomic on its
+  // own: on PostgreSQL it runs without BEGIN/COMMIT, saving two of the batch's four round trips.
+  // SQLite keeps BEGIN IMMEDIATE (takes the write lock up front instead of upgrading a read).
+  const int kinds = (dispatched.empty() ? 0 : 1) + (released.empty() ? 0 : 1) +
+                    (rescheduled.empty() ? 0 : 1) + (failed.empty() ? 0 : 1);
+  const bool explicit_transaction = kinds > 1 || serialize_writes_;
   OBX_RETURN_IF_ERROR(Run("complete", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
+    if (!explicit_transaction) {
+      if (!dispatched.empty()) {
+        connection.MarkDispatched(options_.worker_id, dialect_->IdListParameter(dispatched),
+                                  owner_token, &applied);
+      } else if (!released.empty()) {
+        connection.Release(dialect_->IdListParameter(released), owner_token, &applied);
+      } else if (!rescheduled.empty()) {
+        connection.Reschedule(JsonText(rescheduled), owner_token, &applied);
+      } else {
+        connection.Fail(options_.worker_id + ":FAILED", JsonText(failed), owner_token, &applied);
+      }
+      return Status::OK();
+    }
     connection.BeginWrite();
     try {
       if (!dispatched.empty()) {
@@ -317,6 +344,7 @@ Status PocoOutboxStore::RenewLease(const std::string& owner_token, std::chrono::
   }
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   return Run("renew lease", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
     *renewed = connection.RenewLease(owner_token, lease.count());
     return Status::OK();
   });
@@ -332,6 +360,7 @@ Status PocoOutboxStore::Enqueue(const NewMessage& message, std::string* message_
   }
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   return Run("enqueue", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
     *message_id = connection.Enqueue(message);
     return Status::OK();
   });
@@ -360,6 +389,7 @@ Status PocoOutboxStore::Cleanup(std::chrono::milliseconds retention, int64_t* de
   }
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   return Run("cleanup", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
     *deleted = connection.Cleanup(retention.count());
     return Status::OK();
   });

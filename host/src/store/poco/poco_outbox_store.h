@@ -13,16 +13,23 @@
 //    report->applied or report->lease_lost (appended). When an id occurs more than once, its first
 //    completion is the one applied. On error the report is left untouched and nothing is applied.
 //  - ClaimDue appends the claimed rows oldest first (created_at, then id).
+//  - SQLite: write transactions of this store (claim, complete, renew, enqueue, cleanup) are
+//    serialised on an in-process mutex, held while the statement runs. SQLite has one writer per
+//    file; without the mutex, concurrent workers collide in BEGIN IMMEDIATE and sleep in SQLite's
+//    busy handler (1, 2, 5, 10 ... ms) while the file sits idle. Other processes still meet
+//    busy_timeout as before.
 //  - Every error message reads "store '<identifier>': <operation> failed: <reason>" and never
 //    contains a password.
 //
 // OWNERSHIP: owns its dialect, connections and statements.
-// THREADING: thread-safe; no lock is held while a database call runs.
+// THREADING: thread-safe; no lock is held while a database call runs, except the SQLite write
+// mutex above.
 #ifndef OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
 #define OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -69,6 +76,8 @@ class PocoOutboxStore final : public OutboxStore {
   // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions.
   template <typename Fn>
   Status Run(const char* operation, Fn&& fn);
+  // Locked for SQLite stores (one writer per file), empty otherwise.
+  std::unique_lock<std::mutex> WriteLock();
   // "store '<id>': <operation> failed: <reason>", with any password redacted.
   Status Failed(const char* operation, const Status& status) const;
 
@@ -80,6 +89,8 @@ class PocoOutboxStore final : public OutboxStore {
   const std::string schema_key_;  // process-wide "schema deployed" memo key
   ConnectionPool<StoreConnection> pool_;
   std::atomic<bool> schema_ready_{false};
+  const bool serialize_writes_;
+  std::mutex write_mu_;
 };
 
 }  // namespace outboxd::poco_store

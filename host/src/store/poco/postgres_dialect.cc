@@ -192,6 +192,14 @@ Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
 Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
   namespace pg = Poco::Data::PostgreSQL;
   std::string message = PocoExceptionMessage(e);
+  // Poco appends the statement's SQL after libpq's (multi-line) text when a PREPARE fails: keep
+  // the server's first line, which names the problem, and drop the SQL.
+  if (message.rfind("postgresql_stmt_prepare error: ", 0) == 0) {
+    message = message.substr(0, message.find('\n'));
+  }
+  for (char& c : message) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
   // The next open probes first: a failed statement often means the server went away.
   if (Is<pg::ConnectionException>(e)) {
     probe_next_open_.store(true, std::memory_order_release);
