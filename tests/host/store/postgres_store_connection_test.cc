@@ -159,6 +159,32 @@ TEST_F(PostgresStoreBackendsTest, KilledConnectionIsReplacedByAFreshOne) {
   EXPECT_EQ(poco->open_connections(), 1);
 }
 
+// Regression: Poco 1.11's PostgreSQL statement keeps a dangling result after a failed execute and
+// frees it again when destroyed; a store whose connection died mid-use aborted the process with
+// "double free detected" when it discarded that connection. Every statement here has run
+// successfully on the connection before it is killed, then fails on it.
+TEST_F(PostgresStoreBackendsTest, ConnectionKilledAfterStatementsRanIsDiscardedSafely) {
+  std::unique_ptr<OutboxStore> store = db_->Open();
+  EnqueueN(store.get(), 3);
+  std::vector<OutboxMessage> out;
+  ASSERT_TRUE(store->ClaimDue(1, seconds(30), "owner", &out).ok());
+  CompletionReport report;
+  Completion done;
+  done.id = out[0].id;
+  ASSERT_TRUE(store->Complete("owner", {done}, &report).ok());
+  std::vector<int64_t> before = StoreBackends();
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(db_->QueryInt("SELECT pg_terminate_backend(" + std::to_string(before[0]) + ")::int"),
+            1);
+  ASSERT_TRUE(WaitFor([&] { return StoreBackends().empty(); }));
+  out.clear();
+  Status failed = store->ClaimDue(1, seconds(30), "owner", &out);  // re-runs a used statement
+  EXPECT_EQ(failed.code(), Status::Code::kUnavailable) << failed.ToString();
+  ASSERT_TRUE(store->ClaimDue(5, seconds(30), "owner", &out).ok());
+  EXPECT_EQ(out.size(), 2u);
+  store.reset();  // destroys the fresh connection and its statements too
+}
+
 TEST_F(PostgresStoreBackendsTest, PoolReusesItsConnectionsWithinTheBound) {
   StoreOptions options = StoreTestDb::Options();
   options.max_connections = 3;

@@ -156,6 +156,7 @@ Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
     broken = true;
   }
   if (broken) {
+    if (dialect_->AbandonStatementsOnError()) connection->AbandonStatements();
     pool_.Discard(std::move(connection));
   } else {
     pool_.Release(std::move(connection));

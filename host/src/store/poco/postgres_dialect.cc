@@ -5,6 +5,7 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
+#include <cctype>
 #include <mutex>
 #include <utility>
 
@@ -62,7 +63,11 @@ bool Is(const Poco::Exception& e) {
 std::string SqlState(const std::string& message) {
   size_t pos = message.find(" State: ");
   if (pos == std::string::npos || pos + 8 + 5 > message.size()) return "";
-  return message.substr(pos + 8, 5);
+  std::string state = message.substr(pos + 8, 5);
+  for (char c : state) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return "";  // "N/A": no SQLSTATE
+  }
+  return state;
 }
 
 }  // namespace

@@ -95,6 +95,10 @@ class SqlDialect {
   // The id_list parameter of mark_dispatched and release for `ids`.
   virtual std::string IdListParameter(const std::vector<int64_t>& ids) const = 0;
 
+  // True when a connection that raised an error must not destroy its prepared statements (see
+  // StoreConnection::AbandonStatements): the connector cannot clean them up safely.
+  virtual bool AbandonStatementsOnError() const { return false; }
+
   // Renders the SQL for `table` (names already validated). Identifiers are quoted.
   virtual OutboxSql RenderSql(const OutboxTable& table) const = 0;
 

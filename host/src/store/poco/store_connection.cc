@@ -9,6 +9,7 @@
 #include <Poco/Types.h>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace outboxd::poco_store {
@@ -277,6 +278,13 @@ StoreConnection::StoreConnection(std::unique_ptr<Poco::Data::Session> session,
 
 StoreConnection::~StoreConnection() {
   statements_.reset();  // statements before the session they run on
+}
+
+void StoreConnection::AbandonStatements() {
+  static std::mutex mu;
+  static auto* abandoned = new std::vector<Statements*>();  // never freed, on purpose
+  std::lock_guard<std::mutex> lock(mu);
+  abandoned->push_back(statements_.release());
 }
 
 void StoreConnection::ExecuteOnce(const std::string& sql) {

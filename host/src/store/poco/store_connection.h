@@ -26,6 +26,12 @@ class StoreConnection {
  public:
   StoreConnection(std::unique_ptr<Poco::Data::Session> session, const OutboxSql* sql);
   ~StoreConnection();
+
+  // Forgets the prepared statements without destroying them (they stay allocated, reachable from
+  // a process-wide list). For a connection that failed on PostgreSQL: Poco 1.11's
+  // PostgreSQL StatementExecutor keeps a dangling PGresult after a failed execute and frees it again
+  // in its destructor (a double free). Costs a few KB per failed connection.
+  void AbandonStatements();
   StoreConnection(const StoreConnection&) = delete;
   StoreConnection& operator=(const StoreConnection&) = delete;
 
