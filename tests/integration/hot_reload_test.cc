@@ -206,6 +206,9 @@ TEST_F(HotReloadTest, ReplaceAddRemoveRestoreAndBrokenFileUnderLoadLoseAndRepeat
       << "reload.a messages should pile up, undelivered, while parked" << outboxd->StderrTail();
   EXPECT_EQ(c1.Scalar("SELECT count(*) FROM outbox WHERE topic = 'reload.a' AND attempts > 0"), 0)
       << "parking must not count attempts";
+  ASSERT_TRUE(outboxd->Signal(SIGHUP));  // a refresh lists what is parked
+  ASSERT_TRUE(outboxd->WaitForLog("Parked topics (no handler loaded): 'reload.a'", kWait))
+      << outboxd->StderrTail();
 
   // ...and is restored (a newer version): the parked messages are delivered.
   Install(TestPlugin("reload_a_v4"), "reload_a.so");

@@ -91,6 +91,9 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
   store_options.notify_trigger = config.stores.notify;
   StoreProviderOptions provider_options;
   provider_options.allow_empty = config.discovery.allow_empty;
+  // Each store deploys its schema on first use (by a worker, memoised per process): a refresh that
+  // finds 1,000 new PostgreSQL tenants must not make 1,000 round trips one after another first.
+  provider_options.ensure_schema_on_discovery = false;
   d->provider_ = std::make_unique<StoreProvider>(
       d->discovery_.get(),
       [store_options](const StoreLocation& location, std::unique_ptr<OutboxStore>* store) {
@@ -208,6 +211,16 @@ void Daemon::Cleanup() {
   }
 }
 
+void Daemon::LogParkedTopics() {
+  const std::vector<std::string> parked = routing_.Current()->ParkedTopics();
+  if (parked.empty()) return;
+  std::string topics;
+  for (const std::string& topic : parked) topics += (topics.empty() ? "'" : ", '") + topic + "'";
+  spdlog::warn("Parked topics (no handler loaded): {}; {} of their messages are held claimed, "
+               "the others wait ready",
+               topics, dispatcher_->HeldParkedRows());
+}
+
 bool Daemon::Drained() {
   if (leases_->in_flight() > 0) return false;
   // Every store is checked, backed off or not (the check is a read): a store that cannot be checked
@@ -253,6 +266,7 @@ Status Daemon::Run(const RunOptions& options) {
     }
     reloader_->Reap();
     if (forced) spdlog::info("Refresh requested");
+    if (refresh_due) LogParkedTopics();
     if (refresh_due && !discovery_switch_->has_target()) {
       if (forced) spdlog::warn("No discovery plugin is loaded: keeping the current tenant set");
       next_refresh = Clock::now() + refresh_interval;  // discovery plugin removed: keep the set

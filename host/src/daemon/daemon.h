@@ -67,6 +67,7 @@ class Daemon {
   explicit Daemon(OutboxdConfig config);
   Status WirePlugins();
   void Cleanup();
+  void LogParkedTopics();  // at each refresh while some topic is parked
   bool Drained();
 
   const OutboxdConfig config_;

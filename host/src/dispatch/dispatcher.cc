@@ -131,6 +131,13 @@ void Dispatcher::ReleaseParked() {
   ReleaseLots(routing_->version(), std::chrono::steady_clock::now(), /*all=*/true);
 }
 
+int Dispatcher::HeldParkedRows() {
+  std::lock_guard<std::mutex> lock(park_mu_);
+  int rows = 0;
+  for (const auto& [id, lot] : lots_) rows += lot.rows;
+  return rows;
+}
+
 int Dispatcher::HeldRows(const std::string& store_id) {
   if (lot_count_.load(std::memory_order_acquire) == 0) return 0;
   std::lock_guard<std::mutex> lock(park_mu_);

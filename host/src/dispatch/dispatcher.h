@@ -83,6 +83,9 @@ class Dispatcher {
   // stopped, before the LeaseKeeper stops.
   void ReleaseParked();
 
+  // Rows of parked topics held in parking lots right now, over all stores.
+  int HeldParkedRows();
+
   const DispatchOptions& options() const { return options_; }
 
  private:
