@@ -185,6 +185,35 @@ TEST_F(PluginReloaderTest, BrokenReplacementIsRejectedOnceAndThePreviousGenerati
   EXPECT_EQ(Version(), "1.0.0");
 }
 
+TEST_F(PluginReloaderTest, NewPluginClaimingALiveTopicIsRejectedAndTheOwnerKeepsIt) {
+  fs::remove(plugins_ / "good_handler.so");
+  CopyFixture(plugins_, "good_c_handler");
+  HandlerConfig c_handler;
+  c_handler.plugin = "good_c_handler";
+  c_handler.topics = {"fixture.good"};
+  options_.handlers = {c_handler};
+  LogCapture log;
+  Start();
+  const MessageHandler* owner = routing_.Current()->Find("fixture.good");
+  ASSERT_NE(owner, nullptr);
+  EXPECT_NE(owner->Describe().find("good_c_handler"), std::string::npos);
+
+  Replace("good_handler", "good_handler.so");  // declares fixture.good too
+  Rescan();
+  EXPECT_EQ(log.Count("plugin 'good_handler.so' rejected: handlers: topic 'fixture.good' is "
+                      "claimed by both"),
+            1);
+  EXPECT_EQ(routing_.Current()->Find("fixture.good"), owner);
+  EXPECT_EQ(routing_.Current()->Find("fixture.other"), nullptr) << "all or nothing per file";
+
+  // Once the owner goes, the waiting file is wired at the next scan, without a new log storm.
+  fs::remove(plugins_ / "good_c_handler.so");
+  Rescan();
+  EXPECT_EQ(Version(), "1.0.0");
+  EXPECT_EQ(log.Count("plugin 'good_handler.so' rejected"), 1);
+  reloader_->Reap();
+}
+
 TEST_F(PluginReloaderTest, RemovedHandlerParksItsTopicsUntilAHandlerReturns) {
   LogCapture log;
   Start();
