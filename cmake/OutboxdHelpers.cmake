@@ -46,5 +46,7 @@ function(obx_add_test name)
   # override them (gtest_discover_tests cannot pass a list of several variables through ENVIRONMENT).
   target_compile_definitions(${name} PRIVATE OBX_TEST_BUILD_DIR="${PROJECT_BINARY_DIR}"
                              OBX_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  # 15 minutes: the slowest integration test creates 500 PostgreSQL databases (ctest's --timeout
+  # is only the default for tests without this property).
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 endfunction()

@@ -3,7 +3,7 @@
 // Config: {"connection": "sqlite:<path>" | "postgresql://...", "query": "<SELECT ...>"}; unknown
 // keys fail create. The default query is the seed scenario's:
 //   SELECT CustomerId AS identifier, ConnectionString AS connection_string
-//   FROM Customers WHERE IsActive = 1
+//   FROM Customers WHERE CAST(IsActive AS INTEGER) = 1
 // Result columns are matched by name (case-insensitive): identifier and connection_string are
 // required, schema_name and table_name optional (NULL or absent = host default). A row with a NULL
 // or empty identifier or connection_string, or a repeated identifier, is skipped with a warning
@@ -35,7 +35,7 @@ using nlohmann::json;
 
 constexpr char kDefaultQuery[] =
     "SELECT CustomerId AS identifier, ConnectionString AS connection_string "
-    "FROM Customers WHERE IsActive = 1";
+    "FROM Customers WHERE CAST(IsActive AS INTEGER) = 1";
 
 [[noreturn]] void Fail(const std::string& message) {
   throw std::invalid_argument("sql config: " + message);

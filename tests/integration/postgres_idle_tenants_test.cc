@@ -350,16 +350,13 @@ class PostgresIdleTenantsTest : public ::testing::Test {
   }
 };
 
-TEST_F(PostgresIdleTenantsTest, PollingStaysWithinMaxConnections) {
+// One set of 500 databases (creating them is most of the test's time), two runs: polling within a
+// small cap, then NOTIFY with one listener per database plus workers + 2 for claims.
+TEST_F(PostgresIdleTenantsTest, IdleTenantsStayWithinMaxConnectionsPollingAndWithNotify) {
   ASSERT_NO_FATAL_FAILURE(CreateTenants());
   Run polling;
   ASSERT_NO_FATAL_FAILURE(RunOnce("polling", {{"max_connections", kMaxConnections}},
                                   kMaxConnections, /*notify=*/false, &polling));
-}
-
-// NOTIFY: one listener per database plus workers + 2 for claims, within max_connections.
-TEST_F(PostgresIdleTenantsTest, NotifyStaysWithinMaxConnections) {
-  ASSERT_NO_FATAL_FAILURE(CreateTenants());
   const int notify_cap = kTenants + 60;
   Run notify;
   ASSERT_NO_FATAL_FAILURE(RunOnce("notify", {{"max_connections", notify_cap}, {"notify", true}},

@@ -253,5 +253,34 @@ TEST_F(SqlDiscoveryTest, PostgresCustomersWhenAvailable) {
   EXPECT_TRUE(host_.HasLog("row 2 skipped: NULL or empty identifier", OBX_LOG_WARN));
 }
 
+// The default query on the seed's Customers table as PostgreSQL users write it: unquoted names
+// (folded to lower case) and a boolean IsActive.
+TEST_F(SqlDiscoveryTest, PostgresDefaultQueryReadsABooleanIsActive) {
+  std::string uri;
+  OBX_REQUIRE_TEST_POSTGRES(&uri);
+  const std::string db = "obx_sql_default_" + std::to_string(::getpid());
+  const std::string db_uri = uri.substr(0, uri.rfind('/') + 1) + db;
+  auto psql = [](const std::string& target, const std::string& sql) {
+    return std::system(
+        ("psql -q -v ON_ERROR_STOP=1 '" + target + "' -c \"" + sql + "\" >/dev/null").c_str());
+  };
+  psql(uri, "DROP DATABASE IF EXISTS " + db);
+  ASSERT_EQ(psql(uri, "CREATE DATABASE " + db), 0);
+  ASSERT_EQ(psql(db_uri,
+                 "CREATE TABLE Customers (CustomerId varchar(64) PRIMARY KEY, CustomerName text, "
+                 "ConnectionString text NOT NULL, IsActive boolean NOT NULL DEFAULT true); "
+                 "INSERT INTO Customers VALUES ('customer-001', 'A', 'sqlite:/a.db', true), "
+                 "('customer-002', 'B', 'sqlite:/b.db', false)"),
+            0);
+  auto d = host_.CreateDiscovery(descriptor_, nlohmann::json{{"connection", db_uri}}.dump());
+  ASSERT_TRUE(d.ok()) << d.error;
+  DiscoverResult r = d.instance->Discover();
+  d.instance.reset();
+  psql(uri, "DROP DATABASE " + db + " WITH (FORCE)");
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.records[0].identifier, "customer-001");
+}
+
 }  // namespace
 }  // namespace outboxd::testing
