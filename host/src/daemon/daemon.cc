@@ -127,7 +127,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
     d->listener_ = std::make_unique<PostgresNotifyListener>(
         d->budget_.get(), max_listeners, [hints, pool](const std::string& store) {
           hints->Hint(store);
-          pool->Wake();
+          pool->WakeOne();  // one visit, which the hint sends to `store`
         });
   }
   PostgresNotifyListener* listener = d->listener_.get();

@@ -5,7 +5,10 @@
 namespace outboxd {
 
 WorkerPool::WorkerPool(Dispatcher* dispatcher, const StoreProvider* provider, PollOptions options)
-    : dispatcher_(dispatcher), provider_(provider), options_(options) {}
+    : dispatcher_(dispatcher),
+      provider_(provider),
+      options_(options),
+      idle_delay_(options.poll_interval) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -26,35 +29,60 @@ void WorkerPool::Stop() {
 void WorkerPool::Wake() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++wake_generation_;
+    next_sweep_ = Clock::now();
+    idle_delay_ = options_.poll_interval;
+  }
+  cv_.notify_all();
+}
+
+void WorkerPool::WakeOne() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++visits_left_;
+  }
+  cv_.notify_one();
+}
+
+bool WorkerPool::TakeVisit() {
+  const int64_t stores =
+      std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    const Clock::time_point now = Clock::now();
+    if (visits_left_ == 0 && now >= next_sweep_) visits_left_ = stores;  // a new sweep
+    if (visits_left_ > 0) {
+      if (--visits_left_ == 0) {
+        // The last visit of a sweep: unless someone finds work meanwhile, pause before the next.
+        next_sweep_ = now + idle_delay_;
+        idle_delay_ = std::min(idle_delay_ * 2, options_.max_poll_interval);
+      }
+      return true;
+    }
+    ++idle_workers_;
+    cv_.wait_until(lock, next_sweep_, [&] {
+      return stopping_ || visits_left_ > 0 || Clock::now() >= next_sweep_;
+    });
+    --idle_workers_;
+    ++idle_sleeps_;
+  }
+  return false;
+}
+
+void WorkerPool::FoundWork() {
+  const int64_t stores =
+      std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_delay_ = options_.poll_interval;
+    visits_left_ = std::max(visits_left_, stores);  // a fresh sweep's worth of visits
   }
   cv_.notify_all();
 }
 
 void WorkerPool::Loop() {
   WorkerState state;
-  std::size_t empty_visits = 0;
-  std::chrono::milliseconds idle_delay = options_.poll_interval;
-  while (!stopping_) {
-    if (dispatcher_->RunOnce(&state, stopping_) > 0) {
-      empty_visits = 0;
-      idle_delay = options_.poll_interval;
-      continue;
-    }
-    // Visit every store once before sleeping, so an idle tenant set is swept in one go.
-    const std::size_t stores = provider_->Snapshot()->size();
-    if (++empty_visits < std::max<std::size_t>(1, stores)) continue;
-    empty_visits = 0;
-    std::unique_lock<std::mutex> lock(mu_);
-    const uint64_t generation = wake_generation_;
-    ++idle_workers_;
-    const bool woken = cv_.wait_for(lock, idle_delay, [&] {
-      return stopping_ || wake_generation_ != generation;
-    });
-    --idle_workers_;
-    ++idle_sleeps_;
-    idle_delay = woken ? options_.poll_interval
-                       : std::min(idle_delay * 2, options_.max_poll_interval);
+  while (TakeVisit()) {
+    if (dispatcher_->RunOnce(&state, stopping_) > 0) FoundWork();
   }
 }
 

@@ -1,15 +1,20 @@
 // WorkerPool: `workers` threads, each looping Dispatcher::RunOnce.
 //
-// Idle back-off (hardening B7): a worker that finds work goes straight on. After it has visited as
-// many stores as there are without finding any, it sleeps poll_interval, doubling up to
-// max_poll_interval while everything stays idle, and snaps back to poll_interval as soon as it
-// finds work. Wake() (new stores, SIGHUP) and Stop() interrupt the sleep.
+// Idle back-off (hardening B7), shared by all workers: while there is work, workers go straight on.
+// When every store has been visited once (by any worker) since work was last found, the sweep is
+// over and every worker sleeps: poll_interval first, doubling up to max_poll_interval while
+// everything stays idle; then the next sweep visits each store once again. So an idle tenant is
+// polled once per interval however many workers there are (not once per worker). Finding work
+// snaps the back-off to poll_interval and keeps the workers going. Wake() (new stores, SIGHUP)
+// starts a sweep at once; WakeOne() (a NOTIFY for one store) grants ONE extra visit without
+// restarting the sweep, for a strategy that knows which store to visit (HintedStrategy). Stop()
+// interrupts sleeps.
 //
 // Stop() lets each worker finish the message it is handling; rows of its batch not yet started are
 // released (no attempt counted), outcomes are recorded, then the threads are joined.
 //
 // OWNERSHIP: borrows the dispatcher and provider. THREADING: Start/Stop from one control thread;
-// Wake from any thread.
+// Wake and WakeOne from any thread.
 #ifndef OUTBOXD_DISPATCH_WORKER_POOL_H_
 #define OUTBOXD_DISPATCH_WORKER_POOL_H_
 
@@ -40,6 +45,7 @@ class WorkerPool {
   void Start();
   void Stop();
   void Wake();
+  void WakeOne();
 
   // Workers currently sleeping because every store was idle (for --drain and tests).
   int idle_workers() const { return idle_workers_.load(); }
@@ -55,9 +61,17 @@ class WorkerPool {
   std::atomic<bool> stopping_{false};
   std::atomic<int> idle_workers_{0};
   std::atomic<int64_t> idle_sleeps_{0};
+  using Clock = std::chrono::steady_clock;
+  // Takes one visit of the current sweep, starting a new sweep when the idle pause is over;
+  // sleeps while neither is possible. False when stopping.
+  bool TakeVisit();
+  void FoundWork();
+
   std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t wake_generation_ = 0;  // GUARDED_BY(mu_)
+  int64_t visits_left_ = 0;                   // GUARDED_BY(mu_): of the current sweep
+  Clock::time_point next_sweep_{};            // GUARDED_BY(mu_): when the next sweep may start
+  std::chrono::milliseconds idle_delay_{0};   // GUARDED_BY(mu_): the pause after an idle sweep
   std::vector<std::thread> threads_;
 };
 

@@ -92,6 +92,35 @@ TEST_F(WorkerPoolTest, WakeEndsTheIdleSleepAtOnce) {  // B7: snaps back when wor
   pool_->Stop();
 }
 
+// An idle sweep is shared: each store is polled once per interval, not once per worker.
+TEST_F(WorkerPoolTest, IdleSweepVisitsEachStoreOnceWhateverTheWorkerCount) {
+  Build({"a", "b", "c", "d", "e"}, PollOptions{4, milliseconds(60000), milliseconds(60000)});
+  pool_->Start();
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 4; }));
+  for (auto& [id, store] : stores_) EXPECT_EQ(store->calls(FakeOutboxStore::Op::kClaim), 1) << id;
+  pool_->Stop();
+}
+
+// A NOTIFY wake-up for one store costs one visit, not a sweep of every store.
+TEST_F(WorkerPoolTest, WakeOneGrantsASingleVisit) {
+  Build({"a", "b", "c"}, PollOptions{2, milliseconds(60000), milliseconds(60000)});
+  pool_->Start();
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2; }));
+  auto total_claims = [&] {
+    int total = 0;
+    for (auto& [id, store] : stores_) total += store->calls(FakeOutboxStore::Op::kClaim);
+    return total;
+  };
+  ASSERT_EQ(total_claims(), 3);
+  const int64_t sleeps = pool_->idle_sleeps();
+  pool_->WakeOne();
+  ASSERT_TRUE(Eventually([&] { return total_claims() == 4; }));
+  // Back asleep with no further visits: the worker that took the visit waited again.
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2 && pool_->idle_sleeps() > sleeps; }));
+  EXPECT_EQ(total_claims(), 4);
+  pool_->Stop();
+}
+
 TEST_F(WorkerPoolTest, StopInterruptsIdleSleep) {
   Build({"a"}, PollOptions{2, milliseconds(60000), milliseconds(60000)});
   pool_->Start();
