@@ -16,14 +16,15 @@ trap 'rm -rf "$WORK"' EXIT
 sqlite3 "$WORK/global.db" "CREATE TABLE Customers (CustomerId TEXT PRIMARY KEY, CustomerName TEXT,
   ConnectionString TEXT NOT NULL, IsActive INTEGER NOT NULL DEFAULT 1);"
 "$BIN/outboxctl" schema apply --connection "sqlite:$WORK/template.db" >/dev/null  # once; copies below
+# Every tenant holds the same N messages: fill the template once and copy it (one sqlite3 process
+# per tenant cost ~90 ms each, 9 s for 100 tenants).
+sqlite3 "$WORK/template.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
+  INSERT INTO outbox (topic, payload) SELECT 'email.send', '{\"to\":\"user' || i || '@example.com\"}' FROM n;
+  PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 for t in $(seq 1 "$T"); do
-  db="$WORK/tenant-$t.db"
-  cp "$WORK/template.db" "$db"
-  sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
-    INSERT INTO outbox (topic, payload) SELECT 'email.send', '{\"to\":\"user' || i || '@example.com\"}' FROM n;
-    PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
-  sqlite3 "$WORK/global.db" "INSERT INTO Customers VALUES ('tenant-$t', 'T$t', 'sqlite:$db', 1);"
-done
+  cp "$WORK/template.db" "$WORK/tenant-$t.db"
+  echo "INSERT INTO Customers VALUES ('tenant-$t', 'T$t', 'sqlite:$WORK/tenant-$t.db', 1);"
+done | sqlite3 "$WORK/global.db"
 cat > "$WORK/outboxd.json" <<JSON
 { "plugin_dir": "$BUILD/plugins", "staging_dir": "$WORK/staging", "log_level": "warn",
   "discovery": { "plugin": "sql", "config": { "connection": "sqlite:$WORK/global.db" } },
