@@ -321,9 +321,15 @@ void PluginReloader::ExamineFile(const ScannedFile& file) {
     slot.identity = file.identity;  // touched, or copied again with the same bytes
     return;
   }
-  std::shared_ptr<LoadedPlugin> next;
-  s = LoadPlugin(file.path, options_.load, &next);
-  if (!s.ok()) return reject(s, sha);
+  std::shared_ptr<LoadedPlugin> next = reaper_->Revive(sha);
+  if (next) {
+    spdlog::info("{} has the content of {}, still loaded for calls in flight: putting that "
+                 "generation back into service",
+                 file.path.filename().string(), Label(*next));
+  } else {
+    s = LoadPlugin(file.path, options_.load, &next);
+    if (!s.ok()) return reject(s, sha);
+  }
   s = Apply(file.path, next);
   if (!s.ok()) {
     reject(s.WithContext(Rejected(file.path)), "");

@@ -35,7 +35,19 @@ void GenerationReaper::Track(const std::shared_ptr<LoadedPlugin>& plugin) {
   t.label = "'" + plugin->name() + "' " + plugin->version() + " (generation " +
             std::to_string(plugin->generation()) + ")";
   t.staged_path = plugin->staged_path();
+  t.sha256 = plugin->sha256();
   tracked_.push_back(std::move(t));
+}
+
+std::shared_ptr<LoadedPlugin> GenerationReaper::Revive(const std::string& sha256) {
+  for (auto it = tracked_.begin(); it != tracked_.end(); ++it) {
+    if (it->sha256 != sha256) continue;
+    std::shared_ptr<LoadedPlugin> alive = it->plugin.lock();
+    if (!alive) continue;
+    tracked_.erase(it);
+    return alive;
+  }
+  return nullptr;
 }
 
 size_t GenerationReaper::Reap(const std::set<std::filesystem::path>& live_paths) {

@@ -48,6 +48,12 @@ class GenerationReaper {
   // Reports on `plugin` once it is gone (see above). The caller drops its own references.
   void Track(const std::shared_ptr<LoadedPlugin>& plugin);
 
+  // A tracked generation of exactly this content that is still alive (calls in flight), taken
+  // off the list; nullptr when none. Loading the same bytes again would not give a new object:
+  // glibc hands back the one still mapped, and running its entry point again would race with the
+  // calls in flight. The caller puts the generation back into service instead.
+  std::shared_ptr<LoadedPlugin> Revive(const std::string& sha256);
+
   // Destroys every queued object, then reports tracked generations that are gone. A staged path
   // in `live_paths` (the same content loaded again as a newer generation) is not checked: glibc
   // would rightly find it loaded. Returns the number of tracked generations still held.
@@ -61,6 +67,7 @@ class GenerationReaper {
     std::weak_ptr<LoadedPlugin> plugin;
     std::string label;  // "'name' version (generation n)"
     std::filesystem::path staged_path;
+    std::string sha256;
   };
 
   void Enqueue(std::function<void()> destroy);

@@ -96,9 +96,23 @@ TEST_F(PluginReloaderTest, SamePathReloadedAfterReplaceRunsTheNewCode) {
   EXPECT_GT(reloader_->LiveFromFile("good_handler.so")->generation(), first);
   EXPECT_EQ(log.Count("replaced by 'good_handler' 2.0.0"), 1);
 
-  Replace("good_handler", "good_handler.so");  // and back: the old content, a new generation
+  // And back. The first generation is not destroyed yet (no Reap since), so glibc would hand back
+  // that very object: it is put back into service instead of running its entry point again.
+  Replace("good_handler", "good_handler.so");
   Rescan();
   EXPECT_EQ(Version(), "1.0.0");
+  EXPECT_EQ(reloader_->LiveFromFile("good_handler.so")->generation(), first);
+  EXPECT_EQ(log.Count("putting that generation back into service"), 1);
+  reloader_->Reap();
+
+  // Once it is drained and destroyed, the same content loads as a new generation.
+  Replace("good_handler_v2", "good_handler.so");
+  Rescan();
+  EXPECT_EQ(reloader_->Reap(), 0u);
+  Replace("good_handler", "good_handler.so");
+  Rescan();
+  EXPECT_EQ(Version(), "1.0.0");
+  EXPECT_GT(reloader_->LiveFromFile("good_handler.so")->generation(), first);
   reloader_->Reap();
 }
 
