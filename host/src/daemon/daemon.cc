@@ -175,26 +175,24 @@ Status Daemon::WirePlugins() {
 }
 
 void Daemon::RequestStop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_ = true;
-  }
+  // Notified under the lock: Run cannot return (and the Daemon be destroyed) while notify_all
+  // still runs on the signal thread.
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_requested_ = true;
   cv_.notify_all();
 }
 
 void Daemon::RequestRefresh() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    refresh_requested_ = true;
-  }
+  // Under the lock: see RequestStop.
+  std::lock_guard<std::mutex> lock(mu_);
+  refresh_requested_ = true;
   cv_.notify_all();
 }
 
 void Daemon::RequestPluginScan() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    plugin_scan_requested_ = true;
-  }
+  // Under the lock: see RequestStop.
+  std::lock_guard<std::mutex> lock(mu_);
+  plugin_scan_requested_ = true;
   cv_.notify_all();
 }
 

@@ -49,7 +49,6 @@ Dispatcher::Dispatcher(const StoreProvider* provider, const RoutingState* routin
 int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) {
   const auto now = std::chrono::steady_clock::now();
   const uint64_t routing_version = routing_->version();
-  std::shared_ptr<const HandlerTable> table = routing_->Current();
   if (lot_count_.load(std::memory_order_acquire) > 0) ReleaseLots(routing_version, now, false);
   std::shared_ptr<const StoreSet> snapshot = provider_->Snapshot();
   std::vector<std::string> ids;
@@ -67,8 +66,6 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
 
   Batch batch;
   batch.store = *candidates[*pick];
-  batch.table = std::move(table);
-  batch.routing_version = routing_version;
   worker->last_store = batch.store->id();
   worker->last_count = 0;
   OutboxStore& store = batch.store->store();
@@ -86,6 +83,11 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
     return 0;
   }
   batch.store->RecordSuccess();
+  // The routing live once the claim is done: a message enqueued after a handler was published, and
+  // claimed after that, always sees that handler. The version is read first, so it is never newer
+  // than the table (a parking lot keyed on it is released, at worst, once too often).
+  batch.routing_version = routing_->version();
+  batch.table = routing_->Current();
   ClaimPastParked(&batch, stopping);
   if (batch.messages.empty()) {
     leases_->Unregister(batch.owner_token);
