@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <utility>
 
 #include "store/poco/postgres_conninfo.h"
@@ -26,6 +27,36 @@ bool IsPostgres(const std::string& connection) {
   std::transform(head.begin(), head.end(), head.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return head.rfind("postgresql://", 0) == 0 || head.rfind("postgres://", 0) == 0;
+}
+
+constexpr size_t kParallelConnects = 16;
+
+struct Connected {
+  PGconn* conn = nullptr;  // owned by the caller when error is empty
+  std::string error;
+};
+
+// Opens a connection to `conninfo` and runs LISTEN on it (blocking, bounded by connect_timeout).
+Connected ConnectAndListen(const std::string& conninfo) {
+  Connected out;
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    out.error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
+  } else {
+    PGresult* res =
+        PQexec(conn, (std::string("LISTEN ") + poco_store::kNotifyChannel).c_str());
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+      out.error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
+    }
+    PQclear(res);
+    if (out.error.empty() && PQsetnonblocking(conn, 1) != 0) out.error = "cannot set non-blocking";
+  }
+  if (out.error.empty()) {
+    out.conn = conn;
+  } else {
+    PQfinish(conn);
+  }
+  return out;
 }
 
 }  // namespace
@@ -97,7 +128,7 @@ void PostgresNotifyListener::Apply(const WatchSet& wanted) {
   // Close what is no longer wanted.
   for (auto it = databases_.begin(); it != databases_.end();) {
     if (wanted.count(it->first) == 0) {
-      if (it->second->has_slot && budget_ != nullptr) budget_->Release();
+      ReleaseSlot(it->second.get());
       it = databases_.erase(it);
     } else {
       ++it;
@@ -115,6 +146,23 @@ void PostgresNotifyListener::Apply(const WatchSet& wanted) {
   }
 }
 
+void PostgresNotifyListener::ScheduleRetry(Database* db, const char* what,
+                                           const std::string& error) {
+  const int step = std::min(db->failures, 6);
+  const auto delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
+  ++db->failures;
+  db->retry_at = Clock::now() + delay;
+  spdlog::warn("{} {}: {}; polling only, retrying in {} ms", what, db->description, error,
+               delay.count());
+}
+
+void PostgresNotifyListener::ReleaseSlot(Database* db) {
+  if (!db->has_slot) return;
+  db->has_slot = false;
+  --slots_held_;
+  if (budget_ != nullptr) budget_->Release();
+}
+
 void PostgresNotifyListener::Loop() {
   bool budget_warned = false;
   while (!stopping_) {
@@ -127,50 +175,45 @@ void PostgresNotifyListener::Loop() {
         Apply(wanted);
       }
     }
-    // Connect databases that have no listener and are due for an attempt.
+    // Connect databases that have no listener and are due for an attempt, kParallelConnects at a
+    // time (a thousand databases at start-up must not take a thousand serial round trips).
     const Clock::time_point now = Clock::now();
+    std::vector<Database*> due;
+    for (auto& [conninfo, db] : databases_) {
+      if (db->conn != nullptr || now < db->retry_at) continue;
+      if (!db->has_slot) {
+        db->has_slot = (max_listeners_ < 0 || slots_held_ < max_listeners_) &&
+                       (budget_ == nullptr || budget_->TryAcquire());
+        if (db->has_slot) ++slots_held_;
+      }
+      if (db->has_slot) due.push_back(db.get());
+    }
+    for (size_t first = 0; first < due.size() && !stopping_; first += kParallelConnects) {
+      const size_t last = std::min(due.size(), first + kParallelConnects);
+      std::vector<std::future<Connected>> connecting;
+      for (size_t i = first; i < last; ++i) {
+        connecting.push_back(std::async(std::launch::async, ConnectAndListen, due[i]->conninfo));
+      }
+      for (size_t i = first; i < last; ++i) {
+        Database* db = due[i];
+        Connected result = connecting[i - first].get();
+        if (result.error.empty()) {
+          db->conn = result.conn;
+          if (db->failures > 0) {
+            spdlog::info("Listening for new outbox messages on {} again", db->description);
+          }
+          db->failures = 0;
+          for (const auto& [table, ids] : db->tables) {
+            for (const std::string& id : ids) on_notify_(id);  // catch up on what we missed
+          }
+        } else {
+          ScheduleRetry(db, "Cannot listen for new outbox messages on", result.error);
+        }
+      }
+    }
     int listening = 0;
     int unlistened = 0;
     for (auto& [conninfo, db] : databases_) {
-      if (stopping_) break;
-      if (db->conn == nullptr && now >= db->retry_at) {
-        if (!db->has_slot) {
-          int holding = 0;
-          for (const auto& entry : databases_) holding += entry.second->has_slot ? 1 : 0;
-          db->has_slot = (max_listeners_ < 0 || holding < max_listeners_) &&
-                         (budget_ == nullptr || budget_->TryAcquire());
-        }
-        if (db->has_slot) {
-          PGconn* conn = PQconnectdb(conninfo.c_str());
-          std::string error;
-          if (PQstatus(conn) != CONNECTION_OK) {
-            error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
-          } else {
-            PGresult* res = PQexec(conn, (std::string("LISTEN ") + poco_store::kNotifyChannel).c_str());
-            if (PQresultStatus(res) != PGRES_COMMAND_OK) error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
-            PQclear(res);
-            if (error.empty() && PQsetnonblocking(conn, 1) != 0) error = "cannot set non-blocking";
-          }
-          if (error.empty()) {
-            db->conn = conn;
-            if (db->failures > 0) {
-              spdlog::info("Listening for new outbox messages on {} again", db->description);
-            }
-            db->failures = 0;
-            for (const auto& [table, ids] : db->tables) {
-              for (const std::string& id : ids) on_notify_(id);  // catch up on what we missed
-            }
-          } else {
-            PQfinish(conn);
-            const int step = std::min(db->failures, 6);
-            const auto delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
-            ++db->failures;
-            db->retry_at = Clock::now() + delay;
-            spdlog::warn("Cannot listen for new outbox messages on {}: {}; polling only, retrying "
-                         "in {} ms", db->description, error, delay.count());
-          }
-        }
-      }
       if (db->conn != nullptr) {
         ++listening;
       } else if (!db->has_slot) {
@@ -217,12 +260,7 @@ void PostgresNotifyListener::Loop() {
         std::string error = poco_store::OneLineLibpqMessage(PQerrorMessage(db->conn));
         PQfinish(db->conn);
         db->conn = nullptr;
-        const int step = std::min(db->failures, 6);
-        const auto delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
-        ++db->failures;
-        db->retry_at = Clock::now() + delay;
-        spdlog::warn("Lost the NOTIFY listener on {}: {}; polling only, retrying in {} ms",
-                     db->description, error, delay.count());
+        ScheduleRetry(db, "Lost the NOTIFY listener on", error);
         continue;
       }
       while (PGnotify* note = PQnotifies(db->conn)) {
@@ -235,9 +273,7 @@ void PostgresNotifyListener::Loop() {
       }
     }
   }
-  for (auto& [conninfo, db] : databases_) {
-    if (db->has_slot && budget_ != nullptr) budget_->Release();
-  }
+  for (auto& [conninfo, db] : databases_) ReleaseSlot(db.get());
   databases_.clear();
   listening_ = 0;
 }

@@ -13,8 +13,8 @@
 // Listener connections count against the ConnectionBudget (TryAcquire, never evicting) and are
 // limited to `max_listeners` (negative: no limit; 0: none). A database that gets no listener is logged once. A
 // connection that fails is retried with back-off (1 s doubling to 60 s), logged once per step,
-// and never delays the other databases except while a blocking connect runs (bounded by the URI's
-// connect_timeout, 5 s by default).
+// and never delays the other databases except while a round of connects runs (16 in parallel,
+// each bounded by the URI's connect_timeout, 5 s by default).
 //
 // OWNERSHIP: borrows the budget (may be null). on_notify must stay callable until Stop returns.
 // THREADING: Watch, Stop and the counters may be called from any thread; on_notify runs on the
@@ -66,6 +66,9 @@ class PostgresNotifyListener {
   void Loop();
   void Apply(const WatchSet& wanted);
   void Poke();
+  // Backs `db` off after a failed or lost listener, logging one line per step.
+  void ScheduleRetry(Database* db, const char* what, const std::string& error);
+  void ReleaseSlot(Database* db);
 
   ConnectionBudget* const budget_;
   const int max_listeners_;
@@ -81,6 +84,7 @@ class PostgresNotifyListener {
   // Listener-thread state.
   std::map<std::string, std::unique_ptr<Database>> databases_;
   std::map<std::string, std::string> descriptions_;  // conninfo -> "host:port/db" for logs
+  int slots_held_ = 0;  // databases holding a listener slot (connected or about to be)
 
   std::atomic<int> listening_{0};
   std::atomic<int> unlistened_{0};
