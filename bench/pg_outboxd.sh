@@ -20,9 +20,11 @@
 #        (pg_stat_database xact_commit + xact_rollback deltas, all databases), new server sessions/s
 #        (pg_stat_database.sessions deltas: connection churn from the connection cap), outboxd CPU% of
 #        one core (/proc/<pid>/stat utime+stime) and RSS; then <pickups> times one message inserted
-#        into a random tenant: enqueue (created_at, database clock, µs) to handler start
+#        into a random tenant (0.2-0.5 s apart, overlapping): enqueue (created_at, database clock, µs) to handler start
 #        (bench_stamp, CLOCK_REALTIME, same machine). notify=1 sets stores.notify and
-#        stores.max_connections = tenants + 100 (one listener per database + workers); notify=0
+#        stores.max_connections = tenants + 100 (one listener per database + workers) and
+#        dispatch.max_poll_interval 30s (OBX_BENCH_NOTIFY_DISPATCH_JSON), as docs/configuration.md
+#        advises for notify; notify=0
 #        keeps the default cap (64) and polling. Prints one JSON object.
 #   pg_outboxd.sh latency  <server-url> <rate> <seconds> <notify 0|1>
 #        one tenant (obx_t_1), outboxd running; pgbench offers <rate> single-row INSERTs/s
@@ -35,7 +37,8 @@
 # burn-downs max(64, tenants + 16), polling runs unset = outboxd's default 64), OBX_BENCH_SETTLE_S
 # (idle: seconds between "Discovery complete" and the measuring window, default 5, 10 from
 # 500 tenants), OBX_BENCH_POLL_DISPATCH_JSON (extra "dispatch" members for idle and
-# latency runs; default none: poll_interval 250ms backing off to 2s).
+# latency runs; default none: poll_interval 250ms backing off to 2s), OBX_BENCH_CONNS_PER_STORE
+# (stores.max_connections_per_store, default 2).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${OBX_BUILD_DIR:-$ROOT/build}"
@@ -77,7 +80,7 @@ write_config() {
 { "plugin_dir": "$WORK/plugins", "staging_dir": "$WORK/staging", "log_level": "$level",
   "discovery": { "plugin": "static", "config": { "file": "$list" } },
   "dispatch": { "workers": $w, "batch_size": $b${dispatch:+, $dispatch} },
-  "stores": { "max_connections_per_store": 2${stores:+, $stores} },
+  "stores": { "max_connections_per_store": ${OBX_BENCH_CONNS_PER_STORE:-2}${stores:+, $stores} },
   "handlers": [ { "plugin": "$handler", "topics": ["email.send"] } ] }
 JSON
 }
@@ -159,12 +162,15 @@ start_outboxd() {
   plugin_dir
   [ -e "$WORK/plugins/bench_stamp.so" ] || { echo "pg_outboxd: bench_stamp.so not built ($BENCH_PLUGINS)" >&2; return 1; }
   tenants_json "$T" > "$WORK/tenants.json"
+  local dispatch=$POLL_JSON
   if [ "$notify" = 1 ]; then
     STORES="\"notify\": true, \"max_connections\": $(( T + 100 ))"
+    # As docs/configuration.md advises for notify: polling only as a slow fallback.
+    dispatch=${OBX_BENCH_NOTIFY_DISPATCH_JSON-'"max_poll_interval": "30s"'}
   else
     STORES="${MAXCONN:+\"max_connections\": $MAXCONN}"
   fi
-  write_config "$WORK/outboxd.json" "$WORK/tenants.json" 4 50 "$STORES" "$POLL_JSON" "$level" bench_stamp
+  write_config "$WORK/outboxd.json" "$WORK/tenants.json" 4 50 "$STORES" "$dispatch" "$level" bench_stamp
   : > "$WORK/stamps"
   OBX_BENCH_STAMP_FILE="$WORK/stamps" "$BIN/outboxd" --config "$WORK/outboxd.json" 2>"$WORK/outboxd.log" &
   PID=$!
@@ -218,16 +224,20 @@ idle() {
   IFS='|' read -r x1 s1 < <(qa "$SERVER/postgres" -c "SELECT pg_stat_clear_snapshot()" -c "$stat_sql" | tail -1)
   local rss; rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
   : > "$WORK/created"
-  local r row
+  # Pickups overlap: one insert every 0.2-0.5 s into a random tenant, without waiting for the
+  # previous one to be handled (a wait per pickup cost ~4 s each when polling 1,000 tenants); then
+  # wait until every one was handled (up to 15 s).
+  local r row left
   for i in $(seq 1 "$PICKUPS"); do
     sleep "0.$(( RANDOM % 4 + 2 ))"
     r=$(( RANDOM % T + 1 ))
     row=$(qa "$SERVER/$P$r" -c "INSERT INTO infra.outbox (topic, payload) VALUES ('email.send', '{}') RETURNING id, (extract(epoch FROM created_at) * 1000000)::bigint")
     echo "$P$r ${row/|/ }" >> "$WORK/created"
-    for _ in $(seq 1 150); do   # until handled, up to ~7.5 s
-      grep -q "^$P$r ${row%%|*} " "$WORK/stamps" && break
-      sleep 0.05
-    done
+  done
+  for _ in $(seq 1 300); do
+    left=$(awk 'NR == FNR { seen[$1 " " $2] = 1; next } !(($1 " " $2) in seen) { n++ } END { print n + 0 }' "$WORK/stamps" "$WORK/created")
+    [ "$left" = 0 ] && break
+    sleep 0.05
   done
   stop_outboxd
   stamp_latencies "$WORK/created" > "$WORK/lat"
