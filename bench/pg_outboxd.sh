@@ -235,7 +235,8 @@ idle() {
     echo "$P$r ${row/|/ }" >> "$WORK/created"
   done
   for _ in $(seq 1 300); do
-    left=$(awk 'NR == FNR { seen[$1 " " $2] = 1; next } !(($1 " " $2) in seen) { n++ } END { print n + 0 }' "$WORK/stamps" "$WORK/created")
+    # FILENAME, not NR == FNR: the stamps file may still be empty.
+    left=$(awk -v s="$WORK/stamps" 'FILENAME == s { seen[$1 " " $2] = 1; next } !(($1 " " $2) in seen) { n++ } END { print n + 0 }' "$WORK/stamps" "$WORK/created")
     [ "$left" = 0 ] && break
     sleep 0.05
   done
@@ -273,7 +274,7 @@ latency() {
   local PGBENCH=${PGBENCH:-$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)}
   # The producer runs WARM s longer than measured: messages enqueued in its first WARM s (while a
   # poller may still be backed off from idle to max_poll_interval) are not counted.
-  local WARM=2 since
+  local WARM=${OBX_BENCH_WARM_S:-2} since
   since=$(qa "$SERVER/postgres" -c "SELECT extract(epoch FROM clock_timestamp()) + $WARM")
   "$PGBENCH" -n -c 2 -j 2 -R "$RATE" -T "$(( S + WARM ))" -f "$WORK/insert.sql" "$SERVER/${P}1" >"$WORK/pgbench.log" 2>&1 \
     || { cat "$WORK/pgbench.log" >&2; return 1; }
