@@ -3,6 +3,7 @@
 # loopback port with a private socket folder; never touches a system cluster.
 #   source packaging/pg-cluster.sh; obx_pg_start   # exports OBX_TEST_PG_URL, OBX_TEST_PG_DIR
 #   obx_pg_stop                                    # stops it and removes the folder
+# OBX_PG_MAX_CONNECTIONS sets the server's max_connections (default 300; the bench uses 1500).
 # As root, the server runs as the `postgres` user (initdb refuses root).
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
@@ -11,7 +12,7 @@ obx_pg__as_owner() {
 }
 
 obx_pg_start() {
-  local dir port tries=0
+  local dir port tries=0 maxconn="${OBX_PG_MAX_CONNECTIONS:-300}"
   dir="$(mktemp -d /tmp/obx-pg-XXXXXX)"
   chmod 755 "$dir"
   mkdir -p "$dir/data" "$dir/sock"
@@ -22,8 +23,8 @@ obx_pg_start() {
     port=$(( 20000 + RANDOM % 40000 ))
     # A port that accepts a connection is taken; try another.
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-    if obx_pg__as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-         -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+    if obx_pg__as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+         -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=$maxconn" \
          start >/dev/null 2>&1; then
       break
     fi
