@@ -185,21 +185,7 @@ TEST_F(PostgresSeedScenarioTest, DiscoversAddsAndRemovesCustomersAndDeliversEach
       << outboxd->StderrTail();
 
   // Every message delivered exactly once, by the right tenant.
-  std::map<std::string, int> times;
-  std::vector<testing::Delivery> delivered = testing::ReadDeliveries(deliveries);
-  for (const testing::Delivery& d : delivered) {
-    ++times[d.message_id];
-    auto it = expected_.find(d.message_id);
-    if (it == expected_.end()) {
-      ADD_FAILURE() << "unexpected delivery of " << d.message_id << " for " << d.tenant;
-    } else {
-      EXPECT_EQ(d.tenant, it->second) << d.message_id;
-    }
-  }
-  EXPECT_EQ(delivered.size(), expected_.size());
-  for (const auto& [id, customer] : expected_) {
-    EXPECT_EQ(times[id], 1) << "message " << id << " of " << customer;
-  }
+  testing::ExpectEachDeliveredOnceByItsTenant(testing::ReadDeliveries(deliveries), expected_);
 
   // The rows themselves: all done on PostgreSQL, processed by this worker, never retried.
   for (const auto& [customer, uri] : conn) {

@@ -246,6 +246,26 @@ inline std::vector<Delivery> ReadDeliveries(const std::filesystem::path& file) {
   return out;
 }
 
+// Every message of `expected` (message id -> tenant that must deliver it) in `delivered` exactly
+// once, from its own tenant, and nothing else.
+inline void ExpectEachDeliveredOnceByItsTenant(const std::vector<Delivery>& delivered,
+                                               const std::map<std::string, std::string>& expected) {
+  std::map<std::string, int> times;
+  for (const Delivery& d : delivered) {
+    ++times[d.message_id];
+    auto it = expected.find(d.message_id);
+    if (it == expected.end()) {
+      ADD_FAILURE() << "unexpected delivery of " << d.message_id << " for " << d.tenant;
+    } else {
+      EXPECT_EQ(d.tenant, it->second) << d.message_id;
+    }
+  }
+  EXPECT_EQ(delivered.size(), expected.size());
+  for (const auto& [id, tenant] : expected) {
+    EXPECT_EQ(times[id], 1) << "message " << id << " of " << tenant;
+  }
+}
+
 // The exec handler entry that runs record_delivery.sh for `topics`, appending to `out_file`.
 inline nlohmann::json RecordingExecHandler(const std::vector<std::string>& topics,
                                            const std::filesystem::path& out_file) {
