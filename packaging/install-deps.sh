@@ -11,6 +11,7 @@ PACKAGES=(
   libpoco-dev libpq-dev libsqlite3-dev libsqlitecpp-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15
+  lintian help2man systemd adduser init-system-helpers dpkg-dev procps man-db   # .deb packages and their tests
 )
 
 missing=()

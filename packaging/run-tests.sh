@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs dependencies, builds, starts a throwaway PostgreSQL
-# cluster, runs every test with ctest, stops the cluster. Exit code is ctest's.
+# cluster, builds the .deb packages, runs every test with ctest, stops the cluster. Exit code is
+# ctest's.
 #   OBX_SANITIZE=address,undefined bash packaging/run-tests.sh   # the same under ASan+UBSan
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +10,14 @@ cd "$ROOT"
 bash packaging/install-deps.sh
 BUILD="${OBX_BUILD_DIR:-$ROOT/build}"
 if [ -n "${OBX_SANITIZE:-}" ]; then BUILD="${OBX_BUILD_DIR:-$ROOT/build-san}"; fi
-OBX_BUILD_DIR="$BUILD" bash packaging/build.sh -DOBX_BUILD_TESTS=ON -DOBX_SANITIZE="${OBX_SANITIZE:-}"
+# The package layout (/usr, plugins in /usr/lib/outboxd/plugins), so that the .deb packages below
+# come from this same build with nothing recompiled.
+OBX_BUILD_DIR="$BUILD" bash packaging/build.sh -DOBX_BUILD_TESTS=ON -DOBX_SANITIZE="${OBX_SANITIZE:-}" \
+  -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_LIBDIR=lib
+# The .deb packages that tests/packaging/ checks and installs.
+deb_start=$SECONDS
+OBX_BUILD_DIR="$BUILD" bash packaging/build-deb.sh
+echo "run-tests: .deb packages built in $((SECONDS - deb_start)) s"
 
 # shellcheck source=packaging/pg-cluster.sh
 source packaging/pg-cluster.sh

@@ -14,7 +14,14 @@
 #include "config/json_object_reader.h"
 #include "config/json_text.h"
 
+#ifndef OBX_DEFAULT_PLUGIN_DIR
+#define OBX_DEFAULT_PLUGIN_DIR "/usr/local/lib/outboxd/plugins"  // CMake's default prefix and libdir
+#endif
+
 namespace outboxd {
+
+const char kDefaultPluginDir[] = OBX_DEFAULT_PLUGIN_DIR;
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -159,7 +166,7 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   OBX_RETURN_IF_ERROR(r.CheckKnownKeys({"plugin_dir", "staging_dir", "worker_id", "log_level",
                                         "allow_insecure_plugin_dir", "plugin_sha256_allowlist",
                                         "discovery", "dispatch", "stores", "handlers"}));
-  OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kRequired, &out->plugin_dir));
+  OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kOptional, &out->plugin_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("staging_dir", Presence::kOptional, &out->staging_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("worker_id", Presence::kOptional, &out->worker_id));
   OBX_RETURN_IF_ERROR(

@@ -23,6 +23,11 @@
 
 namespace outboxd {
 
+// The plugin folder used when the file has no "plugin_dir": <CMAKE_INSTALL_FULL_LIBDIR>/outboxd/plugins
+// of the build (/usr/lib/outboxd/plugins in the Debian package), passed by CMake as
+// OBX_DEFAULT_PLUGIN_DIR (cmake/OutboxdInstall.cmake). Absolute.
+extern const char kDefaultPluginDir[];
+
 // Values of DispatchConfig::strategy.
 inline constexpr char kStrategyRoundRobin[] = "round-robin";
 inline constexpr char kStrategyDrainFirst[] = "drain-first";
@@ -128,8 +133,9 @@ struct HandlerConfig {
 };
 
 struct OutboxdConfig {
-  // Folder with the plugin .so files. Required. Absolute after LoadConfigFile.
-  std::string plugin_dir;
+  // Folder with the plugin .so files. Default kDefaultPluginDir (where `cmake --install` and the
+  // package put the built-in plugins); must not be empty when given. Absolute after LoadConfigFile.
+  std::string plugin_dir = kDefaultPluginDir;
 
   // Where private copies of plugin files are staged before dlopen. Empty (default) means a private
   // folder created at runtime under $XDG_RUNTIME_DIR or /tmp. Absolute after LoadConfigFile when

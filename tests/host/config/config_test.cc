@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -56,7 +57,7 @@ json With(const std::string& section, const std::string& key, const json& value)
 
 TEST(ConfigDefaultsTest, StructDefaults) {
   OutboxdConfig c;
-  EXPECT_EQ(c.plugin_dir, "");
+  EXPECT_EQ(c.plugin_dir, kDefaultPluginDir);
   EXPECT_EQ(c.staging_dir, "");
   EXPECT_EQ(c.worker_id, "");
   EXPECT_EQ(c.log_level, "info");
@@ -239,11 +240,29 @@ TEST(ConfigParseTest, WhitespaceAndUnicodeAreFine) {
 // ---------------------------------------------------------------------------------------------
 // Required keys
 
-TEST(ConfigRequiredTest, PluginDir) {
+TEST(ConfigDefaultsTest, PluginDirLeftOutIsTheInstalledPluginFolder) {
+  // The compiled-in default is where `cmake --install` and the .deb put the built-in plugins.
+  const std::filesystem::path dir = kDefaultPluginDir;
+  EXPECT_TRUE(dir.is_absolute()) << dir;
+  EXPECT_EQ(dir.filename(), "plugins") << dir;
+  EXPECT_EQ(dir.parent_path().filename(), "outboxd") << dir;
+#ifdef OBX_TEST_INSTALL_FULL_LIBDIR
+  EXPECT_EQ(dir, std::filesystem::path(OBX_TEST_INSTALL_FULL_LIBDIR) / "outboxd" / "plugins");
+#endif
+
   json config = Minimal();
   config.erase("plugin_dir");
-  EXPECT_EQ(ErrorOf(config), "plugin_dir: required");
-  EXPECT_EQ(ErrorOf(With("", "plugin_dir", "")), "plugin_dir: must not be empty");
+  EXPECT_EQ(ParseOk(config).plugin_dir, kDefaultPluginDir);
+
+  testing::TempDir files;
+  OutboxdConfig loaded;
+  ASSERT_TRUE(LoadConfigFile(files.WriteFile("outboxd.json", config.dump()), &loaded).ok());
+  EXPECT_EQ(loaded.plugin_dir, kDefaultPluginDir);  // absolute: not resolved against the file
+}
+
+TEST(ConfigRequiredTest, PluginDirMayBeLeftOutButNotEmpty) {
+  EXPECT_EQ(ErrorOf(With("", "plugin_dir", "")),
+            "plugin_dir: must not be empty (leave the key out for the default)");
 }
 
 TEST(ConfigRequiredTest, Discovery) {
