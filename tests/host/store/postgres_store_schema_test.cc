@@ -147,9 +147,10 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
   ASSERT_TRUE(poco_store::ParsePostgresConnection(db_->ConnectionString(), &target).ok());
   poco_store::OutboxSql sql =
       poco_store::PostgresDialect(target, false).RenderSql({db_->schema(), "outbox"});
-  ASSERT_EQ(sql.prepare_schema.size(), 2u);
+  ASSERT_EQ(sql.prepare_schema.size(), 3u);
   EXPECT_NE(sql.prepare_schema[0].find("pg_advisory_xact_lock"), std::string::npos);
   EXPECT_EQ(sql.prepare_schema[1], "CREATE SCHEMA IF NOT EXISTS \"" + db_->schema() + "\"");
+  EXPECT_EQ(sql.prepare_schema[2], "SET LOCAL lock_timeout = '5s'");
 }
 
 TEST_F(PostgresStoreSchemaTest, MissingSchemaWithoutSchemaCreationIsNotFound) {
