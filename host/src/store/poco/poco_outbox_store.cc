@@ -205,7 +205,9 @@ Status PocoOutboxStore::EnsureSchema() {
 }
 
 std::string PocoOutboxStore::TableName() const {
-  return table_.schema.empty() ? table_.table : table_.schema + "." + table_.table;
+  // SQLite has no schemas (the location's default schema name is ignored there).
+  if (table_.schema.empty() || dialect_->name() == "SQLite") return table_.table;
+  return table_.schema + "." + table_.table;
 }
 
 Status PocoOutboxStore::TooNew(int version) const {
