@@ -12,6 +12,16 @@
 //                     "oldest_ready_age_s"}]
 //     stats         {"tenants":[{"tenant","ready","in_progress","done","failed",
 //                     "oldest_ready_age_s"}],"total":{same keys but tenant}}
+//     failed list   [{"tenant","id","message_id","topic","attempts","processed_at","last_error"}]
+//                   (last_error: its first line; processed_at: "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC)
+//     failed show   [{every column, payload included, plus "tenant"}] (one per matching row)
+//     replay        {"tenants":[{"tenant","replayed"}],"total":n,"dry_run":b}
+//                   ("would_replay" instead of "replayed" with --dry-run)
+//     purge         {"tenants":[{"tenant","purged"}],"total":n,"dry_run":b} ("would_purge")
+//     schema apply  [{"tenant","table","location","ready"}]
+//     schema status [{"tenant","table","version","binary_version","state"}], state one of
+//                   "missing", "upgrade pending", "current", "newer than this binary"
+//   oldest_ready_age_s is null when a tenant has no ready row.
 //   A tenant that fails is reported on its own row ("error" key in JSON, with "reachable": false in
 //   `tenants`) and as one line "outboxctl: tenant '<id>' (<redacted location>): <message>" on
 //   stderr; the other tenants still answer.

@@ -13,7 +13,7 @@ namespace outboxd {
 TenantFleet::~TenantFleet() = default;
 
 Status TenantFleet::FromConfig(const std::string& config_path, const std::string& tenant,
-                               bool create, std::unique_ptr<TenantFleet>* out) {
+                               Create create, std::unique_ptr<TenantFleet>* out) {
   OutboxdConfig config;
   Status s = LoadConfigFile(config_path, &config);
   if (!s.ok()) return Status::InvalidArgument("config: " + s.message());
@@ -21,8 +21,8 @@ Status TenantFleet::FromConfig(const std::string& config_path, const std::string
   OBX_RETURN_IF_ERROR(DiscoverySession::Open(config, &fleet->session_));
   fleet->options_ = StoreOptionsFor(config);
   fleet->options_.max_connections = 1;
-  fleet->options_.create_schema = create;
-  fleet->options_.create_database = create;
+  fleet->options_.create_schema = create != Create::kNothing;
+  fleet->options_.create_database = create == Create::kAll;
   std::vector<StoreLocation> found;
   OBX_RETURN_IF_ERROR(fleet->session_->Discover(&found).WithContext(
       "discovery plugin '" + config.discovery.plugin + "'"));
@@ -43,12 +43,12 @@ Status TenantFleet::FromConfig(const std::string& config_path, const std::string
 }
 
 std::unique_ptr<TenantFleet> TenantFleet::FromLocations(std::vector<StoreLocation> locations,
-                                                        bool create) {
+                                                        Create create) {
   std::unique_ptr<TenantFleet> fleet(new TenantFleet());
   fleet->options_.worker_id = "outboxctl";
   fleet->options_.max_connections = 1;
-  fleet->options_.create_schema = create;
-  fleet->options_.create_database = create;
+  fleet->options_.create_schema = create != Create::kNothing;
+  fleet->options_.create_database = create == Create::kAll;
   fleet->tenants_ = std::move(locations);
   return fleet;
 }
@@ -77,7 +77,7 @@ std::vector<Status> TenantFleet::Visit(const Visitor& visit, int parallelism) co
   return results;
 }
 
-std::string TenantError(const StoreLocation& location, const Status& status) {
+std::string TenantMessage(const StoreLocation& location, const Status& status) {
   std::string message = status.message();
   const std::string& raw = location.connection_string;
   const std::string redacted = RedactConnectionString(raw);
@@ -88,6 +88,15 @@ std::string TenantError(const StoreLocation& location, const Status& status) {
     }
   }
   message = RedactConnectionString(message);
+  // Stores name themselves ("store 'id': ..."); whoever prints this names the tenant already.
+  const std::string self = "store '" + location.identifier + "': ";
+  if (message.rfind(self, 0) == 0) message.erase(0, self.size());
+  return message;
+}
+
+std::string TenantError(const StoreLocation& location, const Status& status) {
+  const std::string redacted = RedactConnectionString(location.connection_string);
+  const std::string message = TenantMessage(location, status);
   if (location.identifier == redacted) return redacted + ": " + message;
   return "tenant '" + location.identifier + "' (" + redacted + "): " + message;
 }

@@ -34,17 +34,22 @@ class TenantFleet {
   // it runs, so 8 keeps a run against 500 tenants well inside a server's max_connections.
   static constexpr int kDefaultParallelism = 8;
 
+  // What opening a tenant's store may create (StoreOptions create_database / create_schema).
+  enum class Create {
+    kNothing,  // reads and most commands: a typo in a location or table fails
+    kTable,    // replay, failed show: create or upgrade the table (they need schema version 2)
+    kAll,      // schema apply: also a missing SQLite database file
+  };
+
   // `tenant` empty: every discovered tenant; else only that one (NotFound when absent).
-  // `create`: schema apply may create the database file and the table; every other command
-  // opens with create_schema = false and create_database = false, so a typo fails.
-  static Status FromConfig(const std::string& config_path, const std::string& tenant, bool create,
-                           std::unique_ptr<TenantFleet>* out);
-  static std::unique_ptr<TenantFleet> FromLocation(const StoreLocation& location, bool create) {
+  static Status FromConfig(const std::string& config_path, const std::string& tenant,
+                           Create create, std::unique_ptr<TenantFleet>* out);
+  static std::unique_ptr<TenantFleet> FromLocation(const StoreLocation& location, Create create) {
     return FromLocations({location}, create);
   }
   // Given databases, opened with outboxctl's own options (worker id "outboxctl", 1 connection).
   static std::unique_ptr<TenantFleet> FromLocations(std::vector<StoreLocation> locations,
-                                                    bool create);
+                                                    Create create);
 
   TenantFleet(const TenantFleet&) = delete;
   TenantFleet& operator=(const TenantFleet&) = delete;
@@ -72,6 +77,10 @@ class TenantFleet {
 // connection string quoted in the message) redacted; for a --connection location (identifier =
 // redacted connection string) "<redacted location>: <message>".
 std::string TenantError(const StoreLocation& location, const Status& status);
+
+// The message of TenantError alone (passwords redacted, the store's own "store '<id>': " prefix
+// dropped), for output that names the tenant elsewhere (a table row).
+std::string TenantMessage(const StoreLocation& location, const Status& status);
 
 // "sqlite" or "postgresql", by the connection string's scheme.
 std::string EngineOf(const StoreLocation& location);

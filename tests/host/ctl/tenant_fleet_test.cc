@@ -19,15 +19,17 @@ StoreLocation Sqlite(const std::filesystem::path& db, const std::string& id) {
   return location;
 }
 
+// kTable creates or upgrades a table but never a missing SQLite file (failed show, replay).
 TEST(CtlTenantFleetTest, OneMissingDatabaseFailsAloneAndNothingIsCreated) {
   testing::TempDir dir;
-  std::unique_ptr<TenantFleet> good = TenantFleet::FromLocation(Sqlite(dir / "a.db", "a"), true);
+  std::unique_ptr<TenantFleet> good =
+      TenantFleet::FromLocation(Sqlite(dir / "a.db", "a"), TenantFleet::Create::kAll);
   std::vector<Status> made =
       good->Visit([](std::size_t, OutboxStore& store) { return store.EnsureSchema(); });
   ASSERT_TRUE(made[0].ok()) << made[0].ToString();
 
   std::unique_ptr<TenantFleet> missing =
-      TenantFleet::FromLocation(Sqlite(dir / "missing.db", "m"), false);
+      TenantFleet::FromLocation(Sqlite(dir / "missing.db", "m"), TenantFleet::Create::kTable);
   std::vector<Status> results = missing->Visit([](std::size_t, OutboxStore& store) {
     StoreStats stats;
     return store.GetStats(&stats);
@@ -45,7 +47,8 @@ TEST(CtlTenantFleetTest, VisitRunsAtMostParallelismTenantsAtOnceAndEveryTenantOn
   for (int i = 0; i < 12; ++i) {
     locations.push_back(Sqlite(dir / ("t" + std::to_string(i) + ".db"), "t" + std::to_string(i)));
   }
-  std::unique_ptr<TenantFleet> fleet = TenantFleet::FromLocations(locations, true);
+  std::unique_ptr<TenantFleet> fleet =
+      TenantFleet::FromLocations(locations, TenantFleet::Create::kAll);
   std::mutex mu;
   std::condition_variable cv;
   int in_flight = 0;
@@ -88,7 +91,8 @@ TEST(CtlTenantFleetTest, TenantErrorRedactsPasswords) {
 TEST(CtlTenantFleetTest, ConfigErrorsAreInvalidArgument) {
   testing::TempDir dir;
   std::unique_ptr<TenantFleet> fleet;
-  Status s = TenantFleet::FromConfig((dir / "missing.json").string(), "", false, &fleet);
+  Status s = TenantFleet::FromConfig((dir / "missing.json").string(), "",
+                                     TenantFleet::Create::kNothing, &fleet);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
   EXPECT_EQ(s.message().rfind("config: ", 0), 0u) << s.message();
 }
