@@ -270,6 +270,40 @@ TEST_P(OutboxStoreUpgradeTest, UpgradesInPlaceWhileAProducerInserts) {
   EXPECT_EQ(Dump(max_id), before);
 }
 
+TEST_P(OutboxStoreUpgradeTest, ConcurrentUpgradersAllSucceedAndLeaveOneValidIndex) {
+  const int64_t max_id = FillEveryStatus();
+  const std::vector<std::string> before = Dump(max_id);
+  constexpr int kUpgraders = 6;
+  std::vector<std::unique_ptr<OutboxStore>> stores(kUpgraders);
+  for (int i = 0; i < kUpgraders; ++i) {
+    ASSERT_TRUE(OpenOutboxStore(FreshLocation(), StoreTestDb::Options(), &stores[i]).ok());
+  }
+  StartGate gate(kUpgraders);
+  std::vector<Status> results(kUpgraders);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kUpgraders; ++i) {
+    threads.emplace_back([&, i] {
+      gate.ArriveAndWait();
+      results[i] = stores[i]->EnsureSchema();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kUpgraders; ++i) {
+    EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].ToString();
+  }
+  // Every EnsureSchema has returned, the one that built the index included.
+  EXPECT_EQ(SchemaVersion(), kOutboxSchemaVersion);
+  EXPECT_EQ(Dump(max_id), before);
+  EXPECT_EQ(db_->SchemaObjects(),
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed",
+                                      "table:outbox", "table:outbox_schema"}));
+  if (db_->is_postgres()) {
+    EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM pg_index WHERE indexrelid = to_regclass('\"" +
+                            db_->schema() + "\".\"ix_outbox_failed\"') AND indisvalid"),
+              1);
+  }
+}
+
 TEST_P(OutboxStoreUpgradeTest, NewerVersionIsRefusedAndLeftAlone) {
   ASSERT_TRUE(ApplyFresh().ok());
   db_->Exec("UPDATE " + db_->Quoted(poco_store::kSchemaVersionTable) +

@@ -286,7 +286,11 @@ Status PocoOutboxStore::DeploySchema(StoreConnection& connection) {
   // workers keep writing), which cannot run in a transaction. A session-level advisory lock of its
   // own lets one deployer build it; an INVALID index left by an interrupted build is dropped
   // first. Then the version row, in a short transaction under the deployers' lock.
-  connection.ExecuteOnce(sql_.index_lock);
+  // A deployer that finds the lock taken does not wait: another one is building the index and
+  // writes the version when done, and the table is usable meanwhile (the columns exist). Waiting
+  // would deadlock: CREATE INDEX CONCURRENTLY waits for the snapshot of a session that waits for
+  // its lock.
+  if (connection.QueryIntOnce(sql_.index_lock) == 0) return Status::OK();
   probe = connection.ProbeSchema();
   if (probe.failed_index == 1) connection.ExecuteOnce(sql_.drop_invalid_failed_index);
   if (probe.failed_index != 2) connection.ExecuteOnce(sql_.create_failed_index_concurrently);

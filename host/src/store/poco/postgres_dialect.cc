@@ -143,7 +143,7 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
                                   QuoteIdentifier(table.schema) + "." +
                                   QuoteIdentifier(failed_index);
   const std::string index_key = Literal("outboxd schema index " + name);
-  sql.index_lock = "SELECT pg_advisory_lock(hashtext(" + index_key + "))";
+  sql.index_lock = "SELECT pg_try_advisory_lock(hashtext(" + index_key + "))::int::bigint";
   sql.index_unlock = "SELECT pg_advisory_unlock(hashtext(" + index_key + "))";
   const std::string function = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table + "_notify");
   const std::string trigger = QuoteIdentifier(table.table + "_notify");

@@ -81,8 +81,9 @@ struct OutboxSql {
   std::string create_claim_index;
   std::string create_failed_index;  // inside the transaction
   // PostgreSQL only (empty on SQLite): the failed-rows index is built CONCURRENTLY outside any
-  // transaction, under index_lock (a session-level advisory lock; index_unlock releases it).
-  // drop_invalid_failed_index removes the INVALID leftover of an interrupted build first.
+  // transaction, under index_lock (() -> 1 when it took a session-level advisory lock, 0 when
+  // another session holds it; index_unlock releases it). drop_invalid_failed_index removes the
+  // INVALID leftover of an interrupted build first.
   std::string index_lock;
   std::string index_unlock;
   std::string drop_invalid_failed_index;

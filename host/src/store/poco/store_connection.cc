@@ -293,6 +293,14 @@ void StoreConnection::ExecuteOnce(const std::string& sql) {
   stmt.execute();
 }
 
+int64_t StoreConnection::QueryIntOnce(const std::string& sql) {
+  Int64 value = 0;
+  Statement stmt(*session_);
+  stmt << sql, into(value);
+  stmt.execute();
+  return value;
+}
+
 std::vector<std::string> StoreConnection::ListColumns() {
   std::vector<std::string> names;
   Statement stmt(*session_);

@@ -37,6 +37,8 @@ class StoreConnection {
 
   // Runs a one-off statement (schema DDL), not kept.
   void ExecuteOnce(const std::string& sql);
+  // Runs a one-off statement that returns one integer (one row, one column).
+  int64_t QueryIntOnce(const std::string& sql);
   std::vector<std::string> ListColumns();
 
   void BeginWrite();
