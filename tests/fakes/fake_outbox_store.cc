@@ -1,6 +1,8 @@
 #include "fakes/fake_outbox_store.h"
 
 #include <algorithm>
+#include <iterator>
+#include <tuple>
 
 namespace outboxd::testing {
 
@@ -104,6 +106,8 @@ Status FakeOutboxStore::Complete(const std::string& owner_token,
       case Completion::Kind::kDispatched:
         row.status = MessageStatus::kDone;
         row.processed_by = "fake";
+        row.processed_at_ms = now_ms_;
+        row.message.last_error.reset();  // docs/store.md: a done row carries no last_error
         break;
       case Completion::Kind::kReschedule:
         row.status = MessageStatus::kReady;
@@ -116,6 +120,7 @@ Status FakeOutboxStore::Complete(const std::string& owner_token,
         ++row.message.attempts;
         row.message.last_error = c.error;
         row.processed_by = "fake:FAILED";
+        row.processed_at_ms = now_ms_;
         break;
       case Completion::Kind::kRelease:
         row.status = MessageStatus::kReady;
@@ -151,7 +156,13 @@ Status FakeOutboxStore::GetStats(StoreStats* stats) {
   *stats = StoreStats{};
   for (const auto& [id, row] : rows_) {
     switch (row.status) {
-      case MessageStatus::kReady: ++stats->ready; break;
+      case MessageStatus::kReady:
+        ++stats->ready;
+        if (!stats->oldest_ready_age_ms ||
+            now_ms_ - row.message.created_at_ms > *stats->oldest_ready_age_ms) {
+          stats->oldest_ready_age_ms = std::max<int64_t>(0, now_ms_ - row.message.created_at_ms);
+        }
+        break;
       case MessageStatus::kInProgress: ++stats->in_progress; break;
       case MessageStatus::kDone: ++stats->done; break;
       case MessageStatus::kFailed: ++stats->failed; break;
@@ -172,6 +183,146 @@ Status FakeOutboxStore::HasPendingWork(bool* pending) {
 
 Status FakeOutboxStore::Cleanup(std::chrono::milliseconds /*retention*/, int64_t* deleted) {
   *deleted = 0;
+  return Status::OK();
+}
+
+namespace {
+
+Status CheckReplaySelection(const ReplaySelection& selection) {
+  const int selectors = (selection.message_ids.empty() ? 0 : 1) + (selection.topic ? 1 : 0) +
+                        (selection.all ? 1 : 0);
+  if (selectors != 1) {
+    return Status::InvalidArgument(
+        "replay needs exactly one of: message ids, a topic, or all failed rows");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status FakeOutboxStore::ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) {
+  if (query.limit < 1 || query.limit > 100000) {
+    return Status::InvalidArgument("limit must be in 1..100000, got " +
+                                   std::to_string(query.limit));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<const Row*> matching;
+  for (const auto& [id, row] : rows_) {
+    if (row.status != MessageStatus::kFailed) continue;
+    if (query.topic && row.message.topic != *query.topic) continue;
+    if (query.failed_within && row.processed_at_ms < now_ms_ - query.failed_within->count()) {
+      continue;
+    }
+    matching.push_back(&row);
+  }
+  std::sort(matching.begin(), matching.end(), [](const Row* a, const Row* b) {
+    return std::tie(a->processed_at_ms, a->message.id) > std::tie(b->processed_at_ms, b->message.id);
+  });
+  if (matching.size() > static_cast<size_t>(query.limit)) matching.resize(query.limit);
+  for (const Row* row : matching) {
+    FailedMessage m;
+    m.id = row->message.id;
+    m.message_id = row->message.message_id;
+    m.topic = row->message.topic;
+    m.attempts = row->message.attempts;
+    m.processed_at_ms = row->processed_at_ms;
+    m.last_error = row->message.last_error;
+    m.created_at_ms = row->message.created_at_ms;
+    out->push_back(std::move(m));
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::FindByMessageId(const std::string& message_id,
+                                        std::vector<StoredMessage>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, row] : rows_) {
+    if (row.message.message_id != message_id) continue;
+    StoredMessage m;
+    m.id = row.message.id;
+    m.message_id = row.message.message_id;
+    m.topic = row.message.topic;
+    m.payload = row.message.payload;
+    m.correlation_id = row.message.correlation_id;
+    m.created_at_ms = row.message.created_at_ms;
+    m.due_at_ms = row.message.due_at_ms;
+    m.status = row.status;
+    m.attempts = row.message.attempts;
+    if (row.next_attempt_at_ms != 0) m.next_attempt_at_ms = row.next_attempt_at_ms;
+    if (row.status == MessageStatus::kInProgress) {
+      m.locked_until_ms = row.locked_until_ms;
+      m.owner_token = row.owner_token;
+    }
+    if (row.status == MessageStatus::kDone || row.status == MessageStatus::kFailed) {
+      m.processed_at_ms = row.processed_at_ms;
+      m.processed_by = row.processed_by;
+    }
+    m.last_error = row.message.last_error;
+    m.replay_count = row.replay_count;
+    m.replayed_at_ms = row.replayed_at_ms;
+    out->push_back(std::move(m));
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::ReplayFailed(const ReplaySelection& selection, bool dry_run,
+                                     int64_t* count) {
+  OBX_RETURN_IF_ERROR(CheckReplaySelection(selection));
+  std::lock_guard<std::mutex> lock(mu_);
+  *count = 0;
+  for (auto& [id, row] : rows_) {
+    if (row.status != MessageStatus::kFailed) continue;
+    if (selection.topic && row.message.topic != *selection.topic) continue;
+    if (!selection.message_ids.empty() &&
+        std::find(selection.message_ids.begin(), selection.message_ids.end(),
+                  row.message.message_id) == selection.message_ids.end()) {
+      continue;
+    }
+    ++*count;
+    if (dry_run) continue;
+    row.status = MessageStatus::kReady;
+    row.message.attempts = 0;
+    row.next_attempt_at_ms = 0;
+    row.locked_until_ms = 0;
+    row.owner_token.clear();
+    row.processed_at_ms = 0;
+    row.processed_by.clear();
+    ++row.replay_count;
+    row.replayed_at_ms = now_ms_.load();
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::PurgeFailed(const PurgeSelection& selection, bool dry_run,
+                                    int64_t* count) {
+  if (selection.batch_size < 1 || selection.batch_size > 100000) {
+    return Status::InvalidArgument("batch size must be in 1..100000, got " +
+                                   std::to_string(selection.batch_size));
+  }
+  if (selection.older_than && selection.older_than->count() < 0) {
+    return Status::InvalidArgument("older_than must not be negative");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  *count = 0;
+  for (auto it = rows_.begin(); it != rows_.end();) {
+    const Row& row = it->second;
+    const bool match =
+        row.status == MessageStatus::kFailed &&
+        (!selection.topic || row.message.topic == *selection.topic) &&
+        (!selection.older_than || row.processed_at_ms < now_ms_ - selection.older_than->count());
+    if (!match) {
+      ++it;
+      continue;
+    }
+    ++*count;
+    it = dry_run ? std::next(it) : rows_.erase(it);
+  }
+  return Status::OK();
+}
+
+Status FakeOutboxStore::GetSchemaStatus(SchemaStatus* status) {
+  status->current_version = kOutboxSchemaVersion;
+  status->binary_version = kOutboxSchemaVersion;
   return Status::OK();
 }
 

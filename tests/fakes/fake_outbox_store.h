@@ -26,6 +26,9 @@ class FakeOutboxStore : public OutboxStore {
     int64_t locked_until_ms = 0;
     std::string owner_token;
     std::string processed_by;
+    int64_t processed_at_ms = 0;  // set when done or failed
+    int32_t replay_count = 0;
+    std::optional<int64_t> replayed_at_ms;
   };
   enum class Op { kEnsureSchema, kClaim, kComplete, kRenew };
 
@@ -53,6 +56,11 @@ class FakeOutboxStore : public OutboxStore {
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
+  Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) override;
+  Status FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out) override;
+  Status ReplayFailed(const ReplaySelection& selection, bool dry_run, int64_t* count) override;
+  Status PurgeFailed(const PurgeSelection& selection, bool dry_run, int64_t* count) override;
+  Status GetSchemaStatus(SchemaStatus* status) override;
 
  private:
   Status Injected(Op op);  // REQUIRES: mu_ held

@@ -125,6 +125,46 @@ TEST_F(BadInputTest, UnknownDiscoveryPluginExits2NamingIt) {
   EXPECT_EQ(testing::CountOccurrences(r.err, "no_such_discovery"), 1) << r.err;
   EXPECT_NE(lines.back().find("discovery.plugin"), std::string::npos) << lines.back();
   EXPECT_NE(lines.back().find("'no_such_discovery'"), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("(discovery plugins loaded: 'sql', 'static')"), std::string::npos)
+      << lines.back();
+}
+
+TEST_F(BadInputTest, MissingPluginDirExits2NamingIt) {
+  nlohmann::json config = BaseConfig(StaticDatabases({}));
+  config["plugin_dir"] = (dir_ / "no-such-plugins").string();
+  RunResult r = RunWithConfigText(config.dump());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::vector<std::string> lines = SplitLines(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("outboxd: plugin_dir: ", 0), 0u) << lines.back();
+  EXPECT_NE(lines.back().find("no-such-plugins"), std::string::npos) << lines.back();
+}
+
+TEST_F(BadInputTest, StagingDirThatCannotBeCreatedExits2NamingIt) {
+  nlohmann::json config = BaseConfig(StaticDatabases({}));
+  dir_.WriteFile("a-file", "x");
+  config["staging_dir"] = (dir_ / "a-file" / "staging").string();  // parent is a file
+  RunResult r = RunWithConfigText(config.dump());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::vector<std::string> lines = SplitLines(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("outboxd: staging_dir '", 0), 0u) << lines.back();
+}
+
+TEST_F(BadInputTest, OutboxctlConfigErrorsExit2NamingTheKey) {
+  nlohmann::json config = BaseConfig({{"plugin", "no_such_discovery"}});
+  fs::path file = testing::WriteConfig(dir_, config);
+  RunResult r = ctl_.Run({"stats", "--config", file.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::vector<std::string> lines = SplitLines(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("outboxctl: discovery.plugin: no plugin named 'no_such_discovery'",
+                               0),
+            0u)
+      << r.err;
+  r = ctl_.Run({"stats", "--config", (dir_ / "missing.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("outboxctl: config: ", 0), 0u) << r.err;
 }
 
 TEST_F(BadInputTest, UnknownHandlerPluginExits2NamingIt) {

@@ -18,9 +18,11 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: outboxd --config FILE [--drain]\n"
+    "usage: outboxd --config FILE [--drain] [--allow-no-handlers]\n"
     "  --config FILE  JSON configuration (see docs/configuration.md)\n"
     "  --drain        exit 0 once no tenant outbox has a message due now or in progress\n"
+    "  --allow-no-handlers  start even when no handler topic is configured and\n"
+    "                 dispatch.unknown_topic is \"fail\" (every message then fails)\n"
     "  --version      print the version\n"
     "Signals: SIGINT/SIGTERM stop after in-flight messages; SIGHUP rescans the plugin folder\n"
     "and refreshes discovery now.\n";
@@ -35,6 +37,7 @@ int Fail(int code, const std::string& message) {
 int main(int argc, char** argv) {
   std::string config_path;
   bool drain = false;
+  outboxd::CreateOptions create_options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -43,6 +46,8 @@ int main(int argc, char** argv) {
       config_path = arg.substr(9);
     } else if (arg == "--drain") {
       drain = true;
+    } else if (arg == "--allow-no-handlers") {
+      create_options.allow_no_handlers = true;
     } else if (arg == "--version") {
       std::printf("outboxd %s\n", OUTBOXD_VERSION);
       return 0;
@@ -78,7 +83,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<outboxd::Daemon> daemon;
-  s = outboxd::Daemon::Create(config, &daemon);
+  s = outboxd::Daemon::Create(config, &daemon, create_options);
   if (!s.ok()) {
     return Fail(s.code() == outboxd::Status::Code::kInvalidArgument ? 2 : 1, s.message());
   }

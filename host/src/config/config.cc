@@ -67,7 +67,7 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   JsonObjectReader r(*object, root.PathOf("dispatch"));
   OBX_RETURN_IF_ERROR(
       r.CheckKnownKeys({"strategy", "batch_size", "poll_interval", "max_poll_interval", "lease",
-                        "max_attempts", "workers", "shutdown_grace"}));
+                        "max_attempts", "workers", "shutdown_grace", "unknown_topic"}));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("strategy", {kStrategyRoundRobin, kStrategyDrainFirst}, &out->strategy));
   OBX_RETURN_IF_ERROR(r.ReadInt("batch_size", 1, 10000, &out->batch_size));
@@ -86,6 +86,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   OBX_RETURN_IF_ERROR(r.ReadDuration("lease", kMinLease, &out->lease));
   OBX_RETURN_IF_ERROR(r.ReadInt("max_attempts", 1, 1000, &out->max_attempts));
   OBX_RETURN_IF_ERROR(r.ReadInt("workers", 1, 256, &out->workers));
+  OBX_RETURN_IF_ERROR(
+      r.ReadChoice("unknown_topic", {kUnknownTopicFail, kUnknownTopicPark}, &out->unknown_topic));
   return r.ReadDuration("shutdown_grace", kZero, &out->shutdown_grace);
 }
 
@@ -260,7 +262,8 @@ std::string DescribeConfig(const OutboxdConfig& config) {
       << " poll_interval=" << FormatDuration(p.poll_interval)
       << " max_poll_interval=" << FormatDuration(p.max_poll_interval)
       << " lease=" << FormatDuration(p.lease) << " max_attempts=" << p.max_attempts
-      << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace) << "}";
+      << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace)
+      << " unknown_topic=" << p.unknown_topic << "}";
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)
       << " max_connections_per_store=" << s.max_connections_per_store
       << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")

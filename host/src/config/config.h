@@ -32,6 +32,10 @@ extern const char kDefaultPluginDir[];
 inline constexpr char kStrategyRoundRobin[] = "round-robin";
 inline constexpr char kStrategyDrainFirst[] = "drain-first";
 
+// Values of DispatchConfig::unknown_topic.
+inline constexpr char kUnknownTopicFail[] = "fail";
+inline constexpr char kUnknownTopicPark[] = "park";
+
 // The "discovery" object: which tenant databases exist.
 struct DiscoveryConfig {
   // Name of the loaded discovery plugin to ask. Required.
@@ -83,6 +87,15 @@ struct DispatchConfig {
 
   // Handler threads, 1..256. Default 4. Each may hold one database connection while it completes.
   int workers = 4;
+
+  // What happens to a message whose topic no handler serves (and that is not parked by a hot
+  // reload). kUnknownTopicFail (default): it fails at once ("No handler registered for topic
+  // '<t>'", one attempt counted, status 3 after max_attempts as for any error). kUnknownTopicPark:
+  // it is parked exactly like a topic whose handler plugin was removed: held or released ready,
+  // no attempt counted, until a handler for its topic is loaded. Cost of park: such messages are
+  // claimed and released again (at most park_lookahead rows per store, retried every
+  // max(max_poll_interval, 1s)), and they stay in the table until a handler comes.
+  std::string unknown_topic = kUnknownTopicFail;
 
   // On SIGTERM, how long to wait for in-flight messages before exiting anyway, >= 0. Default 30s.
   // A message still running then is redelivered after its lease expires.

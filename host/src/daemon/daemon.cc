@@ -26,32 +26,16 @@ using Clock = std::chrono::steady_clock;
 // While a retired plugin generation drains, the control loop looks every this often.
 constexpr std::chrono::milliseconds kReapInterval{100};
 
-Status MakePrivateDir(const std::string& configured, std::filesystem::path* out, bool* owned) {
-  std::error_code ec;
-  if (!configured.empty()) {
-    std::filesystem::create_directories(configured, ec);
-    if (ec) return Status::IoError("staging_dir '" + configured + "': " + ec.message());
-    if (::chmod(configured.c_str(), 0700) != 0) {
-      return Status::IoError("staging_dir '" + configured + "': cannot make it private");
-    }
-    *out = configured;
-    *owned = false;
-    return Status::OK();
-  }
-  const char* runtime = getenv("XDG_RUNTIME_DIR");
-  std::filesystem::path base = (runtime != nullptr && *runtime != '\0')
-                                   ? std::filesystem::path(runtime)
-                                   : std::filesystem::temp_directory_path(ec);
-  std::string pattern = (base / "outboxd-staging-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::IoError("cannot create a private staging folder under '" + base.string() + "'");
-  }
-  *out = pattern;
-  *owned = true;
-  return Status::OK();
-}
-
 }  // namespace
+
+StoreOptions StoreOptionsFor(const OutboxdConfig& config) {
+  StoreOptions options;
+  options.worker_id = config.worker_id.empty() ? DefaultWorkerId() : config.worker_id;
+  options.busy_timeout = config.stores.busy_timeout;
+  options.max_connections = config.stores.max_connections_per_store;
+  options.notify_trigger = config.stores.notify;
+  return options;
+}
 
 std::string DefaultWorkerId() {
   char host[256] = {0};
@@ -59,21 +43,19 @@ std::string DefaultWorkerId() {
   return std::string(host[0] != '\0' ? host : "localhost") + ":" + std::to_string(getpid());
 }
 
-Daemon::Daemon(OutboxdConfig config) : config_(std::move(config)) {}
+Daemon::Daemon(OutboxdConfig config, CreateOptions options)
+    : config_(std::move(config)), create_options_(options) {}
 
 Daemon::~Daemon() {
   if (listener_) listener_->Stop();
   watcher_.reset();
   if (pool_) pool_->Stop();
   if (leases_) leases_->Stop();
-  if (owns_staging_dir_) {
-    std::error_code ec;
-    std::filesystem::remove_all(staging_dir_, ec);
-  }
 }
 
-Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out) {
-  std::unique_ptr<Daemon> d(new Daemon(config));
+Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
+                      const CreateOptions& create_options) {
+  std::unique_ptr<Daemon> d(new Daemon(config, create_options));
   OBX_RETURN_IF_ERROR(d->WirePlugins());
   std::unique_ptr<SelectionStrategy> strategy;
   OBX_RETURN_IF_ERROR(MakeSelectionStrategy(config.dispatch.strategy, &strategy)
@@ -83,12 +65,8 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
   d->strategy_ = std::move(hinted);
   d->budget_ = std::make_shared<ConnectionBudget>(config.stores.max_connections);
 
-  StoreOptions store_options;
-  store_options.worker_id = config.worker_id.empty() ? DefaultWorkerId() : config.worker_id;
-  store_options.busy_timeout = config.stores.busy_timeout;
-  store_options.max_connections = config.stores.max_connections_per_store;
+  StoreOptions store_options = StoreOptionsFor(config);
   store_options.connection_budget = d->budget_;
-  store_options.notify_trigger = config.stores.notify;
   StoreProviderOptions provider_options;
   provider_options.allow_empty = config.discovery.allow_empty;
   // Each store deploys its schema on first use (by a worker, memoised per process): a refresh that
@@ -153,15 +131,17 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out)
 }
 
 Status Daemon::WirePlugins() {
-  OBX_RETURN_IF_ERROR(MakePrivateDir(config_.staging_dir, &staging_dir_, &owns_staging_dir_));
+  OBX_RETURN_IF_ERROR(staging_dir_.Open(config_.staging_dir));
   PluginReloaderOptions options;
   options.plugin_dir = config_.plugin_dir;
-  options.load.staging_dir = staging_dir_;
+  options.load.staging_dir = staging_dir_.path();
   options.load.sha256_allowlist = config_.plugin_sha256_allowlist;
   options.allow_insecure = config_.allow_insecure_plugin_dir;
   options.discovery_plugin = config_.discovery.plugin;
   options.discovery_config_json = config_.discovery.config_json;
   options.handlers = config_.handlers;
+  options.park_unknown_topics = config_.dispatch.unknown_topic == kUnknownTopicPark;
+  options.allow_no_handlers = create_options_.allow_no_handlers;
   auto switchable = std::make_unique<SwitchableDiscoverySource>();
   discovery_switch_ = switchable.get();
   discovery_ = std::move(switchable);
@@ -210,7 +190,16 @@ void Daemon::Cleanup() {
 }
 
 void Daemon::LogParkedTopics() {
-  const std::vector<std::string> parked = routing_.Current()->ParkedTopics();
+  const std::shared_ptr<const HandlerTable> table = routing_.Current();
+  const std::vector<std::string> parked = table->ParkedTopics();
+  const int64_t parked_now = counters_.parked.load(std::memory_order_relaxed);
+  if (table->parks_unknown() && parked_now != parked_logged_) {
+    spdlog::warn("dispatch.unknown_topic is \"park\": {} claimed messages had no handler and were "
+                 "parked since the last refresh ({} since start); {} are held claimed, the others "
+                 "wait ready until a handler for their topic is loaded",
+                 parked_now - parked_logged_, parked_now, dispatcher_->HeldParkedRows());
+  }
+  parked_logged_ = parked_now;
   if (parked.empty()) return;
   std::string topics;
   for (const std::string& topic : parked) topics += (topics.empty() ? "'" : ", '") + topic + "'";

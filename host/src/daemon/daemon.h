@@ -38,10 +38,18 @@
 #include "discovery/switchable_discovery_source.h"
 #include "plugin/dir_watcher.h"
 #include "plugin/generation_reaper.h"
+#include "plugin/staging_dir.h"
 #include "store/connection_budget.h"
 #include "store/postgres_notify_listener.h"
 
 namespace outboxd {
+
+// outboxd's command-line choices that are not configuration keys.
+struct CreateOptions {
+  // --allow-no-handlers: start even with no handler topic while dispatch.unknown_topic is "fail"
+  // (refused otherwise: every message would fail). Default false.
+  bool allow_no_handlers = false;
+};
 
 struct RunOptions {
   bool drain = false;  // exit once no store has a message due now or in progress
@@ -51,7 +59,8 @@ class Daemon {
  public:
   // InvalidArgument for wiring errors the operator must fix (unknown plugin, wrong kind, topic
   // clash, plugin create failure); the message names the config key.
-  static Status Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out);
+  static Status Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
+                       const CreateOptions& options = CreateOptions());
   ~Daemon();
 
   Status Run(const RunOptions& options);
@@ -64,15 +73,16 @@ class Daemon {
   const DispatchCounters& counters() const { return counters_; }
 
  private:
-  explicit Daemon(OutboxdConfig config);
+  Daemon(OutboxdConfig config, CreateOptions options);
   Status WirePlugins();
   void Cleanup();
-  void LogParkedTopics();  // at each refresh while some topic is parked
+  void LogParkedTopics();  // at each refresh while some topic is parked or unknown ones were
   bool Drained();
 
   const OutboxdConfig config_;
-  std::filesystem::path staging_dir_;
-  bool owns_staging_dir_ = false;
+  const CreateOptions create_options_;
+  int64_t parked_logged_ = 0;  // counters_.parked at the last LogParkedTopics (control thread)
+  StagingDir staging_dir_;  // first member: removed last
   GenerationReaper reaper_;  // before everything that may hold a plugin generation
   std::unique_ptr<DiscoverySource> discovery_;
   SwitchableDiscoverySource* discovery_switch_ = nullptr;  // in the discovery_ chain
@@ -98,6 +108,11 @@ class Daemon {
 
 // "<hostname>:<pid>".
 std::string DefaultWorkerId();
+
+// The options outboxd opens every tenant store with (config.stores and worker_id), without the
+// shared connection budget. outboxctl --config uses them too, so both agree on busy_timeout and
+// on the NOTIFY trigger that schema setup installs or drops.
+StoreOptions StoreOptionsFor(const OutboxdConfig& config);
 
 }  // namespace outboxd
 

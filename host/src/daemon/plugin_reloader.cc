@@ -30,6 +30,18 @@ std::string Label(const LoadedPlugin& p) {
          ")";
 }
 
+// " (loaded: 'a', 'b')" or " (no plugin loaded)": what the operator could have meant.
+std::string Available(const std::map<std::string, std::shared_ptr<LoadedPlugin>>& by_name,
+                      bool discovery) {
+  std::string names;
+  for (const auto& [name, plugin] : by_name) {
+    if (discovery ? !plugin->is_discovery() : !plugin->is_handler()) continue;
+    names += (names.empty() ? "'" : ", '") + name + "'";
+  }
+  const std::string kind = discovery ? "discovery" : "handler";
+  return names.empty() ? " (no " + kind + " plugin loaded)" : " (" + kind + " plugins loaded: " + names + ")";
+}
+
 std::string Rejected(const fs::path& file) {
   return "plugin '" + file.filename().string() + "' rejected";
 }
@@ -76,8 +88,8 @@ Status PluginReloader::MakeWiring(const std::shared_ptr<LoadedPlugin>& plugin, W
   // A handler plugin that declares its topics needs no entry.
   if (!configured && !plugin->declared_topics().empty()) {
     std::shared_ptr<HandlerInstance> instance;
-    OBX_RETURN_IF_ERROR(HandlerInstance::Create(plugin, "{}", &instance)
-                            .WithContext("plugin '" + plugin->name() + "'"));
+    // The error already starts "plugin '<name>': handler create failed".
+    OBX_RETURN_IF_ERROR(HandlerInstance::Create(plugin, "{}", &instance));
     std::shared_ptr<const MessageHandler> handler =
         reaper_->Adopt(std::make_unique<PluginMessageHandler>(std::move(instance)));
     for (const std::string& topic : plugin->declared_topics()) {
@@ -96,7 +108,7 @@ Status PluginReloader::BuildTable(const std::map<std::string, Wiring>& handlers,
   }
   std::vector<std::string> parked;
   for (const auto& [key, spelling] : known_topics_) parked.push_back(spelling);
-  return HandlerTable::Build(std::move(routes), parked, out);
+  return HandlerTable::Build(std::move(routes), parked, options_.park_unknown_topics, out);
 }
 
 Status PluginReloader::MakeDiscovery(const std::shared_ptr<LoadedPlugin>& plugin,
@@ -116,8 +128,12 @@ Status PluginReloader::LoadInitial() {
                  dir.string());
   }
   PluginDirScan scan;
-  OBX_RETURN_IF_ERROR(
-      scanner_.Scan(dir, Clock::now(), /*trust_now=*/true, &scan).WithContext("plugin_dir"));
+  Status scanned = scanner_.Scan(dir, Clock::now(), /*trust_now=*/true, &scan);
+  if (!scanned.ok()) {
+    // A missing or unreadable plugin_dir is the operator's to fix: InvalidArgument (exit 2), so
+    // that systemd does not restart outboxd in a loop.
+    return Status::InvalidArgument("plugin_dir: " + scanned.message());
+  }
   if (!options_.allow_insecure) {
     Status s = CheckPluginFileOwnership(dir);
     if (!s.ok()) {
@@ -161,7 +177,8 @@ Status PluginReloader::LoadInitial() {
   auto found = by_name.find(options_.discovery_plugin);
   if (found == by_name.end()) {
     return Status::InvalidArgument("discovery.plugin: no plugin named '" +
-                                   options_.discovery_plugin + "' in " + dir.string());
+                                   options_.discovery_plugin + "' in " + dir.string() +
+                                   Available(by_name, /*discovery=*/true));
   }
   if (!found->second->is_discovery()) {
     return Status::InvalidArgument("discovery.plugin: plugin '" + options_.discovery_plugin +
@@ -169,6 +186,11 @@ Status PluginReloader::LoadInitial() {
   }
   std::shared_ptr<DiscoverySource> source;
   OBX_RETURN_IF_ERROR(MakeDiscovery(found->second, &source).WithContext("discovery.config"));
+  if (options_.discovery_only) {
+    discovery_plugin_ = found->second;
+    discovery_->Set(std::move(source));
+    return Status::OK();
+  }
 
   for (std::size_t i = 0; i < options_.handlers.size(); ++i) {
     const HandlerConfig& hc = options_.handlers[i];
@@ -176,13 +198,23 @@ Status PluginReloader::LoadInitial() {
     auto it = by_name.find(hc.plugin);
     if (it == by_name.end()) {
       return Status::InvalidArgument(key + ".plugin: no plugin named '" + hc.plugin + "' in " +
-                                     dir.string());
+                                     dir.string() + Available(by_name, /*discovery=*/false));
     }
     if (!it->second->is_handler()) {
       return Status::InvalidArgument(key + ".plugin: plugin '" + hc.plugin +
                                      "' is not a handler plugin");
     }
     for (const std::string& topic : hc.topics) known_topics_.emplace(FoldTopic(topic), topic);
+    const std::vector<std::string>& declared = it->second->declared_topics();
+    if (!hc.topics.empty() && !declared.empty() && hc.topics != declared) {
+      auto join = [](const std::vector<std::string>& topics) {
+        std::string text;
+        for (const std::string& t : topics) text += (text.empty() ? "'" : ", '") + t + "'";
+        return text;
+      };
+      spdlog::info("{}.topics replaces the topics plugin '{}' declares ({}): it receives {}", key,
+                   hc.plugin, join(declared), join(hc.topics));
+    }
   }
   std::map<std::string, Wiring> handlers;
   for (const auto& [name, plugin] : by_name) {
@@ -193,6 +225,13 @@ Status PluginReloader::LoadInitial() {
   }
   std::shared_ptr<const HandlerTable> table;
   OBX_RETURN_IF_ERROR(BuildTable(handlers, &table).WithContext("handlers"));
+  if (table->size() == 0 && !options_.park_unknown_topics && !options_.allow_no_handlers) {
+    return Status::InvalidArgument(
+        "handlers: no handler topic is configured or declared by a plugin in " + dir.string() +
+        ", and dispatch.unknown_topic is \"fail\": every message of every tenant would fail. "
+        "Add a handler, set dispatch.unknown_topic to \"park\", or start outboxd with "
+        "--allow-no-handlers");
+  }
 
   handlers_ = std::move(handlers);
   discovery_plugin_ = found->second;
@@ -201,7 +240,12 @@ Status PluginReloader::LoadInitial() {
     spdlog::info("Topic '{}' -> {}", topic, table->Find(topic)->Describe());
     known_topics_.emplace(FoldTopic(topic), topic);
   }
-  if (table->size() == 0) spdlog::warn("No handler topics configured: every message will fail");
+  if (table->size() == 0 && !options_.park_unknown_topics) {
+    spdlog::warn("No handler topics configured (--allow-no-handlers): every message will fail");
+  } else if (options_.park_unknown_topics) {
+    spdlog::info("dispatch.unknown_topic is \"park\": messages of topics without a handler are "
+                 "parked (not delivered, no attempt counted) until a handler for them is loaded");
+  }
   routing_->Publish(std::move(table));
   return Status::OK();
 }

@@ -59,6 +59,17 @@ struct PluginReloaderOptions {
   std::string discovery_plugin;
   std::string discovery_config_json = "{}";
   std::vector<HandlerConfig> handlers;
+  // dispatch.unknown_topic "park": every published table parks topics without a handler
+  // (HandlerTable::Build park_unknown). Default false.
+  bool park_unknown_topics = false;
+  // Default false: LoadInitial refuses (InvalidArgument) to start with no handler topic at all
+  // unless park_unknown_topics is set, since every message of every tenant would fail. True
+  // (outboxd --allow-no-handlers) only warns.
+  bool allow_no_handlers = false;
+  // Default false. True (outboxctl --config): LoadInitial wires the discovery plugin only; handler
+  // plugins are loaded and checked like every file but no handler instance is created and no
+  // routing table is published. Such a reloader is not meant for Rescan.
+  bool discovery_only = false;
 };
 
 class PluginReloader {

@@ -18,7 +18,13 @@ Status HandlerTable::Build(std::vector<Route> routes, std::shared_ptr<const Hand
 
 Status HandlerTable::Build(std::vector<Route> routes, const std::vector<std::string>& parked,
                            std::shared_ptr<const HandlerTable>* out) {
+  return Build(std::move(routes), parked, /*park_unknown=*/false, out);
+}
+
+Status HandlerTable::Build(std::vector<Route> routes, const std::vector<std::string>& parked,
+                           bool park_unknown, std::shared_ptr<const HandlerTable>* out) {
   auto table = std::make_shared<HandlerTable>();
+  table->park_unknown_ = park_unknown;
   for (auto& [topic, handler] : routes) {
     if (topic.empty()) return Status::InvalidArgument("handler " + handler->Describe() + ": empty topic");
     auto [it, inserted] = table->routes_.emplace(FoldTopic(topic), Entry{topic, handler});
@@ -37,6 +43,7 @@ Status HandlerTable::Build(std::vector<Route> routes, const std::vector<std::str
 }
 
 bool HandlerTable::IsParked(std::string_view topic) const {
+  if (park_unknown_) return routes_.count(FoldTopic(topic)) == 0;
   return !parked_.empty() && parked_.count(FoldTopic(topic)) > 0;
 }
 

@@ -33,6 +33,10 @@ class HandlerTable {
   // not parked.
   static Status Build(std::vector<Route> routes, const std::vector<std::string>& parked,
                       std::shared_ptr<const HandlerTable>* out);
+  // As above; with `park_unknown` (dispatch.unknown_topic "park") EVERY topic without a route is
+  // parked, listed in `parked` or not.
+  static Status Build(std::vector<Route> routes, const std::vector<std::string>& parked,
+                      bool park_unknown, std::shared_ptr<const HandlerTable>* out);
 
   // nullptr when no handler serves the topic.
   const MessageHandler* Find(std::string_view topic) const;
@@ -42,7 +46,8 @@ class HandlerTable {
 
   // True when `topic` has no route and is parked (see Build).
   bool IsParked(std::string_view topic) const;
-  std::vector<std::string> ParkedTopics() const;  // as given, sorted
+  std::vector<std::string> ParkedTopics() const;  // as given in `parked`, sorted
+  bool parks_unknown() const { return park_unknown_; }
   std::size_t size() const { return routes_.size(); }
 
  private:
@@ -52,6 +57,7 @@ class HandlerTable {
   };
   std::unordered_map<std::string, Entry> routes_;  // key: lower-cased topic
   std::unordered_map<std::string, std::string> parked_;  // lower-cased topic -> spelling
+  bool park_unknown_ = false;
 };
 
 // Lower-cases ASCII letters; topic keys.

@@ -65,6 +65,78 @@ struct StoreStats {
   int64_t in_progress = 0;
   int64_t done = 0;
   int64_t failed = 0;
+  // Database now minus created_at of the oldest ready row (status 0, due or not); nullopt when
+  // there is none. Never negative.
+  std::optional<int64_t> oldest_ready_age_ms;
+};
+
+// --- Operator views and actions (issue 11; OutboxStore::ListFailed ... GetSchemaStatus) ---------
+
+// One failed row (status 3) as listed for an operator: no payload and no tenant (the caller knows
+// which store it asked). Times are epoch milliseconds, database clock.
+struct FailedMessage {
+  int64_t id = 0;
+  std::string message_id;
+  std::string topic;
+  int32_t attempts = 0;
+  int64_t processed_at_ms = 0;  // when it failed
+  std::optional<std::string> last_error;
+  int64_t created_at_ms = 0;
+};
+
+// Which failed rows ListFailed returns, newest failure first (processed_at DESC, id DESC).
+struct FailedQuery {
+  std::optional<std::string> topic;  // only this topic
+  // Only rows that failed within this window: processed_at >= database now - failed_within.
+  std::optional<std::chrono::milliseconds> failed_within;
+  // Default 100; range 1..100000. Cost: the rows are read in one statement and held in memory.
+  int limit = 100;
+};
+
+// A whole row of any status, payload and replay bookkeeping included (`outboxctl failed show`).
+struct StoredMessage {
+  int64_t id = 0;
+  std::string message_id;
+  std::string topic;
+  std::string payload;
+  std::optional<std::string> correlation_id;
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> due_at_ms;
+  MessageStatus status = MessageStatus::kReady;
+  int32_t attempts = 0;
+  std::optional<int64_t> next_attempt_at_ms;
+  std::optional<int64_t> locked_until_ms;
+  std::optional<std::string> owner_token;
+  std::optional<int64_t> processed_at_ms;
+  std::optional<std::string> processed_by;
+  std::optional<std::string> last_error;
+  int32_t replay_count = 0;                // schema version 2
+  std::optional<int64_t> replayed_at_ms;   // schema version 2
+};
+
+// Which failed rows ReplayFailed moves back to ready. Exactly one selector must be set:
+// non-empty message_ids, a topic, or all. Rows whose status is not 3 (failed) are never touched,
+// whatever the selector says.
+struct ReplaySelection {
+  std::vector<std::string> message_ids;
+  std::optional<std::string> topic;
+  bool all = false;
+};
+
+// Which failed rows PurgeFailed deletes: every failed row, narrowed by the optional filters.
+struct PurgeSelection {
+  std::optional<std::string> topic;
+  // Only rows that failed longer ago than this: processed_at < database now - older_than.
+  std::optional<std::chrono::milliseconds> older_than;
+  // Rows deleted per transaction. Default 1000; range 1..100000. Cost: each batch is one short
+  // write transaction (on SQLite it holds the file's write lock for that long).
+  int batch_size = 1000;
+};
+
+// The schema version of one outbox table (docs/store.md, "Schema versions").
+struct SchemaStatus {
+  int current_version = 0;  // 0: the table does not exist (yet)
+  int binary_version = 0;   // the version this binary creates and upgrades to
 };
 
 }  // namespace outboxd

@@ -54,7 +54,10 @@ class OutboxStore {
 
   virtual const StoreLocation& location() const = 0;
 
-  // Creates the table and claim index if missing (idempotent; memoised after the first success).
+  // Creates the table and its indexes if missing, or upgrades an older table in place to
+  // kOutboxSchemaVersion (idempotent; memoised after the first success). A table of a newer version
+  // than this binary is refused with InvalidArgument naming the table and both versions, and is
+  // never altered. See docs/store.md, "Schema versions".
   virtual Status EnsureSchema() = 0;
 
   // REQUIRES: limit > 0, lease > 0, owner_token non-empty. Appends claimed rows to *out.
@@ -80,7 +83,47 @@ class OutboxStore {
 
   // Deletes done rows processed longer than `retention` ago; *deleted = rows removed.
   virtual Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) = 0;
+
+  // --- Operator views and actions (issue 11). Signatures at a glance:
+  //   Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out);
+  //   Status FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out);
+  //   Status ReplayFailed(const ReplaySelection& selection, bool dry_run, int64_t* count);
+  //   Status PurgeFailed(const PurgeSelection& selection, bool dry_run, int64_t* count);
+  //   Status GetSchemaStatus(SchemaStatus* status);
+  // All are safe while outboxd runs on the same table. The ones that read or write the v2 replay
+  // columns (FindByMessageId, ReplayFailed) need the table at version 2: they run EnsureSchema first
+  // when StoreOptions::create_schema is set, like every other operation.
+
+  // Appends the failed rows (status 3) matching `query` to *out, newest failure first.
+  // InvalidArgument when query.limit is outside 1..100000.
+  virtual Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) = 0;
+
+  // Appends every row whose message_id equals `message_id` (any status; message_id is not unique in
+  // the schema, usually there is one), oldest first. Nothing appended when there is none.
+  virtual Status FindByMessageId(const std::string& message_id,
+                                 std::vector<StoredMessage>* out) = 0;
+
+  // Moves the selected failed rows back to ready so that they run again as a first attempt:
+  // status 0, attempts 0, next_attempt_at/locked_until/owner_token/processed_at/processed_by NULL,
+  // last_error kept as history, replay_count + 1, replayed_at = database now. One statement (atomic).
+  // *count = rows replayed; with dry_run, rows that would be, and nothing changes.
+  // InvalidArgument unless exactly one selector of `selection` is set.
+  virtual Status ReplayFailed(const ReplaySelection& selection, bool dry_run, int64_t* count) = 0;
+
+  // Deletes the selected failed rows in batches of selection.batch_size, one transaction each
+  // (a failure midway leaves earlier batches deleted; *count says how many). *count = rows deleted;
+  // with dry_run, rows that would be, and nothing changes. InvalidArgument for a batch_size outside
+  // 1..100000 or a negative older_than.
+  virtual Status PurgeFailed(const PurgeSelection& selection, bool dry_run, int64_t* count) = 0;
+
+  // The table's schema version (0 when the table does not exist) and this binary's. Reads only:
+  // never creates or upgrades anything, whatever StoreOptions::create_schema says.
+  virtual Status GetSchemaStatus(SchemaStatus* status) = 0;
 };
+
+// The outbox table schema version this binary creates and upgrades to. 1 = outboxd 0.1.0's table;
+// 2 adds replay_count, replayed_at and the failed-rows index (docs/store.md, "Schema versions").
+inline constexpr int kOutboxSchemaVersion = 2;
 
 // Opens a store for `location` by connection scheme: "sqlite:<path>", or a PostgreSQL URI
 // ("postgresql://..." or "postgres://...", anything libpq accepts). Does not touch the database: connections open lazily, so an unreachable database shows

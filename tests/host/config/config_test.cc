@@ -67,6 +67,7 @@ TEST(ConfigDefaultsTest, StructDefaults) {
   EXPECT_FALSE(c.discovery.allow_empty);
   EXPECT_EQ(c.discovery.cache_ttl, milliseconds(0));
   EXPECT_EQ(c.dispatch.strategy, "round-robin");
+  EXPECT_EQ(c.dispatch.unknown_topic, "fail");
   EXPECT_EQ(c.dispatch.batch_size, 50);
   EXPECT_EQ(c.dispatch.poll_interval, milliseconds(250));
   EXPECT_EQ(c.dispatch.max_poll_interval, seconds(2));
@@ -303,7 +304,7 @@ TEST(ConfigUnknownKeyTest, Discovery) {
 TEST(ConfigUnknownKeyTest, Dispatch) {
   EXPECT_EQ(ErrorOf(With("dispatch", "batchsize", 5)),
             "dispatch.batchsize: unknown key (known: strategy, batch_size, poll_interval, "
-            "max_poll_interval, lease, max_attempts, workers, shutdown_grace)");
+            "max_poll_interval, lease, max_attempts, workers, shutdown_grace, unknown_topic)");
 }
 
 TEST(ConfigUnknownKeyTest, Stores) {
@@ -438,6 +439,15 @@ TEST(ConfigBadValueTest, LogLevel) {
             "got \"INFO\"");
   EXPECT_EQ(ErrorOf(With("", "log_level", 3)),
             "log_level: expected \"trace\", \"debug\", \"info\", \"warn\" or \"error\", got 3");
+}
+
+TEST(ConfigParseTest, UnknownTopicPolicy) {
+  EXPECT_EQ(ParseOk(With("dispatch", "unknown_topic", "park")).dispatch.unknown_topic,
+            kUnknownTopicPark);
+  EXPECT_EQ(ParseOk(With("dispatch", "unknown_topic", "fail")).dispatch.unknown_topic,
+            kUnknownTopicFail);
+  EXPECT_EQ(ErrorOf(With("dispatch", "unknown_topic", "drop")),
+            "dispatch.unknown_topic: expected \"fail\" or \"park\", got \"drop\"");
 }
 
 TEST(ConfigBadValueTest, Strategy) {

@@ -323,3 +323,82 @@ TEST_F(PluginReloaderTest, DiscoveryFollowsItsFileAndARemovedOneKeepsNoTarget) {
 
 }  // namespace
 }  // namespace outboxd
+
+namespace outboxd {
+namespace {
+
+TEST_F(PluginReloaderTest, NoPluginNamedListsTheLoadedPluginsOfThatKind) {
+  options_.discovery_plugin = "no_such_discovery";
+  PluginReloader first(options_, &routing_, &discovery_, &reaper_);
+  Status s = first.LoadInitial();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("no plugin named 'no_such_discovery'"), std::string::npos);
+  EXPECT_NE(s.message().find("(discovery plugins loaded: 'tenant_list')"), std::string::npos)
+      << s.message();
+
+  options_.discovery_plugin = "tenant_list";
+  HandlerConfig missing;
+  missing.plugin = "no_such_handler";
+  missing.topics = {"t"};
+  options_.handlers = {missing};
+  PluginReloader second(options_, &routing_, &discovery_, &reaper_);
+  s = second.LoadInitial();
+  EXPECT_NE(s.message().find("handlers[0].plugin: no plugin named 'no_such_handler'"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("(handler plugins loaded: 'good_handler')"), std::string::npos)
+      << s.message();
+}
+
+TEST_F(PluginReloaderTest, ConfigTopicsReplacingDeclaredOnesAreLoggedOnceAtStart) {
+  HandlerConfig entry;
+  entry.plugin = "good_handler";
+  entry.topics = {"custom.topic"};
+  options_.handlers = {entry};
+  LogCapture log;
+  Start();
+  EXPECT_EQ(log.Count("handlers[0].topics replaces the topics plugin 'good_handler' declares "
+                      "('fixture.good', 'fixture.other'): it receives 'custom.topic'"),
+            1);
+  EXPECT_NE(routing_.Current()->Find("custom.topic"), nullptr);
+  EXPECT_EQ(routing_.Current()->Find("fixture.good"), nullptr);
+  Rescan();
+  EXPECT_EQ(log.Count("replaces the topics plugin"), 1);
+}
+
+TEST_F(PluginReloaderTest, NoHandlerTopicIsRefusedUnderFailUnlessAllowedOrParked) {
+  fs::remove(plugins_ / "good_handler.so");
+  PluginReloader strict(options_, &routing_, &discovery_, &reaper_);
+  Status s = strict.LoadInitial();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("handlers: no handler topic is configured", 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("--allow-no-handlers"), std::string::npos) << s.message();
+
+  options_.allow_no_handlers = true;
+  PluginReloader allowed(options_, &routing_, &discovery_, &reaper_);
+  EXPECT_TRUE(allowed.LoadInitial().ok());
+  EXPECT_FALSE(routing_.Current()->IsParked("any.topic"));
+
+  options_.allow_no_handlers = false;
+  options_.park_unknown_topics = true;
+  PluginReloader parking(options_, &routing_, &discovery_, &reaper_);
+  EXPECT_TRUE(parking.LoadInitial().ok());
+  EXPECT_TRUE(routing_.Current()->IsParked("any.topic"));
+}
+
+TEST_F(PluginReloaderTest, DiscoveryOnlyWiresNoHandler) {
+  HandlerConfig missing;
+  missing.plugin = "no_such_handler";
+  missing.topics = {"t"};
+  options_.handlers = {missing};
+  options_.discovery_only = true;
+  Start();
+  EXPECT_EQ(routing_.Current()->size(), 0u);
+  std::vector<StoreLocation> found;
+  ASSERT_TRUE(discovery_.Discover(&found).ok());
+  ASSERT_EQ(found.size(), 1u);  // tenant_list_v1 lists its "first" tenant only
+  EXPECT_EQ(found[0].connection_string, "sqlite:/x/1.db");
+}
+
+}  // namespace
+}  // namespace outboxd

@@ -334,6 +334,36 @@ TEST_F(DispatcherTest, ParkedTopicIsHeldWithoutAnAttemptAndDeliveredWhenItsHandl
   EXPECT_EQ(leases_.in_flight(), 0u);
 }
 
+// dispatch.unknown_topic "park": a topic no handler ever served is parked like a removed one.
+TEST_F(DispatcherTest, UnknownTopicParkHoldsThenReleasesWithAttemptsUnchanged) {
+  std::shared_ptr<const HandlerTable> table;
+  ASSERT_TRUE(HandlerTable::Build({{"other.topic", handler_}}, {}, /*park_unknown=*/true, &table)
+                  .ok());
+  routing_.Publish(table);
+  const int64_t a = store().Add("never.seen");
+  const int64_t b = store().Add("never.seen");
+  EXPECT_EQ(RunOnce(), 0);
+  for (int64_t id : {a, b}) {
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kInProgress) << "held in the parking lot";
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+    EXPECT_FALSE(store().Get(id).message.last_error.has_value());
+  }
+  EXPECT_EQ(counters_.parked.load(), 2);
+  EXPECT_EQ(counters_.failed.load(), 0);
+  dispatcher_->ReleaseParked();
+  EXPECT_EQ(store().Get(a).status, MessageStatus::kReady);
+  EXPECT_EQ(store().Get(a).message.attempts, 0);
+
+  Route({{"other.topic", handler_}, {"never.seen", handler_}});  // a handler for it is loaded
+  EXPECT_EQ(RunOnce(), 2);
+  for (int64_t id : {a, b}) {
+    EXPECT_EQ(store().Get(id).status, MessageStatus::kDone);
+    EXPECT_EQ(store().Get(id).message.attempts, 0);
+  }
+  ASSERT_EQ(handler_->calls().size(), 2u);
+  EXPECT_EQ(counters_.failed.load(), 0);
+}
+
 TEST_F(DispatcherTest, ReleaseParkedPutsHeldRowsBackToReadyWithoutAnAttempt) {
   std::shared_ptr<const HandlerTable> parked;
   ASSERT_TRUE(HandlerTable::Build({}, {"email.send"}, &parked).ok());

@@ -34,5 +34,18 @@ TEST(HandlerTableTest, EmptyTopicRejected) {
   EXPECT_FALSE(HandlerTable::Build({{"", std::make_shared<FakeMessageHandler>()}}, &table).ok());
 }
 
+TEST(HandlerTableTest, ParkUnknownParksEveryTopicWithoutARoute) {
+  auto handler = std::make_shared<testing::FakeMessageHandler>("h");
+  std::shared_ptr<const HandlerTable> table;
+  ASSERT_TRUE(HandlerTable::Build({{"Orders", handler}}, {}, /*park_unknown=*/true, &table).ok());
+  EXPECT_TRUE(table->parks_unknown());
+  EXPECT_TRUE(table->IsParked("anything"));
+  EXPECT_FALSE(table->IsParked("orders"));
+  EXPECT_TRUE(table->ParkedTopics().empty());
+  ASSERT_TRUE(HandlerTable::Build({{"Orders", handler}}, {}, &table).ok());
+  EXPECT_FALSE(table->parks_unknown());
+  EXPECT_FALSE(table->IsParked("anything"));
+}
+
 }  // namespace
 }  // namespace outboxd

@@ -629,5 +629,306 @@ TEST_P(OutboxStoreTest, ConnectionsAreReusedAndBounded) {
   EXPECT_EQ(poco->idle_connections(), 1);
 }
 
+// --- Row hygiene and the operator methods (issue 11) --------------------------------------------
+
+TEST_P(OutboxStoreTest, DoneRowAfterEarlierFailuresCarriesNoLastError) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  Complete("owner-A", {Rescheduled(id, milliseconds(0), "transient: broker down")});
+  std::vector<OutboxMessage> again = Claim(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].last_error, std::optional<std::string>("transient: broker down"))
+      << "the retry still sees the previous attempt's error";
+  Complete("owner-A", {Dispatched(id)});
+  StoredRow row = db_->Row(id);
+  EXPECT_EQ(row.status, 2);
+  EXPECT_FALSE(row.last_error.has_value()) << "a done row must not read as a failure";
+  EXPECT_EQ(row.attempts, 1) << "the failed attempts before success stay counted";
+  EXPECT_EQ(row.processed_by, std::optional<std::string>("test-worker"));
+}
+
+TEST_P(OutboxStoreTest, OldestReadyAgeIsTheOldestStatusZeroRow) {
+  StoreStats stats;
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  EXPECT_FALSE(stats.oldest_ready_age_ms.has_value()) << "no ready row";
+  // An older row in progress and an older failed row do not count.
+  db_->InsertRow("topic, payload, status, owner_token, locked_until, created_at",
+                 "'t', 'p', 1, 'o', " + db_->NowPlus(60000) + ", " + db_->NowPlus(-3600000));
+  db_->InsertRow("topic, payload, status, processed_at, created_at",
+                 "'t', 'p', 3, " + db_->NowPlus(0) + ", " + db_->NowPlus(-3600000));
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  EXPECT_FALSE(stats.oldest_ready_age_ms.has_value());
+  db_->InsertRow("topic, payload, created_at", "'t', 'p', " + db_->NowPlus(-60000));
+  db_->InsertRow("topic, payload, created_at", "'t', 'p', " + db_->NowPlus(-1000));
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  ASSERT_TRUE(stats.oldest_ready_age_ms.has_value());
+  EXPECT_GE(*stats.oldest_ready_age_ms, 60000);
+  EXPECT_LT(*stats.oldest_ready_age_ms, 60000 + 30000);
+  EXPECT_EQ(stats.ready, 2);
+}
+
+TEST_P(OutboxStoreTest, ListFailedFiltersByTopicWindowAndLimitNewestFirst) {
+  const int64_t now = db_->DbNow();
+  const int64_t hour = 3600 * 1000;
+  auto failed = [&](const std::string& topic, int64_t processed_at, const std::string& error) {
+    return db_->InsertRow(
+        "topic, payload, status, attempts, processed_at, processed_by, last_error, created_at",
+        "'" + topic + "', 'body', 3, 4, " + db_->Time(processed_at) + ", 'w:FAILED', '" + error +
+            "', " + db_->Time(processed_at - hour));
+  };
+  int64_t f1 = failed("a", now - 3 * hour, "e1");
+  int64_t f2 = failed("b", now - 2 * hour, "e2");
+  int64_t f3 = failed("a", now - 1 * hour, "boom\nsecond line");
+  db_->InsertRow("topic, payload, status, processed_at", "'a', 'p', 2, " + db_->Time(now));
+  db_->InsertRow("topic, payload", "'a', 'p'");
+
+  auto list = [&](const FailedQuery& query) {
+    std::vector<FailedMessage> out;
+    Status status = store_->ListFailed(query, &out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    std::vector<int64_t> ids;
+    for (const FailedMessage& m : out) ids.push_back(m.id);
+    return std::make_pair(ids, out);
+  };
+  auto [all, rows] = list(FailedQuery{});
+  EXPECT_EQ(all, (std::vector<int64_t>{f3, f2, f1}));
+  ASSERT_EQ(rows.size(), 3u);
+  StoredRow raw = db_->Row(f3);
+  EXPECT_EQ(rows[0].message_id, raw.message_id);
+  EXPECT_EQ(rows[0].topic, "a");
+  EXPECT_EQ(rows[0].attempts, 4);
+  EXPECT_EQ(rows[0].processed_at_ms, *raw.processed_at);
+  EXPECT_EQ(rows[0].created_at_ms, raw.created_at);
+  EXPECT_EQ(rows[0].last_error, std::optional<std::string>("boom\nsecond line"));
+
+  FailedQuery topic;
+  topic.topic = "a";
+  EXPECT_EQ(list(topic).first, (std::vector<int64_t>{f3, f1}));
+  FailedQuery recent;
+  recent.failed_within = std::chrono::minutes(90);
+  EXPECT_EQ(list(recent).first, (std::vector<int64_t>{f3}));
+  FailedQuery limited;
+  limited.limit = 2;
+  EXPECT_EQ(list(limited).first, (std::vector<int64_t>{f3, f2}));
+  FailedQuery nothing;
+  nothing.topic = "none";
+  EXPECT_TRUE(list(nothing).first.empty());
+
+  std::vector<FailedMessage> out;
+  for (int bad : {0, -1, 100001}) {
+    FailedQuery query;
+    query.limit = bad;
+    EXPECT_EQ(store_->ListFailed(query, &out).code(), Status::Code::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_P(OutboxStoreTest, FindByMessageIdReturnsTheWholeRow) {
+  NewMessage message;
+  message.topic = "Orders.Created";
+  message.payload = "{\"order\": 7}";
+  message.correlation_id = "corr-7";
+  message.message_id = "msg-7";
+  std::string message_id;
+  ASSERT_TRUE(store_->Enqueue(message, &message_id).ok());
+  std::vector<OutboxMessage> claimed = Claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  Complete("owner-A", {Failed(claimed[0].id, "poison")});
+
+  std::vector<StoredMessage> found;
+  ASSERT_TRUE(store_->FindByMessageId("msg-7", &found).ok());
+  ASSERT_EQ(found.size(), 1u);
+  const StoredMessage& m = found[0];
+  StoredRow raw = db_->Row(claimed[0].id);
+  EXPECT_EQ(m.id, claimed[0].id);
+  EXPECT_EQ(m.message_id, "msg-7");
+  EXPECT_EQ(m.topic, "Orders.Created");
+  EXPECT_EQ(m.payload, "{\"order\": 7}");
+  EXPECT_EQ(m.correlation_id, std::optional<std::string>("corr-7"));
+  EXPECT_EQ(m.created_at_ms, raw.created_at);
+  EXPECT_FALSE(m.due_at_ms.has_value());
+  EXPECT_EQ(m.status, MessageStatus::kFailed);
+  EXPECT_EQ(m.attempts, 1);
+  EXPECT_FALSE(m.next_attempt_at_ms.has_value());
+  EXPECT_FALSE(m.locked_until_ms.has_value());
+  EXPECT_FALSE(m.owner_token.has_value());
+  EXPECT_EQ(m.processed_at_ms, raw.processed_at);
+  EXPECT_EQ(m.processed_by, std::optional<std::string>("test-worker:FAILED"));
+  EXPECT_EQ(m.last_error, std::optional<std::string>("poison"));
+  EXPECT_EQ(m.replay_count, 0);
+  EXPECT_FALSE(m.replayed_at_ms.has_value());
+
+  found.clear();
+  ASSERT_TRUE(store_->FindByMessageId("no-such-message", &found).ok());
+  EXPECT_TRUE(found.empty());
+}
+
+TEST_P(OutboxStoreTest, ReplayMovesOnlySelectedFailedRowsBackAsFirstAttempts) {
+  // Failed rows made by the store itself: a retry, then a failure (attempts 2).
+  auto make_failed = [&](const std::string& topic) {
+    int64_t id = EnqueueOne(topic);
+    EXPECT_EQ(Claim(1).size(), 1u);
+    Complete("owner-A", {Rescheduled(id, milliseconds(0), "first")});
+    EXPECT_EQ(Claim(1).size(), 1u);
+    Complete("owner-A", {Failed(id, "gave up: " + topic)});
+    return id;
+  };
+  int64_t a1 = make_failed("a");
+  int64_t a2 = make_failed("a");
+  int64_t b1 = make_failed("b");
+  // Rows of the same topic in every other status must not change.
+  int64_t done = EnqueueOne("a");
+  ASSERT_EQ(Claim(1).size(), 1u);
+  Complete("owner-A", {Dispatched(done)});
+  int64_t in_progress = EnqueueOne("a");
+  ASSERT_EQ(Claim(1).size(), 1u);
+  int64_t ready = db_->InsertRow("topic, payload, attempts, next_attempt_at",
+                                 "'a', 'p', 3, " + db_->NowPlus(600000));
+  std::vector<StoredRow> others_before = {db_->Row(done), db_->Row(in_progress), db_->Row(ready)};
+
+  int64_t count = -1;
+  ReplaySelection by_topic;
+  by_topic.topic = "a";
+  ASSERT_TRUE(store_->ReplayFailed(by_topic, /*dry_run=*/true, &count).ok());
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(db_->CountRows("status = 3"), 3) << "a dry run changes nothing";
+
+  ReplaySelection by_id;
+  by_id.message_ids = {db_->Row(b1).message_id, "not-there"};
+  const int64_t before = db_->DbNow();
+  ASSERT_TRUE(store_->ReplayFailed(by_id, false, &count).ok());
+  EXPECT_EQ(count, 1);
+  StoredRow row = db_->Row(b1);
+  EXPECT_EQ(row.status, 0);
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_FALSE(row.next_attempt_at.has_value());
+  EXPECT_FALSE(row.locked_until.has_value());
+  EXPECT_FALSE(row.owner_token.has_value());
+  EXPECT_FALSE(row.processed_at.has_value());
+  EXPECT_FALSE(row.processed_by.has_value());
+  EXPECT_EQ(row.last_error, std::optional<std::string>("gave up: b")) << "kept as history";
+  EXPECT_EQ(db_->QueryInt("SELECT replay_count FROM " + db_->Table() + " WHERE id = " +
+                          std::to_string(b1)),
+            1);
+  const int64_t replayed_at = db_->QueryInt("SELECT " + db_->MsOf("replayed_at") + " FROM " +
+                                            db_->Table() + " WHERE id = " + std::to_string(b1));
+  EXPECT_GE(replayed_at, before);
+  EXPECT_LE(replayed_at, db_->DbNow());
+
+  ASSERT_TRUE(store_->ReplayFailed(by_topic, false, &count).ok());
+  EXPECT_EQ(count, 2);
+  ReplaySelection all;
+  all.all = true;
+  ASSERT_TRUE(store_->ReplayFailed(all, false, &count).ok());
+  EXPECT_EQ(count, 0) << "nothing failed is left";
+  std::vector<StoredRow> others_after = {db_->Row(done), db_->Row(in_progress), db_->Row(ready)};
+  for (size_t i = 0; i < others_before.size(); ++i) {
+    EXPECT_EQ(others_after[i].status, others_before[i].status) << i;
+    EXPECT_EQ(others_after[i].attempts, others_before[i].attempts) << i;
+    EXPECT_EQ(others_after[i].owner_token, others_before[i].owner_token) << i;
+    EXPECT_EQ(others_after[i].processed_at, others_before[i].processed_at) << i;
+    EXPECT_EQ(others_after[i].next_attempt_at, others_before[i].next_attempt_at) << i;
+  }
+  EXPECT_EQ(db_->CountRows("replay_count > 0"), 3);
+
+  // The replayed rows run again as first attempts, at once.
+  std::vector<OutboxMessage> again = Claim(10, "owner-B");
+  std::vector<int64_t> again_ids = Ids(again);
+  std::sort(again_ids.begin(), again_ids.end());
+  EXPECT_EQ(again_ids, (std::vector<int64_t>{a1, a2, b1}));
+  for (const OutboxMessage& m : again) EXPECT_EQ(m.attempts, 0) << m.id;
+
+  // A second failure after a replay counts from zero again; the next replay counts 2.
+  Complete("owner-B", {Failed(a1, "again")});
+  EXPECT_EQ(db_->Row(a1).attempts, 1);
+  ASSERT_TRUE(store_->ReplayFailed(all, false, &count).ok());
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(db_->QueryInt("SELECT replay_count FROM " + db_->Table() + " WHERE id = " +
+                          std::to_string(a1)),
+            2);
+
+  for (const ReplaySelection& bad : {ReplaySelection{}, [] {
+         ReplaySelection s;
+         s.all = true;
+         s.topic = "a";
+         return s;
+       }()}) {
+    EXPECT_EQ(store_->ReplayFailed(bad, true, &count).code(), Status::Code::kInvalidArgument);
+  }
+}
+
+TEST_P(OutboxStoreTest, PurgeDeletesExactlyTheMatchingFailedRowsInBatches) {
+  const int64_t now = db_->DbNow();
+  const int64_t day = 24LL * 3600 * 1000;
+  auto failed = [&](const std::string& topic, int64_t processed_at) {
+    return db_->InsertRow("topic, payload, status, processed_at",
+                          "'" + topic + "', 'p', 3, " + db_->Time(processed_at));
+  };
+  std::vector<int64_t> old_a;
+  for (int i = 0; i < 7; ++i) old_a.push_back(failed("a", now - 2 * day - i));
+  int64_t old_b1 = failed("b", now - 3 * day);
+  int64_t old_b2 = failed("b", now - 3 * day);
+  int64_t recent_a = failed("a", now - 1000);
+  int64_t done = db_->InsertRow("topic, payload, status, processed_at",
+                                "'a', 'p', 2, " + db_->Time(now - 5 * day));
+  int64_t ready = db_->InsertRow("topic, payload", "'a', 'p'");
+
+  PurgeSelection old_topic_a;
+  old_topic_a.topic = "a";
+  old_topic_a.older_than = std::chrono::hours(24);
+  old_topic_a.batch_size = 3;
+  int64_t count = -1;
+  ASSERT_TRUE(store_->PurgeFailed(old_topic_a, /*dry_run=*/true, &count).ok());
+  EXPECT_EQ(count, 7);
+  EXPECT_EQ(db_->CountRows(), 12) << "a dry run deletes nothing";
+
+  ASSERT_TRUE(store_->PurgeFailed(old_topic_a, false, &count).ok());
+  EXPECT_EQ(count, 7) << "three batches of 3, 3 and 1";
+  EXPECT_EQ(db_->QueryInts("SELECT id FROM " + db_->Table() + " ORDER BY id"),
+            (std::vector<int64_t>{old_b1, old_b2, recent_a, done, ready}));
+
+  PurgeSelection everything;
+  ASSERT_TRUE(store_->PurgeFailed(everything, true, &count).ok());
+  EXPECT_EQ(count, 3);
+  ASSERT_TRUE(store_->PurgeFailed(everything, false, &count).ok());
+  EXPECT_EQ(count, 3);
+  EXPECT_EQ(db_->QueryInts("SELECT id FROM " + db_->Table() + " ORDER BY id"),
+            (std::vector<int64_t>{done, ready}));
+  ASSERT_TRUE(store_->PurgeFailed(everything, false, &count).ok());
+  EXPECT_EQ(count, 0);
+
+  for (int bad : {0, 100001}) {
+    PurgeSelection selection;
+    selection.batch_size = bad;
+    EXPECT_EQ(store_->PurgeFailed(selection, false, &count).code(),
+              Status::Code::kInvalidArgument);
+  }
+  PurgeSelection negative;
+  negative.older_than = milliseconds(-1);
+  EXPECT_EQ(store_->PurgeFailed(negative, false, &count).code(), Status::Code::kInvalidArgument);
+}
+
+TEST_P(OutboxStoreTest, SchemaStatusReportsTableAndBinaryVersions) {
+  SchemaStatus status;
+  ASSERT_TRUE(store_->GetSchemaStatus(&status).ok());
+  EXPECT_EQ(status.current_version, kOutboxSchemaVersion);
+  EXPECT_EQ(status.binary_version, kOutboxSchemaVersion);
+
+  std::unique_ptr<StoreTestDb> empty = NewDb("other_outbox");
+  if (empty->is_postgres()) empty->Exec("CREATE SCHEMA \"" + empty->schema() + "\"");
+  StoreOptions options = StoreTestDb::Options();
+  options.create_schema = false;
+  std::unique_ptr<OutboxStore> store = StoreTestDb::OpenAt(empty->Location(), options);
+  ASSERT_TRUE(store->GetSchemaStatus(&status).ok());
+  EXPECT_EQ(status.current_version, 0) << "no table yet";
+  EXPECT_EQ(status.binary_version, kOutboxSchemaVersion);
+  EXPECT_EQ(empty->QueryInt(empty->is_postgres()
+                                ? "SELECT COUNT(*) FROM pg_tables WHERE schemaname = '" +
+                                      empty->schema() + "'"
+                                : "SELECT COUNT(*) FROM sqlite_master"),
+            0)
+      << "schema status creates nothing";
+}
+
 }  // namespace
 }  // namespace outboxd::testing

@@ -117,7 +117,8 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
   std::unique_ptr<OutboxStore> store = db_->Open();
   EXPECT_TRUE(db_->TenantExists());
   EXPECT_EQ(db_->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox",
+                                      "table:outbox_schema"}));
   // PostgreSQL types: bigserial id, timestamptz times, smallint status.
   std::vector<std::string> types = db_->QueryTexts(
       "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE "
@@ -147,9 +148,10 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
   ASSERT_TRUE(poco_store::ParsePostgresConnection(db_->ConnectionString(), &target).ok());
   poco_store::OutboxSql sql =
       poco_store::PostgresDialect(target, false).RenderSql({db_->schema(), "outbox"});
-  ASSERT_EQ(sql.prepare_schema.size(), 2u);
+  ASSERT_EQ(sql.prepare_schema.size(), 3u);
   EXPECT_NE(sql.prepare_schema[0].find("pg_advisory_xact_lock"), std::string::npos);
   EXPECT_EQ(sql.prepare_schema[1], "CREATE SCHEMA IF NOT EXISTS \"" + db_->schema() + "\"");
+  EXPECT_EQ(sql.prepare_schema[2], "SET LOCAL lock_timeout = '5s'");
 }
 
 TEST_F(PostgresStoreSchemaTest, MissingSchemaWithoutSchemaCreationIsNotFound) {
@@ -201,7 +203,8 @@ TEST_F(PostgresStoreSchemaTest, ConcurrentDeployersOnAFreshSchemaAllSucceed) {
   for (int i = 0; i < kDeployers; ++i)
     EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].ToString();
   EXPECT_EQ(db_->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox",
+                                      "table:outbox_schema"}));
   EnqueueN(stores[0].get(), 1);
   std::vector<OutboxMessage> claimed;
   ASSERT_TRUE(stores[kDeployers - 1]->ClaimDue(5, seconds(30), "owner", &claimed).ok());

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <mutex>
 #include <tuple>
 #include <unordered_set>
@@ -104,6 +106,10 @@ Status PocoOutboxStore::Create(const StoreLocation& location, const StoreOptions
     status = ValidateSqlIdentifier("schema name", location.schema_name);
     table.schema = location.schema_name;
   }
+  if (status.ok() && location.table_name == kSchemaVersionTable) {
+    status = Status::InvalidArgument("table name '" + location.table_name +
+                                     "' is reserved for the schema version table");
+  }
   if (status.ok() && options.max_connections < 1) {
     status = Status::InvalidArgument("max_connections must be >= 1, got " +
                                      std::to_string(options.max_connections));
@@ -189,30 +195,134 @@ Status PocoOutboxStore::EnsureSchema() {
     return Status::OK();
   }
   Status status = Run("schema setup", [this](StoreConnection& connection) {
-    connection.BeginWrite();
-    try {
-      for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
-      connection.ExecuteOnce(sql_.create_table);
-      std::string missing = MissingColumns(connection.ListColumns());
-      if (!missing.empty()) {
-        connection.Rollback();
-        return Status::InvalidArgument("existing table '" + table_.table +
-                                       "' is not an outbox table (missing columns: " + missing +
-                                       ")");
-      }
-      for (const std::string& statement : sql_.create_indexes) connection.ExecuteOnce(statement);
-      connection.Commit();
-    } catch (...) {
-      RollbackQuietly(connection);
-      throw;
-    }
-    return Status::OK();
+    return DeploySchema(connection);
   });
   if (status.ok()) {
     ProcessDeployedSchemas().Add(schema_key_);
     schema_ready_.store(true, std::memory_order_release);
   }
   return status;
+}
+
+std::string PocoOutboxStore::TableName() const {
+  // SQLite has no schemas (the location's default schema name is ignored there).
+  if (table_.schema.empty() || dialect_->name() == "SQLite") return table_.table;
+  return table_.schema + "." + table_.table;
+}
+
+Status PocoOutboxStore::TooNew(int version) const {
+  return Status::InvalidArgument(
+      "table '" + TableName() + "' is at schema version " + std::to_string(version) +
+      ", newer than this binary's version " + std::to_string(kOutboxSchemaVersion) +
+      "; refusing to use or downgrade it (run an outboxd/outboxctl of that version or later)");
+}
+
+// See docs/store.md, "Schema versions". Throws on database errors (Run converts them); the caller's
+// Run discards the connection then, which also ends any session-level lock it held.
+Status PocoOutboxStore::DeploySchema(StoreConnection& connection) {
+  // The cheap check of every first use: one catalog read, plus the version row when there is a
+  // version table. DDL only when something is missing.
+  StoreConnection::SchemaProbe probe = connection.ProbeSchema();
+  std::optional<int> recorded;
+  if (probe.version_table_exists) recorded = connection.ReadVersion();
+  if (recorded && *recorded > kOutboxSchemaVersion) return TooNew(*recorded);
+  auto trigger_as_wanted = [&](const StoreConnection::SchemaProbe& p) {
+    return p.notify_trigger_exists == sql_.want_notify_trigger;
+  };
+  if (probe.table_exists && recorded == kOutboxSchemaVersion && probe.claim_index_exists &&
+      probe.failed_index == 2 && trigger_as_wanted(probe)) {
+    return Status::OK();
+  }
+
+  // Step 1, one write transaction (PostgreSQL: under the deployers' advisory lock, with a lock
+  // timeout so that producers queue behind an ALTER TABLE for at most that long).
+  bool complete = false;
+  connection.BeginWrite();
+  try {
+    for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
+    probe = connection.ProbeSchema();  // again, now that we hold the lock
+    const bool created = !probe.table_exists;
+    connection.ExecuteOnce(sql_.create_table);
+    connection.ExecuteOnce(sql_.create_version_table);
+    recorded = connection.ReadVersion();
+    if (recorded && *recorded > kOutboxSchemaVersion) {
+      connection.Rollback();
+      return TooNew(*recorded);
+    }
+    std::vector<std::string> columns = connection.ListColumns();
+    std::string missing = MissingColumns(columns);
+    if (!missing.empty()) {
+      connection.Rollback();
+      return Status::InvalidArgument("existing table '" + table_.table +
+                                     "' is not an outbox table (missing columns: " + missing +
+                                     ")");
+    }
+    for (const auto& [column, alter] : sql_.add_columns) {
+      if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
+        connection.ExecuteOnce(alter);
+      }
+    }
+    if (!probe.claim_index_exists) connection.ExecuteOnce(sql_.create_claim_index);
+    // A table created just now is empty and invisible to others: its index is built in place.
+    const bool index_here = sql_.create_failed_index_concurrently.empty() || created;
+    if (index_here && probe.failed_index != 2) connection.ExecuteOnce(sql_.create_failed_index);
+    if (sql_.want_notify_trigger && !probe.notify_trigger_exists) {
+      for (const std::string& statement : sql_.notify_setup) connection.ExecuteOnce(statement);
+    } else if (!sql_.want_notify_trigger && probe.notify_trigger_exists) {
+      for (const std::string& statement : sql_.notify_teardown) connection.ExecuteOnce(statement);
+    }
+    complete = index_here || probe.failed_index == 2;
+    if (complete && recorded != kOutboxSchemaVersion) {
+      connection.WriteVersion(kOutboxSchemaVersion);
+    }
+    connection.Commit();
+  } catch (...) {
+    RollbackQuietly(connection);
+    throw;
+  }
+  if (complete) return Status::OK();
+
+  // Step 2 (PostgreSQL, existing table): the failed-rows index, built CONCURRENTLY (producers and
+  // workers keep writing), which cannot run in a transaction. A session-level advisory lock of its
+  // own lets one deployer build it; an INVALID index left by an interrupted build is dropped
+  // first. Then the version row, in a short transaction under the deployers' lock.
+  // A deployer that finds the lock taken does not wait: another one is building the index and
+  // writes the version when done, and the table is usable meanwhile (the columns exist). Waiting
+  // would deadlock: CREATE INDEX CONCURRENTLY waits for the snapshot of a session that waits for
+  // its lock.
+  if (connection.QueryIntOnce(sql_.index_lock) == 0) return Status::OK();
+  probe = connection.ProbeSchema();
+  if (probe.failed_index == 1) connection.ExecuteOnce(sql_.drop_invalid_failed_index);
+  if (probe.failed_index != 2) connection.ExecuteOnce(sql_.create_failed_index_concurrently);
+  connection.BeginWrite();
+  try {
+    for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
+    recorded = connection.ReadVersion();
+    if (recorded && *recorded > kOutboxSchemaVersion) {
+      connection.Rollback();
+      connection.ExecuteOnce(sql_.index_unlock);
+      return TooNew(*recorded);
+    }
+    if (recorded != kOutboxSchemaVersion) connection.WriteVersion(kOutboxSchemaVersion);
+    connection.Commit();
+  } catch (...) {
+    RollbackQuietly(connection);
+    throw;
+  }
+  connection.ExecuteOnce(sql_.index_unlock);
+  return Status::OK();
+}
+
+Status PocoOutboxStore::GetSchemaStatus(SchemaStatus* status) {
+  return Run("schema status", [&](StoreConnection& connection) {
+    StoreConnection::SchemaProbe probe = connection.ProbeSchema();
+    std::optional<int> recorded;
+    if (probe.version_table_exists) recorded = connection.ReadVersion();
+    status->binary_version = kOutboxSchemaVersion;
+    // A table without a version row is outboxd 0.1.0's: version 1.
+    status->current_version = !probe.table_exists ? 0 : recorded.value_or(1);
+    return Status::OK();
+  });
 }
 
 Status PocoOutboxStore::ClaimDue(int limit, std::chrono::milliseconds lease,
@@ -371,6 +481,7 @@ Status PocoOutboxStore::GetStats(StoreStats* stats) {
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   return Run("stats", [&](StoreConnection& connection) {
     *stats = connection.CountByStatus();
+    stats->oldest_ready_age_ms = connection.OldestReadyAge();
     return Status::OK();
   });
 }
@@ -394,6 +505,115 @@ Status PocoOutboxStore::Cleanup(std::chrono::milliseconds retention, int64_t* de
     *deleted = connection.Cleanup(retention.count());
     return Status::OK();
   });
+}
+
+// --- Operator views and actions (issue 11) --------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxOperatorRows = 100000;
+
+Status CheckReplaySelection(const ReplaySelection& selection) {
+  const int selectors = (selection.message_ids.empty() ? 0 : 1) + (selection.topic ? 1 : 0) +
+                        (selection.all ? 1 : 0);
+  if (selectors != 1) {
+    return Status::InvalidArgument(
+        "replay needs exactly one of: message ids, a topic, or all failed rows");
+  }
+  return Status::OK();
+}
+
+std::optional<int64_t> Millis(const std::optional<std::chrono::milliseconds>& d) {
+  if (!d) return std::nullopt;
+  return static_cast<int64_t>(d->count());
+}
+
+}  // namespace
+
+Status PocoOutboxStore::ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) {
+  if (query.limit < 1 || query.limit > kMaxOperatorRows) {
+    return Failed("list failed", Status::InvalidArgument("limit must be in 1..100000, got " +
+                                                         std::to_string(query.limit)));
+  }
+  if (query.failed_within && query.failed_within->count() < 0) {
+    return Failed("list failed", Status::InvalidArgument("failed_within must not be negative"));
+  }
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  std::vector<FailedMessage> rows;
+  OBX_RETURN_IF_ERROR(Run("list failed", [&](StoreConnection& connection) {
+    connection.ListFailed(query.topic, Millis(query.failed_within), query.limit, &rows);
+    return Status::OK();
+  }));
+  out->insert(out->end(), std::make_move_iterator(rows.begin()),
+              std::make_move_iterator(rows.end()));
+  return Status::OK();
+}
+
+Status PocoOutboxStore::FindByMessageId(const std::string& message_id,
+                                        std::vector<StoredMessage>* out) {
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  std::vector<StoredMessage> rows;
+  OBX_RETURN_IF_ERROR(Run("find message", [&](StoreConnection& connection) {
+    connection.FindByMessageId(message_id, &rows);
+    return Status::OK();
+  }));
+  out->insert(out->end(), std::make_move_iterator(rows.begin()),
+              std::make_move_iterator(rows.end()));
+  return Status::OK();
+}
+
+Status PocoOutboxStore::ReplayFailed(const ReplaySelection& selection, bool dry_run,
+                                     int64_t* count) {
+  Status valid = CheckReplaySelection(selection);
+  if (!valid.ok()) return Failed("replay", valid);
+  std::optional<std::string> ids;
+  if (!selection.message_ids.empty()) ids = JsonText(nlohmann::json(selection.message_ids));
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  return Run("replay", [&](StoreConnection& connection) {
+    auto lock = WriteLock();
+    *count = connection.Replay(selection.topic, ids, dry_run);
+    return Status::OK();
+  });
+}
+
+Status PocoOutboxStore::PurgeFailed(const PurgeSelection& selection, bool dry_run,
+                                    int64_t* count) {
+  if (selection.batch_size < 1 || selection.batch_size > kMaxOperatorRows) {
+    return Failed("purge", Status::InvalidArgument("batch size must be in 1..100000, got " +
+                                                   std::to_string(selection.batch_size)));
+  }
+  if (selection.older_than && selection.older_than->count() < 0) {
+    return Failed("purge", Status::InvalidArgument("older_than must not be negative"));
+  }
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  const std::optional<int64_t> older_than = Millis(selection.older_than);
+  *count = 0;
+  if (dry_run) {
+    return Run("purge", [&](StoreConnection& connection) {
+      *count = connection.CountPurge(selection.topic, older_than);
+      return Status::OK();
+    });
+  }
+  // Rows that fail after the purge started (higher ids) are left alone, so the loop ends.
+  int64_t max_id = 0;
+  OBX_RETURN_IF_ERROR(Run("purge", [&](StoreConnection& connection) {
+    max_id = connection.MaxId();
+    return Status::OK();
+  }));
+  for (;;) {
+    int64_t deleted = 0;
+    // One batch per call: the SQLite write lock and the connection go back between batches.
+    Status status = Run("purge", [&](StoreConnection& connection) {
+      auto lock = WriteLock();
+      deleted = connection.PurgeBatch(selection.topic, older_than, max_id, selection.batch_size);
+      return Status::OK();
+    });
+    if (!status.ok()) {
+      return status.WithContext(std::to_string(*count) + " rows deleted before the error");
+    }
+    *count += deleted;
+    if (deleted < selection.batch_size) return Status::OK();
+  }
 }
 
 }  // namespace outboxd::poco_store

@@ -6,15 +6,18 @@
 //  - Connections open lazily, at most StoreOptions::max_connections, and are reused; a connection
 //    that raised any database error is closed instead of being reused.
 //  - With StoreOptions::create_schema, the first call of any operation creates the table and
-//    index (EnsureSchema); after one success that is a single atomic load. Success is remembered
+//    indexes, or upgrades an older table (EnsureSchema); after one success that is a single atomic
+//    load. Success is remembered
 //    process-wide per (database, table), so a re-created store does not deploy again; an error
 //    saying the table is missing forgets it, and the next call deploys again.
 //  - Complete reports every distinct id of `completions` exactly once, in input order, in
 //    report->applied or report->lease_lost (appended). When an id occurs more than once, its first
 //    completion is the one applied. On error the report is left untouched and nothing is applied.
 //  - ClaimDue appends the claimed rows oldest first (created_at, then id).
-//  - SQLite: write transactions of this store (claim, complete, renew, enqueue, cleanup) are
-//    serialised on an in-process mutex, held while the statement runs. SQLite has one writer per
+//  - PurgeFailed deletes one batch per pooled-connection use, so workers get the connection (and
+//    on SQLite the write mutex below) between batches.
+//  - SQLite: write transactions of this store (claim, complete, renew, enqueue, cleanup, replay,
+//    purge) are serialised on an in-process mutex, held while the statement runs. SQLite has one writer per
 //    file; without the mutex, concurrent workers collide in BEGIN IMMEDIATE and sleep in SQLite's
 //    busy handler (1, 2, 5, 10 ... ms) while the file sits idle. Other processes still meet
 //    busy_timeout as before.
@@ -61,6 +64,11 @@ class PocoOutboxStore final : public OutboxStore {
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
+  Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) override;
+  Status FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out) override;
+  Status ReplayFailed(const ReplaySelection& selection, bool dry_run, int64_t* count) override;
+  Status PurgeFailed(const PurgeSelection& selection, bool dry_run, int64_t* count) override;
+  Status GetSchemaStatus(SchemaStatus* status) override;
 
   const SqlDialect& dialect() const { return *dialect_; }
   // Connections that exist / sit idle right now (diagnostics and tests).
@@ -73,6 +81,11 @@ class PocoOutboxStore final : public OutboxStore {
 
   Status OpenConnection(std::unique_ptr<StoreConnection>* out);
   Status EnsureSchemaIfConfigured();
+  // Brings the table to kOutboxSchemaVersion on `connection` (docs/store.md, "Schema versions").
+  Status DeploySchema(StoreConnection& connection);
+  // "<schema>.<table>" (or "<table>" on SQLite) and the refusal of a table newer than this binary.
+  std::string TableName() const;
+  Status TooNew(int version) const;
   // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions.
   template <typename Fn>
   Status Run(const char* operation, Fn&& fn);

@@ -44,8 +44,15 @@ constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
   processed_at timestamptz,
   processed_by text,
   last_error text,
+  replay_count integer NOT NULL DEFAULT 0 CHECK (replay_count >= 0),
+  replayed_at timestamptz,
   CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL))
 ))SQL";
+
+// Failed rows matching the optional topic filter (see OutboxSql for the doubled parameters).
+constexpr const char* kReplayWhere =
+    "status = 3 AND ($1::text IS NULL OR topic = $2::text) AND "
+    "($3::text IS NULL OR message_id IN (SELECT json_array_elements_text($4::json)))";
 
 
 
@@ -91,24 +98,64 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   // hashtext() of the qualified name: every deployer of this table takes the same lock.
   sql.prepare_schema = {
       "SELECT pg_advisory_xact_lock(hashtext(" + Literal("outboxd schema " + name) + "))",
-      "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.schema)};
+      "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.schema),
+      // An ALTER TABLE waits at most this long for the table's lock (a long transaction holding
+      // it): producers queue behind a waiting ALTER, so they wait at most this long as well.
+      "SET LOCAL lock_timeout = " + Literal(kSchemaLockTimeout)};
   sql.create_table = render(kCreateTable);
-  sql.create_indexes = {render("CREATE INDEX IF NOT EXISTS " + QuoteIdentifier("ix_" + table.table + "_claim") +
-                               " ON {table} (created_at, id) WHERE status IN (0, 1)")};
+  const std::string versions =
+      QuoteIdentifier(table.schema) + "." + QuoteIdentifier(kSchemaVersionTable);
+  sql.create_version_table = "CREATE TABLE IF NOT EXISTS " + versions +
+                             " (table_name text PRIMARY KEY, version integer NOT NULL, "
+                             "upgraded_at timestamptz NOT NULL DEFAULT now())";
+  const std::string claim_index = "ix_" + table.table + "_claim";
+  const std::string failed_index = "ix_" + table.table + "_failed";
+  // to_regclass: NULL (not an error) for a missing schema or relation.
+  auto regclass = [&](const std::string& relation) {
+    return "to_regclass(" + Literal(QuoteIdentifier(table.schema) + "." + QuoteIdentifier(relation)) +
+           ")";
+  };
+  sql.schema_probe =
+      "SELECT (" + regclass(table.table) + " IS NOT NULL)::int::bigint, (" +
+      regclass(kSchemaVersionTable) + " IS NOT NULL)::int::bigint, (" + regclass(claim_index) +
+      " IS NOT NULL)::int::bigint, COALESCE((SELECT CASE WHEN i.indisvalid THEN 2 ELSE 1 END "
+      "FROM pg_index i WHERE i.indexrelid = " + regclass(failed_index) + "), 0)::bigint, "
+      "(SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = " + regclass(table.table) +
+      " AND tgname = " + Literal(table.table + "_notify") + " AND NOT tgisinternal)::bigint";
+  sql.read_version = "SELECT version::bigint FROM " + versions +
+                     " WHERE table_name = " + Literal(table.table);
+  sql.write_version = "INSERT INTO " + versions + " (table_name, version) VALUES (" +
+                      Literal(table.table) + ", $1::integer) ON CONFLICT (table_name) DO UPDATE "
+                      "SET version = excluded.version, upgraded_at = now()";
+  // PostgreSQL 11+: ADD COLUMN with a constant default is a catalog change, no table rewrite.
+  sql.add_columns = {
+      {"replay_count", render("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS replay_count integer "
+                              "NOT NULL DEFAULT 0 CHECK (replay_count >= 0)")},
+      {"replayed_at", render("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS replayed_at timestamptz")}};
+  sql.create_claim_index = render("CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(claim_index) +
+                                  " ON {table} (created_at, id) WHERE status IN (0, 1)");
+  const std::string failed_index_definition =
+      "IF NOT EXISTS " + QuoteIdentifier(failed_index) + " ON " + qualified +
+      " (processed_at, id) WHERE status = 3";
+  sql.create_failed_index = "CREATE INDEX " + failed_index_definition;
+  sql.create_failed_index_concurrently = "CREATE INDEX CONCURRENTLY " + failed_index_definition;
+  sql.drop_invalid_failed_index = "DROP INDEX CONCURRENTLY IF EXISTS " +
+                                  QuoteIdentifier(table.schema) + "." +
+                                  QuoteIdentifier(failed_index);
+  const std::string index_key = Literal("outboxd schema index " + name);
+  sql.index_lock = "SELECT pg_try_advisory_lock(hashtext(" + index_key + "))::int::bigint";
+  sql.index_unlock = "SELECT pg_advisory_unlock(hashtext(" + index_key + "))";
   const std::string function = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table + "_notify");
   const std::string trigger = QuoteIdentifier(table.table + "_notify");
-  if (notify_) {
-    sql.create_indexes.push_back(
-        "CREATE OR REPLACE FUNCTION " + function +
-        "() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN PERFORM pg_notify(" +
-        Literal(kNotifyChannel) + ", " + Literal(name) + "); RETURN NULL; END $body$");
-    sql.create_indexes.push_back("CREATE OR REPLACE TRIGGER " + trigger +
-                                 " AFTER INSERT ON " + qualified +
-                                 " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
-  } else {
-    // Turning notify off removes the trigger, so producers stop paying for NOTIFY.
-    sql.create_indexes.push_back("DROP TRIGGER IF EXISTS " + trigger + " ON " + qualified);
-  }
+  sql.want_notify_trigger = notify_;
+  sql.notify_setup = {
+      "CREATE OR REPLACE FUNCTION " + function +
+          "() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN PERFORM pg_notify(" +
+          Literal(kNotifyChannel) + ", " + Literal(name) + "); RETURN NULL; END $body$",
+      "CREATE OR REPLACE TRIGGER " + trigger + " AFTER INSERT ON " + qualified +
+          " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()"};
+  // Turning notify off removes the trigger, so producers stop paying for NOTIFY.
+  sql.notify_teardown = {"DROP TRIGGER IF EXISTS " + trigger + " ON " + qualified};
   sql.list_columns =
       "SELECT column_name::text FROM information_schema.columns WHERE table_schema = " +
       Literal(table.schema) + " AND table_name = " + Literal(table.table);
@@ -126,9 +173,10 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "FROM picked WHERE t.id = picked.id "
       "RETURNING t.id, t.message_id, t.topic, t.payload, t.correlation_id, " +
       Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error");
+  // A done row carries no last_error (docs/store.md, "What a row carries").
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = now(), processed_by = $1::text, "
-      "owner_token = NULL, locked_until = NULL "
+      "owner_token = NULL, locked_until = NULL, last_error = NULL "
       "WHERE id = ANY($2::bigint[]) AND owner_token = $3::text AND status = 1 RETURNING id");
   sql.release = render(
       "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
@@ -161,6 +209,36 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "(next_attempt_at IS NULL OR next_attempt_at <= now())))) THEN 1 ELSE 0 END::bigint");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
                        Millis("$1::bigint"));
+  sql.oldest_ready_age = render(
+      "SELECT GREATEST(0, " + Ms("now()") + " - " + Ms("created_at") + ") FROM {table} "
+      "WHERE status = 0 ORDER BY created_at, id LIMIT 1");
+  sql.list_failed = render(
+      "SELECT id, message_id, topic, attempts::bigint, " + Ms("processed_at") + ", last_error, " +
+      Ms("created_at") + " FROM {table} WHERE status = 3 AND ($1::text IS NULL OR topic = $2::text) "
+      "AND ($3::bigint IS NULL OR processed_at >= now() - " + Millis("$4::bigint") + ") "
+      "ORDER BY processed_at DESC, id DESC LIMIT $5::bigint");
+  sql.find_by_message_id = render(
+      "SELECT id, message_id, topic, payload, correlation_id, " + Ms("created_at") + ", " +
+      Ms("due_at") + ", status::bigint, attempts::bigint, " + Ms("next_attempt_at") + ", " +
+      Ms("locked_until") + ", owner_token, " + Ms("processed_at") + ", processed_by, last_error, "
+      "replay_count::bigint, " + Ms("replayed_at") + " FROM {table} WHERE message_id = $1::text "
+      "ORDER BY id");
+  sql.replay = render(
+      "UPDATE {table} SET status = 0, attempts = 0, next_attempt_at = NULL, locked_until = NULL, "
+      "owner_token = NULL, processed_at = NULL, processed_by = NULL, "
+      "replay_count = replay_count + 1, replayed_at = now() WHERE " + std::string(kReplayWhere));
+  sql.count_replay =
+      render("SELECT COUNT(*)::bigint FROM {table} WHERE " + std::string(kReplayWhere));
+  sql.max_id = render("SELECT COALESCE(MAX(id), 0)::bigint FROM {table}");
+  // The outer `status = 3` is re-checked on a row changed meanwhile (a concurrent replay).
+  sql.purge_batch = render(
+      "DELETE FROM {table} WHERE status = 3 AND id IN (SELECT id FROM {table} WHERE status = 3 "
+      "AND ($1::text IS NULL OR topic = $2::text) AND ($3::bigint IS NULL OR processed_at < now() - " +
+      Millis("$4::bigint") + ") AND id <= $5::bigint ORDER BY processed_at, id LIMIT $6::bigint)");
+  sql.count_purge = render(
+      "SELECT COUNT(*)::bigint FROM {table} WHERE status = 3 AND ($1::text IS NULL OR "
+      "topic = $2::text) AND ($3::bigint IS NULL OR processed_at < now() - " +
+      Millis("$4::bigint") + ")");
   return sql;
 }
 

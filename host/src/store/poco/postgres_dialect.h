@@ -32,6 +32,11 @@ namespace outboxd::poco_store {
 // The channel the insert trigger notifies; the payload is "<schema>.<table>".
 inline constexpr char kNotifyChannel[] = "outboxd_outbox";
 
+// lock_timeout of the schema setup transaction (docs/store.md, "Schema versions"): how long an
+// upgrade's ALTER TABLE may wait for the table's lock, and so how long producers queued behind it
+// wait at most. Past it the setup fails as Unavailable and is retried on the next call.
+inline constexpr char kSchemaLockTimeout[] = "5s";
+
 class PostgresDialect final : public SqlDialect {
  public:
   PostgresDialect(PostgresTarget target, bool notify);

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -44,8 +45,12 @@ struct OutboxTable {
 // PostgreSQL identifier limit). `what` names the setting in the message ("table name").
 Status ValidateSqlIdentifier(const std::string& what, const std::string& name);
 
-// The columns every outbox table must have, in table order.
+// The columns every outbox table must have (schema version 1, outboxd 0.1.0), in table order.
 const std::vector<std::string>& RequiredOutboxColumns();
+
+// The table that records each outbox table's schema version, next to it (same database; on
+// PostgreSQL the same schema). Reserved: an outbox table cannot have this name.
+inline constexpr char kSchemaVersionTable[] = "outbox_schema";
 
 // SQL text helpers for dialects: every "{key}" in `text` replaced by `value`; an identifier in
 // double quotes (names are validated first, so no escaping is needed); ids joined with commas
@@ -56,12 +61,36 @@ std::string JoinIds(const std::vector<int64_t>& ids, char open, char close);
 
 // The SQL text of every store operation for one table, rendered once per store.
 struct OutboxSql {
-  // Schema setup, inside one write transaction: prepare_schema in order (locks, CREATE SCHEMA),
-  // create_table, then the column check (list_columns must show RequiredOutboxColumns), then
-  // create_indexes in order (indexes, triggers).
+  // Schema setup and upgrades (docs/store.md, "Schema versions"); PocoOutboxStore::EnsureSchema
+  // runs them. schema_probe is the cheap check of every first use; the rest only run when it
+  // shows something missing. Inside one write transaction: prepare_schema in order (locks, CREATE
+  // SCHEMA), create_table (the current version's table, for a missing one), create_version_table,
+  // then the column check (list_columns must show RequiredOutboxColumns), add_columns for each
+  // missing version-2 column, create_claim_index and, when the engine cannot build it outside the
+  // transaction, create_failed_index; notify_setup or notify_teardown (may be empty);
+  // write_version.
   std::vector<std::string> prepare_schema;
   std::string create_table;
-  std::vector<std::string> create_indexes;
+  std::string create_version_table;
+  // () -> table exists (0/1), version table exists (0/1), claim index exists (0/1), failed index
+  // (0 missing, 1 invalid leftover, 2 valid), notify trigger exists (0/1). One catalog read.
+  std::string schema_probe;
+  std::string read_version;   // () -> version: zero rows when the table has no version row
+  std::string write_version;  // (version) upsert of the table's row
+  std::vector<std::pair<std::string, std::string>> add_columns;  // (column, ALTER TABLE ...)
+  std::string create_claim_index;
+  std::string create_failed_index;  // inside the transaction
+  // PostgreSQL only (empty on SQLite): the failed-rows index is built CONCURRENTLY outside any
+  // transaction, under index_lock (() -> 1 when it took a session-level advisory lock, 0 when
+  // another session holds it; index_unlock releases it). drop_invalid_failed_index removes the
+  // INVALID leftover of an interrupted build first.
+  std::string index_lock;
+  std::string index_unlock;
+  std::string drop_invalid_failed_index;
+  std::string create_failed_index_concurrently;
+  bool want_notify_trigger = false;
+  std::vector<std::string> notify_setup;     // when want_notify_trigger and the trigger is missing
+  std::vector<std::string> notify_teardown;  // when !want_notify_trigger and the trigger exists
   std::string list_columns;                // () -> name: the table's column names
   std::string begin_write;                 // starts a transaction that holds the write lock
   std::string commit;
@@ -79,6 +108,23 @@ struct OutboxSql {
   std::string count_by_status;   // () -> status, count
   std::string has_pending_work;  // () -> 0 or 1
   std::string cleanup;           // (retention_ms); affected rows
+  std::string oldest_ready_age;  // () -> age in ms of the oldest status-0 row; zero rows if none
+
+  // Operator statements (issue 11). Optional filters are passed twice: (x, x) reads
+  // "x IS NULL OR column matches x". message_ids is a JSON array of strings.
+  // (topic, topic, within_ms, within_ms, limit) -> id, message_id, topic, attempts, processed_at,
+  // last_error, created_at
+  std::string list_failed;
+  // (message_id) -> id, message_id, topic, payload, correlation_id, created_at, due_at, status,
+  // attempts, next_attempt_at, locked_until, owner_token, processed_at, processed_by, last_error,
+  // replay_count, replayed_at
+  std::string find_by_message_id;
+  std::string replay;        // (topic, topic, message_ids, message_ids); affected rows
+  std::string count_replay;  // same parameters -> count
+  std::string max_id;        // () -> MAX(id) or 0
+  // (topic, topic, older_than_ms, older_than_ms, max_id, batch); affected rows
+  std::string purge_batch;
+  std::string count_purge;   // (topic, topic, older_than_ms, older_than_ms) -> count
 };
 
 class SqlDialect {

@@ -53,8 +53,35 @@ constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
   processed_at INTEGER CHECK (typeof(processed_at) IN ('integer', 'null')),
   processed_by TEXT,
   last_error TEXT,
+  replay_count INTEGER NOT NULL DEFAULT 0
+    CHECK (typeof(replay_count) = 'integer' AND replay_count >= 0),
+  replayed_at INTEGER CHECK (typeof(replayed_at) IN ('integer', 'null')),
   CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL))
 ))SQL";
+
+// Version 2's columns on a version-1 table: ADD COLUMN only edits the schema text (no rewrite).
+constexpr const char* kAddReplayCount =
+    "ALTER TABLE {table} ADD COLUMN replay_count INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (typeof(replay_count) = 'integer' AND replay_count >= 0)";
+constexpr const char* kAddReplayedAt =
+    "ALTER TABLE {table} ADD COLUMN replayed_at INTEGER "
+    "CHECK (typeof(replayed_at) IN ('integer', 'null'))";
+
+constexpr const char* kCreateVersionTable =
+    "CREATE TABLE IF NOT EXISTS {versions} (table_name TEXT PRIMARY KEY, "
+    "version INTEGER NOT NULL, upgraded_at INTEGER NOT NULL)";
+
+constexpr const char* kCreateFailedIndex =
+    "CREATE INDEX IF NOT EXISTS {failed_index} ON {table} (processed_at, id) WHERE status = 3";
+
+// Failed rows matching the optional topic filter, and (list) failed within / (purge) failed
+// longer ago than a window. `status = 3` lets SQLite use the partial failed index.
+constexpr const char* kFailedTopic = "status = 3 AND (? IS NULL OR topic = ?)";
+constexpr const char* kReplayWhere =
+    "status = 3 AND (? IS NULL OR topic = ?) AND "
+    "(? IS NULL OR message_id IN (SELECT value FROM json_each(?)))";
+constexpr const char* kPurgeWhere =
+    "status = 3 AND (? IS NULL OR topic = ?) AND (? IS NULL OR processed_at < {now} - ?)";
 
 constexpr const char* kCreateClaimIndex =
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at, id) WHERE status IN (0, 1)";
@@ -106,20 +133,41 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
     std::string out = SubstituteSql(text, "claimable", kClaimable);
     out = SubstituteSql(out, "table", QuoteIdentifier(table.table));
     out = SubstituteSql(out, "index", QuoteIdentifier("ix_" + table.table + "_claim"));
+    out = SubstituteSql(out, "failed_index", QuoteIdentifier("ix_" + table.table + "_failed"));
+    out = SubstituteSql(out, "versions", QuoteIdentifier(kSchemaVersionTable));
+    out = SubstituteSql(out, "name", "'" + table.table + "'");
     out = SubstituteSql(out, "uuid", kUuidV4);
     return SubstituteSql(out, "now", kNowMs);
   };
   OutboxSql sql;
   sql.create_table = render(kCreateTable);
-  sql.create_indexes = {render(kCreateClaimIndex)};
+  sql.create_version_table = render(kCreateVersionTable);
+  sql.schema_probe = render(
+      "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = {name}), "
+      "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '" +
+      std::string(kSchemaVersionTable) + "'), "
+      "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_" + table.table +
+      "_claim'), "
+      "(SELECT 2 * COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_" + table.table +
+      "_failed'), 0");
+  sql.read_version = render("SELECT version FROM {versions} WHERE table_name = {name}");
+  sql.write_version = render(
+      "INSERT INTO {versions} (table_name, version, upgraded_at) VALUES ({name}, ?, {now}) "
+      "ON CONFLICT (table_name) DO UPDATE SET version = excluded.version, "
+      "upgraded_at = excluded.upgraded_at");
+  sql.add_columns = {{"replay_count", render(kAddReplayCount)},
+                     {"replayed_at", render(kAddReplayedAt)}};
+  sql.create_claim_index = render(kCreateClaimIndex);
+  sql.create_failed_index = render(kCreateFailedIndex);
   sql.list_columns = "SELECT name FROM pragma_table_info('" + table.table + "')";
   sql.begin_write = "BEGIN IMMEDIATE";
   sql.commit = "COMMIT";
   sql.rollback = "ROLLBACK";
   sql.claim = render(kClaim);
+  // A done row carries no last_error (docs/store.md, "What a row carries").
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = {now}, processed_by = ?, "
-      "owner_token = NULL, locked_until = NULL "
+      "owner_token = NULL, locked_until = NULL, last_error = NULL "
       "WHERE id IN (SELECT value FROM json_each(?)) ") + kHeldBy;
   sql.release = render(
       "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
@@ -152,6 +200,27 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
       "(due_at IS NULL OR due_at <= {now}) AND "
       "(next_attempt_at IS NULL OR next_attempt_at <= {now}))))");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < {now} - ?");
+  sql.oldest_ready_age = render(
+      "SELECT MAX(0, {now} - created_at) FROM {table} WHERE status IN (0, 1) AND status = 0 "
+      "ORDER BY created_at, id LIMIT 1");
+  sql.list_failed = render(
+      "SELECT id, message_id, topic, attempts, processed_at, last_error, created_at FROM {table} "
+      "WHERE " + std::string(kFailedTopic) + " AND (? IS NULL OR processed_at >= {now} - ?) "
+      "ORDER BY processed_at DESC, id DESC LIMIT ?");
+  sql.find_by_message_id = render(
+      "SELECT id, message_id, topic, payload, correlation_id, created_at, due_at, status, "
+      "attempts, next_attempt_at, locked_until, owner_token, processed_at, processed_by, "
+      "last_error, replay_count, replayed_at FROM {table} WHERE message_id = ? ORDER BY id");
+  sql.replay = render(
+      "UPDATE {table} SET status = 0, attempts = 0, next_attempt_at = NULL, locked_until = NULL, "
+      "owner_token = NULL, processed_at = NULL, processed_by = NULL, "
+      "replay_count = replay_count + 1, replayed_at = {now} WHERE " + std::string(kReplayWhere));
+  sql.count_replay = render("SELECT COUNT(*) FROM {table} WHERE " + std::string(kReplayWhere));
+  sql.max_id = render("SELECT COALESCE(MAX(id), 0) FROM {table}");
+  sql.purge_batch = render(
+      "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE " + std::string(kPurgeWhere) +
+      " AND id <= ? ORDER BY processed_at, id LIMIT ?)");
+  sql.count_purge = render("SELECT COUNT(*) FROM {table} WHERE " + std::string(kPurgeWhere));
   return sql;
 }
 

@@ -293,6 +293,14 @@ void StoreConnection::ExecuteOnce(const std::string& sql) {
   stmt.execute();
 }
 
+int64_t StoreConnection::QueryIntOnce(const std::string& sql) {
+  Int64 value = 0;
+  Statement stmt(*session_);
+  stmt << sql, into(value);
+  stmt.execute();
+  return value;
+}
+
 std::vector<std::string> StoreConnection::ListColumns() {
   std::vector<std::string> names;
   Statement stmt(*session_);
@@ -527,6 +535,174 @@ int64_t StoreConnection::Cleanup(int64_t retention_ms) {
   CleanupStatement& s = Prepared(&statements_->cleanup, *session_, sql_->cleanup);
   s.retention_ms = retention_ms;
   return static_cast<int64_t>(s.stmt.execute());
+}
+
+namespace {
+
+NullableText ToNullable(const std::optional<std::string>& value) {
+  return value ? NullableText(*value) : NullableText();
+}
+
+NullableInt ToNullable(std::optional<int64_t> value) {
+  return value ? NullableInt(static_cast<Int64>(*value)) : NullableInt();
+}
+
+std::optional<int64_t> FromNullable(const NullableInt& value) {
+  if (value.isNull()) return std::nullopt;
+  return static_cast<int64_t>(value.value());
+}
+
+}  // namespace
+
+std::optional<int64_t> StoreConnection::OldestReadyAge() {
+  std::vector<Int64> age;
+  Statement stmt(*session_);
+  stmt << sql_->oldest_ready_age, into(age);
+  stmt.execute();
+  if (age.empty()) return std::nullopt;
+  return static_cast<int64_t>(age.front());
+}
+
+StoreConnection::SchemaProbe StoreConnection::ProbeSchema() {
+  Int64 table = 0, versions = 0, claim = 0, failed = 0, trigger = 0;
+  Statement stmt(*session_);
+  stmt << sql_->schema_probe, into(table), into(versions), into(claim), into(failed),
+      into(trigger);
+  stmt.execute();
+  SchemaProbe probe;
+  probe.table_exists = table != 0;
+  probe.version_table_exists = versions != 0;
+  probe.claim_index_exists = claim != 0;
+  probe.failed_index = static_cast<int>(failed);
+  probe.notify_trigger_exists = trigger != 0;
+  return probe;
+}
+
+std::optional<int> StoreConnection::ReadVersion() {
+  std::vector<Int64> version;
+  Statement stmt(*session_);
+  stmt << sql_->read_version, into(version);
+  stmt.execute();
+  if (version.empty()) return std::nullopt;
+  return static_cast<int>(version.front());
+}
+
+void StoreConnection::WriteVersion(int version) {
+  Int64 value = version;
+  Statement stmt(*session_);
+  stmt << sql_->write_version, use(value);
+  stmt.execute();
+}
+
+void StoreConnection::ListFailed(const std::optional<std::string>& topic,
+                                 std::optional<int64_t> within_ms, int limit,
+                                 std::vector<FailedMessage>* out) {
+  NullableText topic1 = ToNullable(topic), topic2 = ToNullable(topic);
+  NullableInt within1 = ToNullable(within_ms), within2 = ToNullable(within_ms);
+  Int64 max_rows = limit;
+  std::vector<Int64> id, attempts, processed_at, created_at;
+  std::vector<std::string> message_id, topic_out;
+  std::vector<NullableText> last_error;
+  Statement stmt(*session_);
+  stmt << sql_->list_failed, use(topic1), use(topic2), use(within1), use(within2), use(max_rows),
+      into(id), into(message_id), into(topic_out), into(attempts), into(processed_at),
+      into(last_error), into(created_at);
+  stmt.execute();
+  for (size_t i = 0; i < id.size(); ++i) {
+    FailedMessage m;
+    m.id = id[i];
+    m.message_id = std::move(message_id[i]);
+    m.topic = std::move(topic_out[i]);
+    m.attempts = static_cast<int32_t>(attempts[i]);
+    m.processed_at_ms = processed_at[i];
+    m.last_error = FromNullable(last_error[i]);
+    m.created_at_ms = created_at[i];
+    out->push_back(std::move(m));
+  }
+}
+
+void StoreConnection::FindByMessageId(const std::string& message_id,
+                                      std::vector<StoredMessage>* out) {
+  std::string key = message_id;
+  std::vector<Int64> id, created_at, status, attempts, replay_count;
+  std::vector<std::string> message_ids, topic, payload;
+  std::vector<NullableText> correlation_id, owner_token, processed_by, last_error;
+  std::vector<NullableInt> due_at, next_attempt_at, locked_until, processed_at, replayed_at;
+  Statement stmt(*session_);
+  stmt << sql_->find_by_message_id, use(key), into(id), into(message_ids), into(topic),
+      into(payload), into(correlation_id), into(created_at), into(due_at), into(status),
+      into(attempts), into(next_attempt_at), into(locked_until), into(owner_token),
+      into(processed_at), into(processed_by), into(last_error), into(replay_count),
+      into(replayed_at);
+  stmt.execute();
+  for (size_t i = 0; i < id.size(); ++i) {
+    StoredMessage m;
+    m.id = id[i];
+    m.message_id = std::move(message_ids[i]);
+    m.topic = std::move(topic[i]);
+    m.payload = std::move(payload[i]);
+    m.correlation_id = FromNullable(correlation_id[i]);
+    m.created_at_ms = created_at[i];
+    m.due_at_ms = FromNullable(due_at[i]);
+    m.status = static_cast<MessageStatus>(status[i]);
+    m.attempts = static_cast<int32_t>(attempts[i]);
+    m.next_attempt_at_ms = FromNullable(next_attempt_at[i]);
+    m.locked_until_ms = FromNullable(locked_until[i]);
+    m.owner_token = FromNullable(owner_token[i]);
+    m.processed_at_ms = FromNullable(processed_at[i]);
+    m.processed_by = FromNullable(processed_by[i]);
+    m.last_error = FromNullable(last_error[i]);
+    m.replay_count = static_cast<int32_t>(replay_count[i]);
+    m.replayed_at_ms = FromNullable(replayed_at[i]);
+    out->push_back(std::move(m));
+  }
+}
+
+int64_t StoreConnection::Replay(const std::optional<std::string>& topic,
+                                const std::optional<std::string>& message_ids_json, bool dry_run) {
+  NullableText topic1 = ToNullable(topic), topic2 = ToNullable(topic);
+  NullableText ids1 = ToNullable(message_ids_json), ids2 = ToNullable(message_ids_json);
+  Statement stmt(*session_);
+  if (dry_run) {
+    Int64 count = 0;
+    stmt << sql_->count_replay, use(topic1), use(topic2), use(ids1), use(ids2), into(count);
+    stmt.execute();
+    return count;
+  }
+  stmt << sql_->replay, use(topic1), use(topic2), use(ids1), use(ids2);
+  return static_cast<int64_t>(stmt.execute());
+}
+
+int64_t StoreConnection::MaxId() {
+  Int64 max_id = 0;
+  Statement stmt(*session_);
+  stmt << sql_->max_id, into(max_id);
+  stmt.execute();
+  return max_id;
+}
+
+int64_t StoreConnection::PurgeBatch(const std::optional<std::string>& topic,
+                                    std::optional<int64_t> older_than_ms, int64_t max_id,
+                                    int batch) {
+  NullableText topic1 = ToNullable(topic), topic2 = ToNullable(topic);
+  NullableInt older1 = ToNullable(older_than_ms), older2 = ToNullable(older_than_ms);
+  Int64 last_id = max_id;
+  Int64 limit = batch;
+  Statement stmt(*session_);
+  stmt << sql_->purge_batch, use(topic1), use(topic2), use(older1), use(older2), use(last_id),
+      use(limit);
+  return static_cast<int64_t>(stmt.execute());
+}
+
+int64_t StoreConnection::CountPurge(const std::optional<std::string>& topic,
+                                    std::optional<int64_t> older_than_ms) {
+  NullableText topic1 = ToNullable(topic), topic2 = ToNullable(topic);
+  NullableInt older1 = ToNullable(older_than_ms), older2 = ToNullable(older_than_ms);
+  Int64 count = 0;
+  Statement stmt(*session_);
+  stmt << sql_->count_purge, use(topic1), use(topic2), use(older1), use(older2), into(count);
+  stmt.execute();
+  return count;
 }
 
 }  // namespace outboxd::poco_store

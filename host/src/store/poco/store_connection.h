@@ -37,6 +37,8 @@ class StoreConnection {
 
   // Runs a one-off statement (schema DDL), not kept.
   void ExecuteOnce(const std::string& sql);
+  // Runs a one-off statement that returns one integer (one row, one column).
+  int64_t QueryIntOnce(const std::string& sql);
   std::vector<std::string> ListColumns();
 
   void BeginWrite();
@@ -62,6 +64,33 @@ class StoreConnection {
   StoreStats CountByStatus();
   bool HasPendingWork();
   int64_t Cleanup(int64_t retention_ms);
+  std::optional<int64_t> OldestReadyAge();
+
+  // Schema versions (OutboxSql::schema_probe and friends). Each runs one statement, not kept.
+  struct SchemaProbe {
+    bool table_exists = false;
+    bool version_table_exists = false;
+    bool claim_index_exists = false;
+    int failed_index = 0;  // 0 missing, 1 INVALID leftover, 2 valid
+    bool notify_trigger_exists = false;
+  };
+  SchemaProbe ProbeSchema();
+  std::optional<int> ReadVersion();  // REQUIRES: the version table exists
+  void WriteVersion(int version);
+
+  // Operator statements (issue 11), run once each (not kept: operators call them rarely).
+  // Optional filters are nullopt for "any".
+  void ListFailed(const std::optional<std::string>& topic, std::optional<int64_t> within_ms,
+                  int limit, std::vector<FailedMessage>* out);
+  void FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out);
+  // `message_ids_json`: a JSON array of strings, or nullopt for any.
+  int64_t Replay(const std::optional<std::string>& topic,
+                 const std::optional<std::string>& message_ids_json, bool dry_run);
+  int64_t MaxId();
+  int64_t PurgeBatch(const std::optional<std::string>& topic,
+                     std::optional<int64_t> older_than_ms, int64_t max_id, int batch);
+  int64_t CountPurge(const std::optional<std::string>& topic,
+                     std::optional<int64_t> older_than_ms);
 
  private:
   struct Statements;  // defined in the .cc: Poco statements and their bound variables

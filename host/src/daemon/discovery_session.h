@@ -1,0 +1,50 @@
+// DiscoverySession: the discovery half of outboxd's wiring, for tools that must see exactly the
+// tenants outboxd sees (outboxctl --config). Open() stages and loads plugin_dir through the same
+// PluginReloader::LoadInitial as outboxd (folder and file owner/mode policy, SHA-256 allow-list,
+// duplicate names, ABI checks) with PluginReloaderOptions::discovery_only, so no handler instance
+// is created; then Discover() asks the configured discovery plugin once per call.
+//
+// OWNERSHIP: owns the staging folder (when it created it), the loaded plugins and the discovery
+// instance. THREADING: one call at a time. ERRORS: Open returns InvalidArgument for problems the
+// operator must fix in the config or plugin_dir (exit 2), IoError for a staging folder that cannot
+// be made; Discover returns the plugin's error.
+#ifndef OUTBOXD_DAEMON_DISCOVERY_SESSION_H_
+#define OUTBOXD_DAEMON_DISCOVERY_SESSION_H_
+
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "config/config.h"
+#include "daemon/plugin_reloader.h"
+#include "discovery/switchable_discovery_source.h"
+#include "dispatch/routing_state.h"
+#include "plugin/generation_reaper.h"
+#include "plugin/staging_dir.h"
+#include "store/store_location.h"
+
+namespace outboxd {
+
+class DiscoverySession {
+ public:
+  static Status Open(const OutboxdConfig& config, std::unique_ptr<DiscoverySession>* out);
+  DiscoverySession(const DiscoverySession&) = delete;
+  DiscoverySession& operator=(const DiscoverySession&) = delete;
+  ~DiscoverySession();
+
+  // Every tenant the discovery plugin lists now, in its order.
+  Status Discover(std::vector<StoreLocation>* out);
+
+ private:
+  DiscoverySession() = default;
+
+  StagingDir staging_;  // first: removed after the plugins are unloaded
+  GenerationReaper reaper_;
+  RoutingState routing_;  // stays empty (discovery_only)
+  SwitchableDiscoverySource discovery_;
+  std::unique_ptr<PluginReloader> reloader_;
+};
+
+}  // namespace outboxd
+
+#endif  // OUTBOXD_DAEMON_DISCOVERY_SESSION_H_
