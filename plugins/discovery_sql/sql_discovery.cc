@@ -81,7 +81,8 @@ class SqlDiscovery : public obx::DiscoveryProvider {
                    ? RunSqliteQuery(target_.sqlite_path, query_)
                    : RunPostgresQuery(target_.postgres_uri, query_);
     } catch (const std::exception& e) {
-      throw std::runtime_error(where + ": " + e.what());
+      // Redacted last: libpq's message quotes what it was given.
+      throw std::runtime_error(target_.Redact(where + ": " + e.what()));
     }
     std::vector<obx::Database> dbs = Extract(result, where);
     host_.Debug(where + ": " + std::to_string(dbs.size()) + " database(s)");

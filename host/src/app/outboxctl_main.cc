@@ -31,16 +31,7 @@ constexpr int kExitUsage = 2;
 
 // A store error message with the raw connection string (if quoted in it) and any password redacted.
 std::string SafeMessage(const Status& status, const StoreLocation& location) {
-  std::string message = status.message();
-  const std::string& raw = location.connection_string;
-  std::string redacted = RedactConnectionString(raw);
-  if (!raw.empty() && raw != redacted) {
-    for (size_t at = message.find(raw); at != std::string::npos;
-         at = message.find(raw, at + redacted.size())) {
-      message.replace(at, raw.size(), redacted);
-    }
-  }
-  return RedactConnectionString(message);
+  return RedactConnectionSecrets(status.message(), location.connection_string);
 }
 
 int Fail(const Status& status, const StoreLocation& location) {
@@ -120,7 +111,8 @@ int Run(const std::vector<std::string>& args) {
   OutboxctlCommand command;
   Status status = ParseOutboxctlCommand(args, &command);
   if (!status.ok()) {
-    std::fprintf(stderr, "outboxctl: %s (see outboxctl --help)\n", status.message().c_str());
+    std::fprintf(stderr, "outboxctl: %s (see outboxctl --help)\n",
+                 RedactConnectionString(status.message()).c_str());
     return kExitUsage;
   }
   switch (command.action) {

@@ -85,14 +85,21 @@ Status StoreProvider::RefreshOnce() {
     std::unique_ptr<OutboxStore> store;
     Status open = factory_(location, &store);
     if (!open.ok()) {
-      spdlog::error("Cannot open outbox database '{}': {}", location.identifier, open.message());
+      spdlog::error("Cannot open outbox database '{}': {}", location.identifier,
+                    RedactConnectionSecrets(open.message(), location.connection_string));
       if (it != existing.end()) next->push_back(it->second);  // keep the old target while the new is bad
       continue;
     }
     if (it != existing.end()) {
-      spdlog::info("Outbox database changed: {} ({} -> {}); re-creating its store",
-                   location.identifier, RedactConnectionString(it->second->location().connection_string),
-                   RedactConnectionString(location.connection_string));
+      const std::string& before = it->second->location().connection_string;
+      spdlog::info("{}", RedactConnectionSecrets(
+                             RedactConnectionSecrets(
+                                 fmt::format("Outbox database changed: {} ({} -> {}); re-creating "
+                                             "its store",
+                                             location.identifier, before,
+                                             location.connection_string),
+                                 before),
+                             location.connection_string));
     } else {
       spdlog::info("Discovered new outbox database: {}", location.identifier);
     }

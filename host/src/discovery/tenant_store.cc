@@ -24,7 +24,8 @@ void TenantStore::RecordFailure(const Status& status, TimePoint now) {
     ++failures_;
     retry_at_ = now + delay;
   }
-  spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(), status.message(),
+  spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(),
+               RedactConnectionSecrets(status.message(), location().connection_string),
                delay.count());
 }
 

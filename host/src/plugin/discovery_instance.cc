@@ -83,11 +83,11 @@ class RecordCollector : public DatabaseSink {
     const std::string_view conn = record.struct_size >= sizeof(obx_database_record)
                                       ? View(record.connection_string)
                                       : std::string_view();
-    spdlog::warn("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
-                 seen_, EscapeForLog(id), reason,
-                 conn.empty()
-                     ? std::string("<none>")
-                     : "'" + EscapeForLog(RedactConnectionString(std::string(conn))) + "'");
+    const std::string line =
+        fmt::format("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
+                    seen_, EscapeForLog(id), reason,
+                    conn.empty() ? std::string("<none>") : "'" + EscapeForLog(conn) + "'");
+    spdlog::warn("{}", RedactConnectionSecrets(line, conn));  // redacted last, the line whole
     return OBX_STATUS_INVALID_ARGUMENT;
   }
 
@@ -144,7 +144,8 @@ Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
     if (rc != OBX_STATUS_OK) {
       std::string text = call.TakeError();
       if (text.empty()) text = "status " + std::to_string(rc) + " without an error text";
-      return Status::Unavailable(what + ": " + text);
+      // The plugin redacts what it knows; this catches the shapes a plugin author missed.
+      return Status::Unavailable(RedactConnectionString(what + ": " + text));
     }
     *out = collector.Take();
     return Status::OK();
