@@ -62,6 +62,23 @@ TEST_F(SqlDiscoveryTest, DescriptorIsADiscoveryProvider) {
   ASSERT_NE(descriptor_->discovery, nullptr);
 }
 
+// Issue 14 finding 10: a Customers identifier holding a NUL byte reaches the host whole, so the
+// host's rules (obx/cpp/validate.hpp, applied by FakeHost too) refuse it; it is never cut to
+// "acme", which would take over that tenant's identifier.
+TEST_F(SqlDiscoveryTest, IdentifierWithANulByteIsRefusedNotCut) {
+  Exec({kCustomersSchema,
+        "INSERT INTO Customers (CustomerId, CustomerName, ConnectionString, IsActive) VALUES "
+        "('acme' || char(0) || 'evil', 'Evil', 'sqlite:/data/evil.db', 1), "
+        "('zeta', 'Zeta', 'sqlite:/data/zeta.db', 1)"});
+  DiscoverResult r = Create()->Discover();
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.records[0].identifier, "zeta");
+  EXPECT_EQ(r.rejected, 1);
+  ASSERT_EQ(r.rejections.size(), 1u);
+  EXPECT_EQ(r.rejections[0], "identifier contains control characters");
+}
+
 TEST_F(SqlDiscoveryTest, DefaultQueryReturnsActiveCustomers) {
   Exec({kCustomersSchema,
         "INSERT INTO Customers (CustomerId, CustomerName, ConnectionString, IsActive) VALUES "

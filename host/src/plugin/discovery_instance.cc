@@ -15,22 +15,8 @@
 namespace outboxd {
 namespace {
 
-constexpr size_t kMaxSqlNameBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
-
 std::string_view View(obx_str s) {
   return (s.data == nullptr || s.size == 0) ? std::string_view() : std::string_view(s.data, s.size);
-}
-
-// Empty when `value` is acceptable, else why not.
-std::string CheckText(std::string_view field, std::string_view value, bool required,
-                      size_t max_bytes) {
-  if (value.empty()) return required ? std::string(field) + " is empty" : std::string();
-  if (!IsValidUtf8(value)) return std::string(field) + " is not valid UTF-8";
-  if (HasControlCharacter(value)) return std::string(field) + " contains control characters";
-  if (value.size() > max_bytes) {
-    return std::string(field) + " is longer than " + std::to_string(max_bytes) + " bytes";
-  }
-  return std::string();
 }
 
 // Collects the records of one discover call. Thread-safe: the SDK allows emitting from plugin
@@ -42,23 +28,14 @@ class RecordCollector : public DatabaseSink {
   int32_t Emit(const obx_database_record& record) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++seen_;
-    if (record.struct_size < sizeof(obx_database_record)) {
-      return Skip(record, "struct_size " + std::to_string(record.struct_size) +
-                              " is smaller than its ABI 1.0 size " +
-                              std::to_string(sizeof(obx_database_record)));
-    }
+    // The rules are the SDK's (obx/cpp/validate.hpp), which FakeHost applies too.
+    std::string reason = ::obx::validate::RecordProblem(record);
+    if (!reason.empty()) return Skip(record, reason);
     const std::string_view id = View(record.identifier);
     const std::string_view conn = View(record.connection_string);
     const std::string_view schema = View(record.schema_name);
     const std::string_view table = View(record.table_name);
-    std::string reason = CheckText("identifier", id, true, SIZE_MAX);
-    if (reason.empty()) reason = CheckText("connection_string", conn, true, SIZE_MAX);
-    if (reason.empty()) reason = CheckText("schema_name", schema, false, kMaxSqlNameBytes);
-    if (reason.empty()) reason = CheckText("table_name", table, false, kMaxSqlNameBytes);
-    if (reason.empty() && identifiers_.count(id) != 0) {
-      reason = "duplicate identifier in this listing";
-    }
-    if (!reason.empty()) return Skip(record, reason);
+    if (identifiers_.count(id) != 0) return Skip(record, ::obx::validate::kDuplicateIdentifier);
 
     StoreLocation location;
     location.identifier.assign(id);
