@@ -1,7 +1,5 @@
 #include "plugin/staged_file.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "common/sha256.h"
 
 namespace outboxd {
 namespace {
@@ -86,13 +86,13 @@ Status CopyAndHash(const fs::path& source, const fs::path& dir, fs::path* temp,
     return Status::IoError("cannot create a file in " + dir.string() + ": " + ErrnoText());
   }
   *temp = pattern;
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  Sha256 sha;
   std::vector<char> buffer(64 * 1024);
   Status status;
   while (status.ok() && in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto n = static_cast<size_t>(in.gcount());
-    sha.update(buffer.data(), n);
+    sha.Update(buffer.data(), n);
     for (size_t done = 0; done < n && status.ok();) {
       const ssize_t w = ::write(fd, buffer.data() + done, n - done);
       if (w < 0 && errno == EINTR) continue;
@@ -112,7 +112,8 @@ Status CopyAndHash(const fs::path& source, const fs::path& dir, fs::path* temp,
     fs::remove(*temp, ec);
     return status;
   }
-  *sha256 = Poco::DigestEngine::digestToHex(sha.digest());
+  *sha256 = sha.HexDigest();
+  if (sha256->empty()) return Status::Internal("libcrypto could not hash " + source.string());
   return Status::OK();
 }
 
