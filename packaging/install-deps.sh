@@ -11,6 +11,7 @@ PACKAGES=(
   libpoco-dev libpq-dev libsqlite3-dev libsqlitecpp-dev sqlite3
   libssl-dev   # libcrypto EVP for SHA-256 (host/src/common/sha256); libpq already links libssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  clang-14 clang-tidy-14   # packaging/check-clang.sh: -Wthread-safety build and clang-tidy of host/src
   postgresql-15 postgresql-client-15
 )
 

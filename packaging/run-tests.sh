@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (README, CI): installs dependencies, builds, starts a throwaway PostgreSQL
-# cluster, runs every test with ctest, stops the cluster. Exit code is ctest's.
+# The test command (README, CI): installs dependencies, builds, runs the clang checks of the host
+# library (packaging/check-clang.sh), starts a throwaway PostgreSQL cluster, runs every test with
+# ctest, stops the cluster. Exit code is ctest's (or the first failing step's).
 #   OBX_SANITIZE=address,undefined bash packaging/run-tests.sh   # the same under ASan+UBSan
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +11,8 @@ bash packaging/install-deps.sh
 BUILD="${OBX_BUILD_DIR:-$ROOT/build}"
 if [ -n "${OBX_SANITIZE:-}" ]; then BUILD="${OBX_BUILD_DIR:-$ROOT/build-san}"; fi
 OBX_BUILD_DIR="$BUILD" bash packaging/build.sh -DOBX_BUILD_TESTS=ON -DOBX_SANITIZE="${OBX_SANITIZE:-}"
+# clang-14 -Wthread-safety build of the host library plus clang-tidy (build-clang/, a few minutes).
+bash packaging/check-clang.sh
 
 # shellcheck source=packaging/pg-cluster.sh
 source packaging/pg-cluster.sh

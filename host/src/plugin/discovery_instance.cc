@@ -4,11 +4,11 @@
 
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <utility>
 
+#include "common/mutex.h"
 #include "plugin/create_call.h"
 #include "plugin/plugin_text.h"
 
@@ -26,7 +26,7 @@ class RecordCollector : public DatabaseSink {
   explicit RecordCollector(const std::string& plugin) : plugin_(plugin) {}
 
   int32_t Emit(const obx_database_record& record) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++seen_;
     // The rules are the SDK's (obx/cpp/validate.hpp), which FakeHost applies too.
     std::string reason = ::obx::validate::RecordProblem(record);
@@ -48,12 +48,12 @@ class RecordCollector : public DatabaseSink {
   }
 
   std::vector<StoreLocation> Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return std::move(locations_);
   }
 
  private:
-  int32_t Skip(const obx_database_record& record, const std::string& reason) {
+  int32_t Skip(const obx_database_record& record, const std::string& reason) REQUIRES(mu_) {
     const std::string_view id = record.struct_size >= sizeof(obx_database_record)
                                     ? View(record.identifier)
                                     : std::string_view();
@@ -69,10 +69,10 @@ class RecordCollector : public DatabaseSink {
   }
 
   const std::string plugin_;
-  std::mutex mu_;
-  size_t seen_ = 0;                                 // guarded by mu_
-  std::vector<StoreLocation> locations_;            // guarded by mu_
-  std::set<std::string, std::less<>> identifiers_;  // guarded by mu_
+  Mutex mu_;
+  size_t seen_ GUARDED_BY(mu_) = 0;
+  std::vector<StoreLocation> locations_ GUARDED_BY(mu_);
+  std::set<std::string, std::less<>> identifiers_ GUARDED_BY(mu_);
 };
 
 }  // namespace

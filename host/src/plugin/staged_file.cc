@@ -8,11 +8,11 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/sha256.h"
 
 namespace outboxd {
@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 
 // Every live StagedFile by path. Leaked on purpose: plugins may outlive static destruction.
 struct Registry {
-  std::mutex mu;
-  std::map<fs::path, std::weak_ptr<StagedFile>> files;  // guarded by mu
+  Mutex mu;
+  std::map<fs::path, std::weak_ptr<StagedFile>> files GUARDED_BY(mu);
 };
 
 Registry& GetRegistry() {
@@ -131,7 +131,7 @@ Status StagedFile::Stage(const fs::path& source, const fs::path& staging_dir,
   const fs::path final_path = staging_dir / (SafeStem(source) + "-" + sha256.substr(0, 16) + ".so");
 
   Registry& registry = GetRegistry();
-  std::lock_guard<std::mutex> lock(registry.mu);
+  MutexLock lock(&registry.mu);
   std::weak_ptr<StagedFile>& slot = registry.files[final_path];
   if (std::shared_ptr<StagedFile> live = slot.lock()) {
     fs::remove(temp, ec);  // same content is already staged there
@@ -155,7 +155,7 @@ Status StagedFile::Stage(const fs::path& source, const fs::path& staging_dir,
 
 StagedFile::~StagedFile() {
   Registry& registry = GetRegistry();
-  std::lock_guard<std::mutex> lock(registry.mu);
+  MutexLock lock(&registry.mu);
   auto it = registry.files.find(path_);
   // A live entry means the same content was staged again after this object expired: that holder
   // owns the file now.
