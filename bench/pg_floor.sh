@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL database floor for outboxd's burn-down: the same claim-then-complete SQL, driven
-# directly by pgbench against a table of the same shape as outboxd's PostgreSQL outbox
-# (infra.outbox, timestamptz times, partial claim index on (created_at, id) WHERE status IN (0, 1)).
+# directly by pgbench against outboxd's own PostgreSQL outbox table (infra.outbox), created by
+# `outboxctl schema apply` ($OUTBOXCTL, default <build>/bin/outboxctl).
 # One pgbench "transaction" = the two transactions outboxd runs per batch:
 #   1. claim <batch> with a 30 s lease and an owner token, oldest first, FOR UPDATE SKIP LOCKED,
 #      RETURNING every column (shipped to the client as one json_agg text value);
@@ -12,30 +12,15 @@
 set -euo pipefail
 URL=$1; ROWS=${2:-100000}; C=${3:-4}; BATCH=${4:-50}
 PGBENCH=${PGBENCH:-$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)}
+OUTBOXCTL=${OUTBOXCTL:-${OBX_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}/bin/outboxctl}
 WORK="$(mktemp -d /tmp/obx-pgfloor-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 psql() { PGOPTIONS="-c client_min_messages=warning" command psql -X -v ON_ERROR_STOP=1 -q "$@"; }
 
+# The product's table, claim index and constraints: `outboxctl schema apply`, no copy of the DDL.
+psql "$URL" -c "DROP SCHEMA IF EXISTS infra CASCADE"
+"$OUTBOXCTL" schema apply --connection "$URL" >/dev/null
 psql "$URL" <<SQL
-DROP SCHEMA IF EXISTS infra CASCADE;
-CREATE SCHEMA infra;
-CREATE TABLE infra.outbox (
-  id bigserial PRIMARY KEY,
-  message_id text NOT NULL DEFAULT gen_random_uuid()::text,
-  topic text NOT NULL,
-  payload text NOT NULL,
-  correlation_id text,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  due_at timestamptz,
-  status smallint NOT NULL DEFAULT 0,
-  attempts int NOT NULL DEFAULT 0,
-  next_attempt_at timestamptz,
-  locked_until timestamptz,
-  owner_token text,
-  processed_at timestamptz,
-  processed_by text,
-  last_error text);
-CREATE INDEX ix_outbox_claim ON infra.outbox (created_at, id) WHERE status IN (0, 1);
 INSERT INTO infra.outbox (topic, payload)
   SELECT 'email.send', '{"to":"user' || i || '@example.com"}' FROM generate_series(1, $ROWS) AS i;
 VACUUM ANALYZE infra.outbox;

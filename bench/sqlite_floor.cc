@@ -4,10 +4,12 @@
 //      RETURNING ... (status 1, owner token, lease), reading every returned column;
 //   2. complete: BEGIN IMMEDIATE; UPDATE ... SET status = 2 ... WHERE id IN (json_each(?)) AND
 //      owner_token = ? AND status = 1 RETURNING id; COMMIT.
-// Same table, claim index, claimable predicate and pragmas (WAL, synchronous NORMAL) as
-// host/src/store/poco/sqlite_dialect.cc. Statements are prepared once.
+// The table and its claim index are the product's own: PATH must hold an empty outbox table made by
+// `outboxctl schema apply --connection sqlite:PATH` (bench/run does that). Same claimable predicate
+// and pragmas (WAL, synchronous NORMAL) as host/src/store/poco/sqlite_dialect.cc. Statements are
+// prepared once.
 //
-// Usage: sqlite_floor [--rows N=100000] [--batch 50] [--threads 1] [--db PATH]
+// Usage: sqlite_floor --db PATH [--rows N=100000] [--batch 50] [--threads 1]
 // Prints one JSON object: {"rows":..,"batch":..,"threads":..,"seconds":..,"msgs_per_s":..}
 // (seconds: from the first claim to the last completion; table set-up excluded).
 #include <sqlite3.h>
@@ -138,35 +140,31 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--db")) path = argv[i + 1];
-    else { std::fprintf(stderr, "usage: sqlite_floor [--rows N] [--batch B] [--threads T] [--db PATH]\n"); return 2; }
+    else { std::fprintf(stderr, "usage: sqlite_floor --db PATH [--rows N] [--batch B] [--threads T]\n"); return 2; }
   }
-  const bool own_file = path.empty();
-  if (own_file) path = "/tmp/obx-sqlite-floor-" + std::to_string(getpid()) + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  if (path.empty()) {
+    std::fprintf(stderr, "sqlite_floor: --db PATH is required (see the usage at the top)\n");
+    return 2;
+  }
 
   sqlite3* db = Open(path);
-  Exec(db, Replace(R"SQL(CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id TEXT NOT NULL DEFAULT (lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
-    substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) ||
-    substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))
-    CHECK (typeof(message_id) = 'text' AND length(message_id) > 0),
-  topic TEXT NOT NULL CHECK (typeof(topic) = 'text' AND length(topic) > 0),
-  payload TEXT NOT NULL CHECK (typeof(payload) = 'text'),
-  correlation_id TEXT CHECK (typeof(correlation_id) IN ('text', 'null')),
-  created_at INTEGER NOT NULL DEFAULT ({now}) CHECK (typeof(created_at) = 'integer'),
-  due_at INTEGER CHECK (typeof(due_at) IN ('integer', 'null')),
-  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2, 3)),
-  attempts INTEGER NOT NULL DEFAULT 0 CHECK (typeof(attempts) = 'integer' AND attempts >= 0),
-  next_attempt_at INTEGER CHECK (typeof(next_attempt_at) IN ('integer', 'null')),
-  locked_until INTEGER CHECK (typeof(locked_until) IN ('integer', 'null')),
-  owner_token TEXT,
-  processed_at INTEGER CHECK (typeof(processed_at) IN ('integer', 'null')),
-  processed_by TEXT,
-  last_error TEXT,
-  CHECK (status <> 1 OR (owner_token IS NOT NULL AND locked_until IS NOT NULL)));
-CREATE INDEX ix_outbox_claim ON outbox (created_at, id) WHERE status IN (0, 1);)SQL",
-                   "{now}", kNow));
+  // The product's table, as `outboxctl schema apply` created it: no copy of the DDL here.
+  sqlite3_stmt* probe = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM outbox", -1, &probe, nullptr) != SQLITE_OK ||
+      sqlite3_step(probe) != SQLITE_ROW) {
+    std::fprintf(stderr,
+                 "sqlite_floor: %s has no outbox table (%s); create it first with\n"
+                 "  outboxctl schema apply --connection sqlite:%s\n",
+                 path.c_str(), sqlite3_errmsg(db), path.c_str());
+    return 2;
+  }
+  const long existing = sqlite3_column_int64(probe, 0);
+  sqlite3_finalize(probe);
+  if (existing != 0) {
+    std::fprintf(stderr, "sqlite_floor: %s already holds %ld rows; give it an empty outbox\n",
+                 path.c_str(), existing);
+    return 2;
+  }
   Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
                std::to_string(rows) +
                ") INSERT INTO outbox (topic, payload) SELECT 'email.send', "
@@ -183,9 +181,6 @@ CREATE INDEX ix_outbox_claim ON outbox (created_at, id) WHERE status IN (0, 1);)
   for (auto& th : pool) th.join();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (own_file) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-  }
   if (done.load() != rows) {
     std::fprintf(stderr, "sqlite_floor: completed %ld of %ld rows\n", done.load(), rows);
     return 1;

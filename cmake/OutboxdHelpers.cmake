@@ -16,21 +16,13 @@ function(obx_enable_sanitizers target)
   endif()
 endfunction()
 
-# obx_add_plugin(<name> SOURCES a.cc ... [LIBS lib ...])
-# Builds plugins/<name> as <name>.so in build/plugins/: hidden visibility, only the entry symbol
-# exported (version script), no undefined symbols.
-function(obx_add_plugin name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
-  add_library(${name} MODULE ${ARG_SOURCES})
-  set_target_properties(${name} PROPERTIES PREFIX "" OUTPUT_NAME ${name}
-                        LIBRARY_OUTPUT_DIRECTORY ${OBX_PLUGIN_OUTPUT_DIR}
-                        C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden
-                        VISIBILITY_INLINES_HIDDEN ON)
-  target_link_libraries(${name} PRIVATE outboxd::sdk ${ARG_LIBS})
-  target_link_options(${name} PRIVATE -Wl,--version-script=${PROJECT_SOURCE_DIR}/sdk/cmake/plugin.map
-                      -Wl,-z,defs)
-  obx_enable_warnings(${name})
-  obx_enable_sanitizers(${name})
+# obx_in_tree_plugin(<target> <output-dir>): what outboxd's own build adds to a plugin made with
+# the SDK's outboxd_add_plugin() (sdk/cmake/outboxd-sdk-plugin.cmake, the rule plugin authors get):
+# the output folder, our warnings and our sanitizers.
+function(obx_in_tree_plugin target output_dir)
+  set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${output_dir})
+  obx_enable_warnings(${target})
+  obx_enable_sanitizers(${target})
 endfunction()
 
 # obx_add_test(<name> SOURCES a_test.cc ... [LIBS lib ...])

@@ -9,7 +9,9 @@ PACKAGES=(
   libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only with std::filesystem)
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   libpoco-dev libpq-dev libsqlite3-dev libsqlitecpp-dev sqlite3
+  libssl-dev   # libcrypto EVP for SHA-256 (host/src/common/sha256); libpq already links libssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  clang-14 clang-tidy-14   # packaging/check-clang.sh: -Wthread-safety build and clang-tidy of host/src
   postgresql-15 postgresql-client-15
   lintian help2man systemd adduser init-system-helpers dpkg-dev procps man-db   # .deb packages and their tests
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command (README, CI): installs dependencies, builds, starts a throwaway PostgreSQL
-# cluster, builds the .deb packages, runs every test with ctest, stops the cluster. Exit code is
-# ctest's.
+# The test command (README, CI): installs dependencies, builds, runs the clang checks of the host
+# library (packaging/check-clang.sh), starts a throwaway PostgreSQL cluster, builds the .deb
+# packages, runs every test with ctest, stops the cluster. Exit code is ctest's (or the first
+# failing step's).
 #   OBX_SANITIZE=address,undefined bash packaging/run-tests.sh   # the same under ASan+UBSan
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +19,8 @@ OBX_BUILD_DIR="$BUILD" bash packaging/build.sh -DOBX_BUILD_TESTS=ON -DOBX_SANITI
 deb_start=$SECONDS
 OBX_BUILD_DIR="$BUILD" bash packaging/build-deb.sh
 echo "run-tests: .deb packages built in $((SECONDS - deb_start)) s"
+# clang-14 -Wthread-safety build of the host library plus clang-tidy (build-clang/, a few minutes).
+bash packaging/check-clang.sh
 
 # shellcheck source=packaging/pg-cluster.sh
 source packaging/pg-cluster.sh

@@ -6,26 +6,28 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "redact.h"
+#include "obx/cpp/redact.hpp"
 
 namespace outboxd::discovery_sql {
 namespace {
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-[[noreturn]] void Fail(const std::string& redacted, const std::string& why) {
-  throw std::invalid_argument("sql config: \"connection\" " + redacted + ": " + why);
+[[noreturn]] void Fail(const ConnectionTarget& target, const std::string& why) {
+  // libpq's reason may quote the URI or only the piece of the password it could not decode.
+  throw std::invalid_argument(
+      target.Redact("sql config: \"connection\" " + target.redacted + ": " + why));
 }
 
 // Checks the URI with libpq's own parser, so a malformed URI fails create instead of every refresh.
-void CheckPostgresUri(const std::string& uri, const std::string& redacted) {
+void CheckPostgresUri(const std::string& uri, const ConnectionTarget& target) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
   if (options == nullptr) {
     std::string why = error != nullptr ? error : "cannot parse the URI";
     if (error != nullptr) PQfreemem(error);
     while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
-    Fail(redacted, why);
+    Fail(target, why);
   }
   PQconninfoFree(options);
 }
@@ -34,13 +36,14 @@ void CheckPostgresUri(const std::string& uri, const std::string& redacted) {
 
 ConnectionTarget ParseConnectionTarget(const std::string& connection) {
   ConnectionTarget target;
-  target.redacted = RedactConnectionString(connection);
+  target.connection = connection;
+  target.redacted = obx::RedactConnectionString(connection);
   if (StartsWith(connection, "sqlite:")) {
     std::string path = connection.substr(7);
     if (StartsWith(path, "//")) path = path.substr(2);  // sqlite:///abs/path
-    if (path.empty()) Fail(target.redacted, "no file path after \"sqlite:\"");
+    if (path.empty()) Fail(target, "no file path after \"sqlite:\"");
     if (path == ":memory:" || path.find('\0') != std::string::npos) {
-      Fail(target.redacted, "must name a database file");
+      Fail(target, "must name a database file");
     }
     target.kind = ConnectionTarget::Kind::kSqlite;
     target.sqlite_path = path;
@@ -48,11 +51,15 @@ ConnectionTarget ParseConnectionTarget(const std::string& connection) {
   }
   if (StartsWith(connection, "postgresql://") || StartsWith(connection, "postgres://")) {
     target.kind = ConnectionTarget::Kind::kPostgres;
-    CheckPostgresUri(connection, target.redacted);
+    CheckPostgresUri(connection, target);
     target.postgres_uri = connection;
     return target;
   }
-  Fail(target.redacted, "expected \"sqlite:<path>\" or \"postgresql://...\"");
+  Fail(target, "expected \"sqlite:<path>\" or \"postgresql://...\"");
+}
+
+std::string ConnectionTarget::Redact(const std::string& message) const {
+  return obx::RedactConnectionSecrets(message, connection);
 }
 
 std::string SqliteReadOnlyUri(const std::string& path) {

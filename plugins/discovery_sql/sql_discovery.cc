@@ -8,7 +8,7 @@
 // required, schema_name and table_name optional (NULL or absent = host default). A row with a NULL
 // or empty identifier or connection_string, or a repeated identifier, is skipped with a warning
 // naming its row number. Every discover opens a fresh session (discovery runs every few minutes, so
-// there is no connection to keep healthy): SQLite through Poco Data (read-only, never creating the
+// there is no connection to keep healthy): SQLite through its C API (read-only, never creating the
 // file), PostgreSQL through libpq (see postgres_query.h for why not Poco's connector). A connection
 // or query error fails that discover with a message naming the connection, password redacted.
 // Confined to the host's control thread.
@@ -81,7 +81,8 @@ class SqlDiscovery : public obx::DiscoveryProvider {
                    ? RunSqliteQuery(target_.sqlite_path, query_)
                    : RunPostgresQuery(target_.postgres_uri, query_);
     } catch (const std::exception& e) {
-      throw std::runtime_error(where + ": " + e.what());
+      // Redacted last: libpq's message quotes what it was given.
+      throw std::runtime_error(target_.Redact(where + ": " + e.what()));
     }
     std::vector<obx::Database> dbs = Extract(result, where);
     host_.Debug(where + ": " + std::to_string(dbs.size()) + " database(s)");

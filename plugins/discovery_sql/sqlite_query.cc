@@ -1,13 +1,10 @@
-// RunSqliteQuery: existence check, read-only URI, Poco RecordSet -> QueryResult.
+// RunSqliteQuery: existence check, read-only URI, SQLite's C API -> QueryResult.
 #include "sqlite_query.h"
 
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/SQLite/SessionImpl.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 
 #include "connection_target.h"
@@ -16,44 +13,57 @@
 namespace outboxd::discovery_sql {
 namespace {
 
-constexpr size_t kBusyTimeoutSeconds = 10;
+constexpr int kBusyTimeoutMs = 10000;
+
+[[noreturn]] void Fail(sqlite3* db, const std::string& what) {
+  throw std::runtime_error(OneLine(what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory")));
+}
 
 }  // namespace
 
 QueryResult RunSqliteQuery(const std::string& path, const std::string& query) {
-  // Poco would create a missing file; a typo must not become an empty tenant list. The read-only
-  // URI below makes that hold even if the file disappears between the check and the open.
+  // A typo must not become an empty tenant list: the file must exist, and the read-only open below
+  // never creates it, even if it disappears between the check and the open.
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw std::runtime_error("database file not found: " + path);
   }
-  try {
-    Poco::Data::Session session(Poco::AutoPtr<Poco::Data::SessionImpl>(
-        new Poco::Data::SQLite::SessionImpl(SqliteReadOnlyUri(path), kBusyTimeoutSeconds)));
-    Poco::Data::Statement statement(session);
-    statement << query;
-    statement.execute();
-    Poco::Data::RecordSet rows(statement);
-    QueryResult result;
-    for (size_t c = 0; c < rows.columnCount(); ++c) result.columns.push_back(rows.columnName(c));
-    result.rows.reserve(rows.rowCount());
-    for (size_t r = 0; r < rows.rowCount(); ++r) {
-      std::vector<std::optional<std::string>> row;
-      row.reserve(rows.columnCount());
-      for (size_t c = 0; c < rows.columnCount(); ++c) {
-        const Poco::Dynamic::Var& v = rows.value(c, r);
-        if (v.isEmpty()) {
-          row.emplace_back(std::nullopt);
-        } else {
-          row.emplace_back(v.convert<std::string>());
-        }
-      }
-      result.rows.push_back(std::move(row));
-    }
-    return result;
-  } catch (const Poco::Exception& e) {
-    throw std::runtime_error(OneLine(e.displayText()));
+  sqlite3* raw = nullptr;
+  const int opened = sqlite3_open_v2(SqliteReadOnlyUri(path).c_str(), &raw,
+                                     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, &sqlite3_close);
+  if (opened != SQLITE_OK) Fail(db.get(), "cannot open");
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  sqlite3_stmt* raw_statement = nullptr;
+  if (sqlite3_prepare_v2(db.get(), query.c_str(), static_cast<int>(query.size()), &raw_statement,
+                         nullptr) != SQLITE_OK) {
+    Fail(db.get(), "cannot prepare the query");
   }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw_statement, &sqlite3_finalize);
+  if (statement == nullptr) throw std::runtime_error("the query is empty");
+  QueryResult result;
+  const int columns = sqlite3_column_count(statement.get());
+  for (int c = 0; c < columns; ++c) result.columns.emplace_back(sqlite3_column_name(statement.get(), c));
+  for (;;) {
+    const int step = sqlite3_step(statement.get());
+    if (step == SQLITE_DONE) break;
+    if (step != SQLITE_ROW) Fail(db.get(), "query failed");
+    std::vector<std::optional<std::string>> row;
+    row.reserve(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (sqlite3_column_type(statement.get(), c) == SQLITE_NULL) {
+        row.emplace_back(std::nullopt);
+        continue;
+      }
+      // With its length: a value with a NUL byte stays whole (and is then refused as a record),
+      // instead of being cut at the NUL into another tenant's identifier.
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement.get(), c));
+      const int bytes = sqlite3_column_bytes(statement.get(), c);
+      row.emplace_back(text != nullptr ? std::string(text, static_cast<size_t>(bytes)) : std::string());
+    }
+    result.rows.push_back(std::move(row));
+  }
+  return result;
 }
 
 }  // namespace outboxd::discovery_sql

@@ -13,6 +13,7 @@
 
 #include "integration/support/outbox_env.h"
 #include "integration/support/process.h"
+#include "support/hostile_connections.h"
 #include "support/temp_dir.h"
 
 namespace outboxd {
@@ -402,39 +403,104 @@ TEST_F(BadInputTest, MalformedRowsAreRejectedByTheTableOrFailedWithAReason) {
 }
 
 // ---- (g) passwords in connection strings are never logged -------------------------------------
+// Every hostile shape of tests/support/hostile_connections.h, through every path the binaries
+// have: a tenant's store, the sql discovery's global database, outboxctl, and a handler's error
+// text stored in last_error.
 
-TEST_F(BadInputTest, PasswordOfATenantConnectionIsNeverLogged) {
+void ExpectNoSecretIn(const Process& p, const testing::HostileConnection& c,
+                      const std::string& where) {
+  testing::ExpectNoSecret(p.Stderr(), c, where + " stderr");
+  testing::ExpectNoSecret(p.Stdout(), c, where + " stdout");
+}
+
+TEST_F(BadInputTest, PasswordsOfTenantConnectionsAreNeverLogged) {
   ASSERT_NO_FATAL_FAILURE(CreateTenant("c1.db", 2));
-  nlohmann::json config = BaseConfig(StaticDatabases(
-      {{"customer-001", Conn("c1.db")}, {"customer-pg", "postgresql://u:s3cret@127.0.0.1:1/db"}}));
+  std::vector<std::pair<std::string, std::string>> tenants = {{"customer-001", Conn("c1.db")}};
+  const auto& hostile = testing::HostileConnections();
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    tenants.emplace_back("hostile-" + std::to_string(i), hostile[i].connection);
+  }
+  nlohmann::json config = BaseConfig(StaticDatabases(tenants));
   config["discovery"]["refresh_interval"] = "200ms";
   config["log_level"] = "debug";
   std::unique_ptr<Process> outboxd = Start(config);
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
   EXPECT_TRUE(WaitDone("c1.db", 2)) << StatsOf("c1.db") << outboxd->StderrTail();
-  // The bad tenant is named (at least twice: the first discovery and a refresh), without secret.
-  EXPECT_TRUE(outboxd->WaitForLog("customer-pg", kWait, 2)) << outboxd->StderrTail();
+  // Each bad tenant is named (at least twice: the first discovery and a refresh), without secret.
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    EXPECT_TRUE(outboxd->WaitForLog("'hostile-" + std::to_string(i) + "'", kWait, 2))
+        << hostile[i].name << outboxd->StderrTail();
+  }
   StopCleanly(outboxd.get());
-  EXPECT_EQ(outboxd->Stderr().find("s3cret"), std::string::npos) << outboxd->Stderr();
-  EXPECT_EQ(outboxd->Stdout().find("s3cret"), std::string::npos) << outboxd->Stdout();
+  for (const auto& c : hostile) ExpectNoSecretIn(*outboxd, c, "outboxd (tenant)");
 }
 
-TEST_F(BadInputTest, PasswordOfTheDiscoveryConnectionIsNeverLogged) {
-  nlohmann::json config = BaseConfig(
-      {{"plugin", "sql"},
-       {"config", {{"connection", "postgresql://u:s3cret@127.0.0.1:1/global?connect_timeout=2"}}},
-       {"refresh_interval", "200ms"}});
-  config["log_level"] = "debug";
-  std::unique_ptr<Process> outboxd = Start(config);
+TEST_F(BadInputTest, PasswordsOfTheDiscoveryConnectionAreNeverLogged) {
+  for (const auto& c : testing::HostileConnections()) {
+    if (!c.is_uri) continue;  // the sql plugin takes sqlite: or a PostgreSQL URI
+    nlohmann::json config = BaseConfig({{"plugin", "sql"},
+                                        {"config", {{"connection", c.connection}}},
+                                        {"refresh_interval", "200ms"}});
+    config["log_level"] = "debug";
+    std::unique_ptr<Process> outboxd = Start(config);
+    ASSERT_TRUE(outboxd->ok()) << outboxd->error();
+    // Either the discovery fails at every refresh (logged, outboxd keeps running) or the plugin
+    // refuses the config at startup (exit 2): the password must appear in neither.
+    EXPECT_TRUE(Eventually(
+        [&] { return outboxd->CountInStderr("Discovery through") >= 2 || outboxd->Exited(); },
+        kWait))
+        << c.name << outboxd->StderrTail();
+    if (!outboxd->Exited()) StopCleanly(outboxd.get());
+    EXPECT_NE(outboxd->Stderr().find("sql"), std::string::npos) << c.name << outboxd->Stderr();
+    ExpectNoSecretIn(*outboxd, c, "outboxd (sql discovery)");
+  }
+}
+
+TEST_F(BadInputTest, OutboxctlNeverPrintsAPassword) {
+  for (const auto& c : testing::HostileConnections()) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"stats", "--connection", c.connection},
+             {"schema", "apply", "--connection", c.connection},
+             {"enqueue", "--connection", c.connection, "--topic", "t", "--payload", "p"},
+             {"stats", "--connection", c.connection, "--bogus-flag"}}) {
+      RunResult r = ctl_.Run(args);
+      EXPECT_NE(r.exit_code, 0) << c.name << " " << args[0] << ": " << r.out;
+      EXPECT_FALSE(r.err.empty()) << c.name << " " << args[0];
+      testing::ExpectNoSecret(r.err, c, "outboxctl " + args[0] + " stderr");
+      testing::ExpectNoSecret(r.out, c, "outboxctl " + args[0] + " stdout");
+    }
+  }
+}
+
+TEST_F(BadInputTest, ConnectionStringsInHandlerErrorsAreRedactedInLastError) {
+  ASSERT_TRUE(ctl_.SchemaApply(Conn("c1.db")));
+  const auto& hostile = testing::HostileConnections();
+  for (const auto& c : hostile) {
+    ASSERT_FALSE(ctl_.Enqueue(Conn("c1.db"), "report.fail",
+                              "cannot connect to \"" + c.connection + "\": connection refused")
+                     .empty());
+  }
+  // A handler that fails for good with its payload on stderr: the error text quotes it.
+  nlohmann::json config = BaseConfig(StaticDatabases({{"customer-001", Conn("c1.db")}}));
+  config["handlers"].push_back(
+      {{"plugin", "exec"},
+       {"topics", {"report.fail"}},
+       {"config", {{"command", {"/bin/sh", "-c", "cat >&2; exit 65"}}}}});
+  std::unique_ptr<Process> outboxd = Start(config, /*drain=*/true);
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
-  // Either the discovery fails at every refresh (logged, outboxd keeps running) or the plugin
-  // refuses the config at startup (exit 2): the password must appear in neither.
-  EXPECT_TRUE(Eventually(
-      [&] { return outboxd->CountInStderr("Discovery through") >= 2 || outboxd->Exited(); }, kWait))
-      << outboxd->StderrTail();
-  if (!outboxd->Exited()) StopCleanly(outboxd.get());
-  EXPECT_EQ(outboxd->Stderr().find("s3cret"), std::string::npos) << outboxd->Stderr();
-  EXPECT_EQ(outboxd->Stdout().find("s3cret"), std::string::npos) << outboxd->Stdout();
+  std::optional<int> code = outboxd->WaitExit(kWait);
+  ASSERT_TRUE(code.has_value()) << outboxd->StderrTail();
+  EXPECT_EQ(*code, 0) << outboxd->StderrTail();
+
+  SqliteFile db(dir_ / "c1.db");
+  const auto rows = db.Rows("SELECT status, coalesce(last_error, '') FROM outbox");
+  ASSERT_EQ(rows.size(), hostile.size());
+  for (const auto& row : rows) {
+    EXPECT_EQ(row[0], "3") << row[1];
+    EXPECT_NE(row[1].find("exit code 65"), std::string::npos) << row[1];
+    for (const auto& c : hostile) testing::ExpectNoSecret(row[1], c, "last_error");
+  }
+  for (const auto& c : hostile) ExpectNoSecretIn(*outboxd, c, "outboxd (handler)");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "obx/cpp/redact.hpp"
 
 namespace {
 
@@ -28,7 +29,7 @@ constexpr char kUsage[] =
     "and refreshes discovery now.\n";
 
 int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "outboxd: %s\n", message.c_str());
+  std::fprintf(stderr, "outboxd: %s\n", obx::RedactConnectionString(message).c_str());
   return code;
 }
 

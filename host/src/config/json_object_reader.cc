@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/duration.h"
+#include "obx/cpp/redact.hpp"
 
 namespace outboxd {
 namespace {
@@ -44,12 +45,13 @@ Status JsonObjectReader::Error(std::string_view key, const std::string& what) co
   return Status::InvalidArgument(PathOf(key) + ": " + what);
 }
 
-std::string JsonObjectReader::Describe(const nlohmann::json& value) {
+std::string JsonObjectReader::Describe(const nlohmann::json& value, Echo echo) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "an array";
+  if (value.is_string() && echo == Echo::kTypeOnly) return "a string";
   std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > kMaxQuoted) text = text.substr(0, kMaxQuoted) + "...";
-  return text;
+  return obx::RedactConnectionString(text);
 }
 
 Status JsonObjectReader::ReadString(std::string_view key, Presence presence,
@@ -86,7 +88,7 @@ Status JsonObjectReader::ReadChoice(std::string_view key,
     if (i > 0) list += i + 1 == choices.size() ? " or " : ", ";
     list += Quote(choices[i]);
   }
-  return Error(key, "expected " + list + ", got " + Describe(*value));
+  return Error(key, "expected " + list + ", got " + Describe(*value, Echo::kStrings));
 }
 
 Status JsonObjectReader::ReadInt(std::string_view key, int min, int max, int* out) const {
@@ -124,9 +126,11 @@ Status JsonObjectReader::ReadDuration(std::string_view key, std::chrono::millise
   }
   std::chrono::milliseconds parsed{0};
   Status status = ParseDuration(value->get_ref<const std::string&>(), &parsed);
-  if (!status.ok()) return Error(key, status.message());
+  // The parser quotes what it could not read: a secret pasted under the wrong key stays hidden.
+  if (!status.ok()) return Error(key, obx::RedactConnectionString(status.message()));
   if (parsed < min) {
-    return Error(key, "must be at least " + FormatDuration(min) + ", got " + Describe(*value));
+    return Error(key, "must be at least " + FormatDuration(min) + ", got " +
+                          Describe(*value, Echo::kStrings));
   }
   *out = parsed;
   return Status::OK();
@@ -156,10 +160,10 @@ Status JsonObjectReader::ReadStringList(std::string_view key, std::vector<std::s
     const nlohmann::json& item = (*value)[i];
     std::string item_key = std::string(key) + "[" + std::to_string(i) + "]";
     if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
-      return Error(item_key, "expected a non-empty string, got " + Describe(item));
+      return Error(item_key, "expected a non-empty string, got " + Describe(item, Echo::kStrings));
     }
     const std::string& text = item.get_ref<const std::string&>();
-    if (!seen.insert(text).second) return Error(item_key, "duplicate " + Describe(item));
+    if (!seen.insert(text).second) return Error(item_key, "duplicate " + Describe(item, Echo::kStrings));
     items.push_back(text);
   }
   *out = std::move(items);

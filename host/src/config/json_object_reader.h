@@ -64,9 +64,12 @@ class JsonObjectReader {
   // Builds the error for `key`: "<path>.<key>: <what>".
   Status Error(std::string_view key, const std::string& what) const;
 
-  // `value` as quoted in messages: scalars as JSON (shortened), containers as "an object"/"an
-  // array".
-  static std::string Describe(const nlohmann::json& value);
+  // `value` as quoted in messages: numbers, booleans and null as JSON; containers as "an object" /
+  // "an array"; a string as "a string" only (a wrong-typed string may be a password or a whole
+  // connection string pasted under the wrong key), unless `echo` is kStrings: for keys whose
+  // strings have a known, non-secret shape (a duration, a choice, a topic), shortened and redacted.
+  enum class Echo { kTypeOnly, kStrings };
+  static std::string Describe(const nlohmann::json& value, Echo echo = Echo::kTypeOnly);
 
  private:
   const nlohmann::json& object_;

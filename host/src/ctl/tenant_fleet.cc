@@ -78,16 +78,7 @@ std::vector<Status> TenantFleet::Visit(const Visitor& visit, int parallelism) co
 }
 
 std::string TenantMessage(const StoreLocation& location, const Status& status) {
-  std::string message = status.message();
-  const std::string& raw = location.connection_string;
-  const std::string redacted = RedactConnectionString(raw);
-  if (!raw.empty() && raw != redacted) {
-    for (size_t at = message.find(raw); at != std::string::npos;
-         at = message.find(raw, at + redacted.size())) {
-      message.replace(at, raw.size(), redacted);
-    }
-  }
-  message = RedactConnectionString(message);
+  std::string message = RedactConnectionSecrets(status.message(), location.connection_string);
   // Stores name themselves ("store 'id': ..."); whoever prints this names the tenant already.
   const std::string self = "store '" + location.identifier + "': ";
   if (message.rfind(self, 0) == 0) message.erase(0, self.size());

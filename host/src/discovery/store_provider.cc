@@ -16,35 +16,36 @@ StoreProvider::StoreProvider(DiscoverySource* source, StoreFactory factory,
       snapshot_(std::make_shared<const StoreSet>()) {}
 
 std::shared_ptr<const StoreSet> StoreProvider::Snapshot() const {
-  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  MutexLock lock(&snapshot_mu_);
   return snapshot_;
 }
 
 void StoreProvider::Publish(std::shared_ptr<const StoreSet> set) {
   {
-    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    MutexLock lock(&snapshot_mu_);
     snapshot_ = std::move(set);
   }
   if (on_change_) on_change_();
 }
 
 Status StoreProvider::Refresh() {
-  std::unique_lock<std::mutex> lock(flight_mu_);
+  MutexLock lock(&flight_mu_);
   if (in_flight_) {
     const uint64_t generation = flight_generation_;
     ++waiting_;
-    flight_cv_.wait(lock, [&] { return flight_generation_ != generation; });
+    flight_cv_.Wait(&flight_mu_,
+                    [&]() REQUIRES(flight_mu_) { return flight_generation_ != generation; });
     --waiting_;
     return last_result_;
   }
   in_flight_ = true;
-  lock.unlock();
+  lock.Unlock();
   Status result = RefreshOnce();
-  lock.lock();
+  lock.Lock();
   in_flight_ = false;
   ++flight_generation_;
   last_result_ = result;
-  flight_cv_.notify_all();
+  flight_cv_.NotifyAll();
   return result;
 }
 
@@ -85,14 +86,21 @@ Status StoreProvider::RefreshOnce() {
     std::unique_ptr<OutboxStore> store;
     Status open = factory_(location, &store);
     if (!open.ok()) {
-      spdlog::error("Cannot open outbox database '{}': {}", location.identifier, open.message());
+      spdlog::error("Cannot open outbox database '{}': {}", location.identifier,
+                    RedactConnectionSecrets(open.message(), location.connection_string));
       if (it != existing.end()) next->push_back(it->second);  // keep the old target while the new is bad
       continue;
     }
     if (it != existing.end()) {
-      spdlog::info("Outbox database changed: {} ({} -> {}); re-creating its store",
-                   location.identifier, RedactConnectionString(it->second->location().connection_string),
-                   RedactConnectionString(location.connection_string));
+      const std::string& before = it->second->location().connection_string;
+      spdlog::info("{}", RedactConnectionSecrets(
+                             RedactConnectionSecrets(
+                                 fmt::format("Outbox database changed: {} ({} -> {}); re-creating "
+                                             "its store",
+                                             location.identifier, before,
+                                             location.connection_string),
+                                 before),
+                             location.connection_string));
     } else {
       spdlog::info("Discovered new outbox database: {}", location.identifier);
     }

@@ -19,13 +19,12 @@
 #define OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "discovery/discovery_source.h"
 #include "discovery/tenant_store.h"
@@ -51,7 +50,7 @@ class StoreProvider {
   std::shared_ptr<const StoreSet> Snapshot() const;
 
   // Runs discovery and applies the diff; single-flight.
-  Status Refresh();
+  Status Refresh() EXCLUDES(flight_mu_);
 
   // Called after each published change (e.g. to wake idle workers). Set before the first Refresh.
   void SetOnChange(std::function<void()> on_change) { on_change_ = std::move(on_change); }
@@ -61,7 +60,7 @@ class StoreProvider {
   int waiting_for_test() const { return waiting_.load(); }
 
  private:
-  Status RefreshOnce();
+  Status RefreshOnce() EXCLUDES(flight_mu_);  // runs discovery: no lock held
   void Publish(std::shared_ptr<const StoreSet> set);
 
   DiscoverySource* const source_;
@@ -69,14 +68,14 @@ class StoreProvider {
   const StoreProviderOptions options_;
   std::function<void()> on_change_;
 
-  mutable std::mutex snapshot_mu_;  // guards snapshot_ (pointer swap only)
-  std::shared_ptr<const StoreSet> snapshot_;
+  mutable Mutex snapshot_mu_;  // pointer swap only
+  std::shared_ptr<const StoreSet> snapshot_ GUARDED_BY(snapshot_mu_);
 
-  std::mutex flight_mu_;  // single-flight bookkeeping
-  std::condition_variable flight_cv_;
-  bool in_flight_ = false;
-  uint64_t flight_generation_ = 0;
-  Status last_result_;
+  Mutex flight_mu_;  // single-flight bookkeeping
+  CondVar flight_cv_;
+  bool in_flight_ GUARDED_BY(flight_mu_) = false;
+  uint64_t flight_generation_ GUARDED_BY(flight_mu_) = 0;
+  Status last_result_ GUARDED_BY(flight_mu_);
   std::atomic<uint64_t> refreshes_{0};
   std::atomic<int> waiting_{0};
 };

@@ -8,11 +8,11 @@
 #define OUTBOXD_DISCOVERY_SWITCHABLE_DISCOVERY_SOURCE_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "discovery/discovery_source.h"
 
 namespace outboxd {
@@ -21,11 +21,11 @@ class SwitchableDiscoverySource : public DiscoverySource {
  public:
   // nullptr: no discovery until the next Set.
   void Set(std::shared_ptr<DiscoverySource> target) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     target_.swap(target);
   }
   bool has_target() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return target_ != nullptr;
   }
 
@@ -42,12 +42,12 @@ class SwitchableDiscoverySource : public DiscoverySource {
 
  private:
   std::shared_ptr<DiscoverySource> Target() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return target_;
   }
 
-  mutable std::mutex mu_;
-  std::shared_ptr<DiscoverySource> target_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<DiscoverySource> target_ GUARDED_BY(mu_);
 };
 
 }  // namespace outboxd

@@ -11,27 +11,28 @@ TenantStore::TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> st
     : location_(std::move(location)), store_(std::move(store)) {}
 
 bool TenantStore::Available(TimePoint now) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failures_ == 0 || now >= retry_at_;
 }
 
 void TenantStore::RecordFailure(const Status& status, TimePoint now) {
   std::chrono::milliseconds delay;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const int step = std::min(failures_, 6);  // 1, 2, 4, ... 60 s
     delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
     ++failures_;
     retry_at_ = now + delay;
   }
-  spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(), status.message(),
+  spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(),
+               RedactConnectionSecrets(status.message(), location().connection_string),
                delay.count());
 }
 
 void TenantStore::RecordSuccess() {
   int was;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     was = failures_;
     failures_ = 0;
   }
@@ -39,7 +40,7 @@ void TenantStore::RecordSuccess() {
 }
 
 int TenantStore::consecutive_failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failures_;
 }
 

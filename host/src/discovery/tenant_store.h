@@ -11,9 +11,9 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "store/outbox_store.h"
 
@@ -43,9 +43,9 @@ class TenantStore {
  private:
   const StoreLocation location_;
   const std::unique_ptr<OutboxStore> store_;
-  mutable std::mutex mu_;
-  int failures_ = 0;       // GUARDED_BY(mu_)
-  TimePoint retry_at_{};   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  int failures_ GUARDED_BY(mu_) = 0;
+  TimePoint retry_at_ GUARDED_BY(mu_){};
 };
 
 }  // namespace outboxd

@@ -1,4 +1,5 @@
-// Failure text stored in last_error: bounded to 2048 characters, never empty. Text longer than the
+// Failure text stored in last_error: passwords of any connection string it quotes redacted
+// (obx::RedactConnectionString), bounded to 2048 characters, never empty. Text longer than the
 // bound keeps its head and ends with "... [truncated]" (cut on a UTF-8 character boundary).
 #ifndef OUTBOXD_DISPATCH_FAILURE_TEXT_H_
 #define OUTBOXD_DISPATCH_FAILURE_TEXT_H_

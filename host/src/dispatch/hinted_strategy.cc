@@ -9,12 +9,12 @@ HintedStrategy::HintedStrategy(std::unique_ptr<SelectionStrategy> inner)
     : inner_(std::move(inner)) {}
 
 void HintedStrategy::Hint(const std::string& store) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (pending_.insert(store).second) order_.push_back(store);
 }
 
 size_t HintedStrategy::pending_hints() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return order_.size();
 }
 
@@ -22,7 +22,7 @@ std::optional<std::size_t> HintedStrategy::SelectNext(const std::vector<std::str
                                                       const std::string& last_store,
                                                       int last_count) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (!order_.empty()) {
       std::string hinted = std::move(order_.front());
       order_.pop_front();
@@ -36,7 +36,7 @@ std::optional<std::size_t> HintedStrategy::SelectNext(const std::vector<std::str
 
 void HintedStrategy::Reset() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     order_.clear();
     pending_.clear();
   }

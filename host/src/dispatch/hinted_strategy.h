@@ -10,11 +10,11 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "dispatch/selection_strategy.h"
 
 namespace outboxd {
@@ -33,9 +33,9 @@ class HintedStrategy final : public SelectionStrategy {
 
  private:
   const std::unique_ptr<SelectionStrategy> inner_;
-  mutable std::mutex mu_;
-  std::deque<std::string> order_;              // GUARDED_BY(mu_): oldest hint first
-  std::unordered_set<std::string> pending_;    // GUARDED_BY(mu_): the same, for coalescing
+  mutable Mutex mu_;
+  std::deque<std::string> order_ GUARDED_BY(mu_);  // oldest hint first
+  std::unordered_set<std::string> pending_ GUARDED_BY(mu_);  // the same, for coalescing
 };
 
 }  // namespace outboxd

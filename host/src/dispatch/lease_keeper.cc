@@ -12,19 +12,19 @@ LeaseKeeper::LeaseKeeper(std::chrono::milliseconds lease) : lease_(lease) {}
 LeaseKeeper::~LeaseKeeper() { Stop(); }
 
 void LeaseKeeper::Register(const std::string& owner_token, std::shared_ptr<TenantStore> store) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   batches_[owner_token] = std::move(store);
 }
 
 void LeaseKeeper::Unregister(const std::string& owner_token) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   batches_.erase(owner_token);
 }
 
 void LeaseKeeper::RenewAll() {
   std::vector<std::pair<std::string, std::shared_ptr<TenantStore>>> batches;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     batches.assign(batches_.begin(), batches_.end());
   }
   for (const auto& [token, store] : batches) {
@@ -34,42 +34,42 @@ void LeaseKeeper::RenewAll() {
       spdlog::warn("Could not renew leases in outbox database '{}': {}", store->id(), s.message());
       continue;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     renewals_ += renewed;
   }
 }
 
 void LeaseKeeper::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (heartbeat_.joinable()) return;
   stopping_ = false;
   heartbeat_ = std::thread([this] {
     const auto interval = std::max(std::chrono::milliseconds(10), lease_ / 3);
-    std::unique_lock<std::mutex> guard(mu_);
-    while (!cv_.wait_for(guard, interval, [this] { return stopping_; })) {
-      guard.unlock();
+    MutexLock guard(&mu_);
+    while (!cv_.WaitFor(&mu_, interval, [this]() REQUIRES(mu_) { return stopping_; })) {
+      guard.Unlock();
       RenewAll();
-      guard.lock();
+      guard.Lock();
     }
   });
 }
 
 void LeaseKeeper::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (heartbeat_.joinable()) heartbeat_.join();
 }
 
 std::size_t LeaseKeeper::in_flight() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return batches_.size();
 }
 
 int64_t LeaseKeeper::renewals() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return renewals_;
 }
 

@@ -9,14 +9,13 @@
 #define OUTBOXD_DISPATCH_LEASE_KEEPER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/mutex.h"
 #include "discovery/tenant_store.h"
 
 namespace outboxd {
@@ -26,25 +25,26 @@ class LeaseKeeper {
   explicit LeaseKeeper(std::chrono::milliseconds lease);
   ~LeaseKeeper();  // stops the heartbeat
 
-  void Register(const std::string& owner_token, std::shared_ptr<TenantStore> store);
-  void Unregister(const std::string& owner_token);
+  void Register(const std::string& owner_token, std::shared_ptr<TenantStore> store) EXCLUDES(mu_);
+  void Unregister(const std::string& owner_token) EXCLUDES(mu_);
 
   // Renews every registered batch once (the heartbeat calls this; tests may call it directly).
-  void RenewAll();
+  // Copies the registry under the lock, renews without it (a database call per store).
+  void RenewAll() EXCLUDES(mu_);
 
-  void Start();  // starts the heartbeat thread (interval lease/3)
-  void Stop();
+  void Start() EXCLUDES(mu_);  // starts the heartbeat thread (interval lease/3)
+  void Stop() EXCLUDES(mu_);
 
-  std::size_t in_flight() const;
-  int64_t renewals() const;
+  std::size_t in_flight() const EXCLUDES(mu_);
+  int64_t renewals() const EXCLUDES(mu_);
 
  private:
   const std::chrono::milliseconds lease_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::shared_ptr<TenantStore>> batches_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;                                         // GUARDED_BY(mu_)
-  int64_t renewals_ = 0;                                          // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::map<std::string, std::shared_ptr<TenantStore>> batches_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  int64_t renewals_ GUARDED_BY(mu_) = 0;
   std::thread heartbeat_;
 };
 

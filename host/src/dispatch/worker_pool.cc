@@ -28,25 +28,25 @@ void WorkerPool::Stop() {
 
 void WorkerPool::Wake() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     next_sweep_ = Clock::now();
     idle_delay_ = options_.poll_interval;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void WorkerPool::WakeOne() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++visits_left_;
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 bool WorkerPool::TakeVisit() {
   const int64_t stores =
       std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     const Clock::time_point now = Clock::now();
     if (visits_left_ == 0 && now >= next_sweep_) visits_left_ = stores;  // a new sweep
@@ -59,7 +59,7 @@ bool WorkerPool::TakeVisit() {
       return true;
     }
     ++idle_workers_;
-    cv_.wait_until(lock, next_sweep_, [&] {
+    cv_.WaitUntil(&mu_, next_sweep_, [&]() REQUIRES(mu_) {
       return stopping_ || visits_left_ > 0 || Clock::now() >= next_sweep_;
     });
     --idle_workers_;
@@ -72,11 +72,11 @@ void WorkerPool::FoundWork() {
   const int64_t stores =
       std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     idle_delay_ = options_.poll_interval;
     visits_left_ = std::max(visits_left_, stores);  // a fresh sweep's worth of visits
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void WorkerPool::Loop() {

@@ -20,12 +20,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "discovery/store_provider.h"
 #include "dispatch/dispatcher.h"
 
@@ -67,11 +66,11 @@ class WorkerPool {
   bool TakeVisit();
   void FoundWork();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t visits_left_ = 0;                   // GUARDED_BY(mu_): of the current sweep
-  Clock::time_point next_sweep_{};            // GUARDED_BY(mu_): when the next sweep may start
-  std::chrono::milliseconds idle_delay_{0};   // GUARDED_BY(mu_): the pause after an idle sweep
+  Mutex mu_;
+  CondVar cv_;
+  int64_t visits_left_ GUARDED_BY(mu_) = 0;  // of the current sweep
+  Clock::time_point next_sweep_ GUARDED_BY(mu_){};  // when the next sweep may start
+  std::chrono::milliseconds idle_delay_ GUARDED_BY(mu_){0};  // the pause after an idle sweep
   std::vector<std::thread> threads_;
 };
 

@@ -4,11 +4,11 @@
 
 void obx_call_ctx::SetError(std::string_view text) {
   std::string copy(text.substr(0, kMaxErrorBytes));
-  std::lock_guard<std::mutex> lock(mu_);
+  outboxd::MutexLock lock(&mu_);
   error_ = std::move(copy);
 }
 
 std::string obx_call_ctx::TakeError() {
-  std::lock_guard<std::mutex> lock(mu_);
+  outboxd::MutexLock lock(&mu_);
   return std::exchange(error_, std::string());
 }

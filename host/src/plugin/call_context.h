@@ -18,10 +18,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "obx/discovery.h"
 #include "obx/types.h"
 
@@ -65,8 +65,8 @@ struct obx_call_ctx {
   outboxd::DatabaseSink* const sink;     // null outside discover
 
  private:
-  std::mutex mu_;
-  std::string error_;  // guarded by mu_
+  outboxd::Mutex mu_;
+  std::string error_ GUARDED_BY(mu_);
 };
 
 #endif  // OUTBOXD_PLUGIN_CALL_CONTEXT_H_

@@ -4,33 +4,19 @@
 
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <utility>
 
+#include "common/mutex.h"
 #include "plugin/create_call.h"
 #include "plugin/plugin_text.h"
 
 namespace outboxd {
 namespace {
 
-constexpr size_t kMaxSqlNameBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
-
 std::string_view View(obx_str s) {
   return (s.data == nullptr || s.size == 0) ? std::string_view() : std::string_view(s.data, s.size);
-}
-
-// Empty when `value` is acceptable, else why not.
-std::string CheckText(std::string_view field, std::string_view value, bool required,
-                      size_t max_bytes) {
-  if (value.empty()) return required ? std::string(field) + " is empty" : std::string();
-  if (!IsValidUtf8(value)) return std::string(field) + " is not valid UTF-8";
-  if (HasControlCharacter(value)) return std::string(field) + " contains control characters";
-  if (value.size() > max_bytes) {
-    return std::string(field) + " is longer than " + std::to_string(max_bytes) + " bytes";
-  }
-  return std::string();
 }
 
 // Collects the records of one discover call. Thread-safe: the SDK allows emitting from plugin
@@ -40,25 +26,16 @@ class RecordCollector : public DatabaseSink {
   explicit RecordCollector(const std::string& plugin) : plugin_(plugin) {}
 
   int32_t Emit(const obx_database_record& record) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++seen_;
-    if (record.struct_size < sizeof(obx_database_record)) {
-      return Skip(record, "struct_size " + std::to_string(record.struct_size) +
-                              " is smaller than its ABI 1.0 size " +
-                              std::to_string(sizeof(obx_database_record)));
-    }
+    // The rules are the SDK's (obx/cpp/validate.hpp), which FakeHost applies too.
+    std::string reason = ::obx::validate::RecordProblem(record);
+    if (!reason.empty()) return Skip(record, reason);
     const std::string_view id = View(record.identifier);
     const std::string_view conn = View(record.connection_string);
     const std::string_view schema = View(record.schema_name);
     const std::string_view table = View(record.table_name);
-    std::string reason = CheckText("identifier", id, true, SIZE_MAX);
-    if (reason.empty()) reason = CheckText("connection_string", conn, true, SIZE_MAX);
-    if (reason.empty()) reason = CheckText("schema_name", schema, false, kMaxSqlNameBytes);
-    if (reason.empty()) reason = CheckText("table_name", table, false, kMaxSqlNameBytes);
-    if (reason.empty() && identifiers_.count(id) != 0) {
-      reason = "duplicate identifier in this listing";
-    }
-    if (!reason.empty()) return Skip(record, reason);
+    if (identifiers_.count(id) != 0) return Skip(record, ::obx::validate::kDuplicateIdentifier);
 
     StoreLocation location;
     location.identifier.assign(id);
@@ -71,31 +48,31 @@ class RecordCollector : public DatabaseSink {
   }
 
   std::vector<StoreLocation> Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return std::move(locations_);
   }
 
  private:
-  int32_t Skip(const obx_database_record& record, const std::string& reason) {
+  int32_t Skip(const obx_database_record& record, const std::string& reason) REQUIRES(mu_) {
     const std::string_view id = record.struct_size >= sizeof(obx_database_record)
                                     ? View(record.identifier)
                                     : std::string_view();
     const std::string_view conn = record.struct_size >= sizeof(obx_database_record)
                                       ? View(record.connection_string)
                                       : std::string_view();
-    spdlog::warn("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
-                 seen_, EscapeForLog(id), reason,
-                 conn.empty()
-                     ? std::string("<none>")
-                     : "'" + EscapeForLog(RedactConnectionString(std::string(conn))) + "'");
+    const std::string line =
+        fmt::format("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
+                    seen_, EscapeForLog(id), reason,
+                    conn.empty() ? std::string("<none>") : "'" + EscapeForLog(conn) + "'");
+    spdlog::warn("{}", RedactConnectionSecrets(line, conn));  // redacted last, the line whole
     return OBX_STATUS_INVALID_ARGUMENT;
   }
 
   const std::string plugin_;
-  std::mutex mu_;
-  size_t seen_ = 0;                                 // guarded by mu_
-  std::vector<StoreLocation> locations_;            // guarded by mu_
-  std::set<std::string, std::less<>> identifiers_;  // guarded by mu_
+  Mutex mu_;
+  size_t seen_ GUARDED_BY(mu_) = 0;
+  std::vector<StoreLocation> locations_ GUARDED_BY(mu_);
+  std::set<std::string, std::less<>> identifiers_ GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -144,7 +121,8 @@ Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
     if (rc != OBX_STATUS_OK) {
       std::string text = call.TakeError();
       if (text.empty()) text = "status " + std::to_string(rc) + " without an error text";
-      return Status::Unavailable(what + ": " + text);
+      // The plugin redacts what it knows; this catches the shapes a plugin author missed.
+      return Status::Unavailable(RedactConnectionString(what + ": " + text));
     }
     *out = collector.Take();
     return Status::OK();

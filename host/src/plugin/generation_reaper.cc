@@ -17,14 +17,14 @@ bool LibraryStillLoaded(const std::filesystem::path& path) {
 GenerationReaper::~GenerationReaper() {
   std::vector<std::function<void()>> queue;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     queue.swap(queue_);
   }
   for (auto& destroy : queue) destroy();
 }
 
 void GenerationReaper::Enqueue(std::function<void()> destroy) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   queue_.push_back(std::move(destroy));
 }
 
@@ -54,7 +54,7 @@ size_t GenerationReaper::Reap(const std::set<std::filesystem::path>& live_paths)
   for (;;) {  // destroying one object may release another that queues itself
     std::vector<std::function<void()>> queue;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       queue.swap(queue_);
     }
     if (queue.empty()) break;

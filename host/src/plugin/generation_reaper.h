@@ -22,11 +22,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "plugin/loaded_plugin.h"
 
 namespace outboxd {
@@ -72,8 +72,8 @@ class GenerationReaper {
 
   void Enqueue(std::function<void()> destroy);
 
-  std::mutex mu_;
-  std::vector<std::function<void()>> queue_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<std::function<void()>> queue_ GUARDED_BY(mu_);
   std::vector<Tracked> tracked_;              // control thread
 };
 

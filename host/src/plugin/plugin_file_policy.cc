@@ -1,7 +1,5 @@
 #include "plugin/plugin_file_policy.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,20 +28,6 @@ Status CheckPluginFileOwnership(const std::filesystem::path& path) {
     return Status::InvalidArgument(path.string() + " is writable by group or others (mode " +
                                    mode + "); run chmod go-w on it");
   }
-  return Status::OK();
-}
-
-Status Sha256OfFile(const std::filesystem::path& path, std::string* hex) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open " + path.string() + ": " + std::strerror(errno));
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  std::vector<char> buffer(64 * 1024);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    sha.update(buffer.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) return Status::IoError("cannot read " + path.string());
-  *hex = Poco::DigestEngine::digestToHex(sha.digest());
   return Status::OK();
 }
 

@@ -3,8 +3,8 @@
 // outboxd runs whatever code sits in plugin_dir, so a file (or the folder holding it) that someone
 // other than the host user or root could have written is refused, like osquery's extension checks:
 // the owner must be the effective user or root, and neither group nor others may write it.
-// Symbolic links are judged by their target. Sha256OfFile hashes a file's content, which is how the
-// host tells a real replacement from a `touch` and checks plugin_sha256_allowlist.
+// Symbolic links are judged by their target. Sha256OfFile (common/sha256.h) hashes a file's content,
+// which is how the host tells a real replacement from a `touch` and checks plugin_sha256_allowlist.
 //
 // THREADING: pure functions of the file system; thread-safe.
 #ifndef OUTBOXD_PLUGIN_PLUGIN_FILE_POLICY_H_
@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/sha256.h"  // Sha256OfFile
 #include "common/status.h"
 
 namespace outboxd {
@@ -22,9 +23,6 @@ namespace outboxd {
 // message says what is wrong and how to fix it, e.g.
 //   "/p/x.so is writable by group or others (mode 0664); run chmod go-w on it".
 Status CheckPluginFileOwnership(const std::filesystem::path& path);
-
-// Lower-case hex SHA-256 of the file's bytes. IoError when it cannot be read.
-Status Sha256OfFile(const std::filesystem::path& path, std::string* hex);
 
 }  // namespace outboxd
 

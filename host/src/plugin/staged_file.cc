@@ -1,7 +1,5 @@
 #include "plugin/staged_file.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,10 +8,12 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
+#include "common/sha256.h"
 
 namespace outboxd {
 namespace {
@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 
 // Every live StagedFile by path. Leaked on purpose: plugins may outlive static destruction.
 struct Registry {
-  std::mutex mu;
-  std::map<fs::path, std::weak_ptr<StagedFile>> files;  // guarded by mu
+  Mutex mu;
+  std::map<fs::path, std::weak_ptr<StagedFile>> files GUARDED_BY(mu);
 };
 
 Registry& GetRegistry() {
@@ -86,13 +86,13 @@ Status CopyAndHash(const fs::path& source, const fs::path& dir, fs::path* temp,
     return Status::IoError("cannot create a file in " + dir.string() + ": " + ErrnoText());
   }
   *temp = pattern;
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  Sha256 sha;
   std::vector<char> buffer(64 * 1024);
   Status status;
   while (status.ok() && in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto n = static_cast<size_t>(in.gcount());
-    sha.update(buffer.data(), n);
+    sha.Update(buffer.data(), n);
     for (size_t done = 0; done < n && status.ok();) {
       const ssize_t w = ::write(fd, buffer.data() + done, n - done);
       if (w < 0 && errno == EINTR) continue;
@@ -112,7 +112,8 @@ Status CopyAndHash(const fs::path& source, const fs::path& dir, fs::path* temp,
     fs::remove(*temp, ec);
     return status;
   }
-  *sha256 = Poco::DigestEngine::digestToHex(sha.digest());
+  *sha256 = sha.HexDigest();
+  if (sha256->empty()) return Status::Internal("libcrypto could not hash " + source.string());
   return Status::OK();
 }
 
@@ -130,7 +131,7 @@ Status StagedFile::Stage(const fs::path& source, const fs::path& staging_dir,
   const fs::path final_path = staging_dir / (SafeStem(source) + "-" + sha256.substr(0, 16) + ".so");
 
   Registry& registry = GetRegistry();
-  std::lock_guard<std::mutex> lock(registry.mu);
+  MutexLock lock(&registry.mu);
   std::weak_ptr<StagedFile>& slot = registry.files[final_path];
   if (std::shared_ptr<StagedFile> live = slot.lock()) {
     fs::remove(temp, ec);  // same content is already staged there
@@ -154,7 +155,7 @@ Status StagedFile::Stage(const fs::path& source, const fs::path& staging_dir,
 
 StagedFile::~StagedFile() {
   Registry& registry = GetRegistry();
-  std::lock_guard<std::mutex> lock(registry.mu);
+  MutexLock lock(&registry.mu);
   auto it = registry.files.find(path_);
   // A live entry means the same content was staged again after this object expired: that holder
   // owns the file now.

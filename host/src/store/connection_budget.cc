@@ -7,13 +7,13 @@ namespace outboxd {
 ConnectionBudget::ConnectionBudget(int limit) : limit_(limit) {}
 
 void ConnectionBudget::Register(Holder* holder) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   holders_.emplace(holder, 0);
 }
 
 void ConnectionBudget::Unregister(Holder* holder) {
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] {
+  MutexLock lock(&mu_);
+  changed_.Wait(&mu_, [&]() REQUIRES(mu_) {
     auto it = holders_.find(holder);
     return it == holders_.end() || it->second == 0;
   });
@@ -21,7 +21,7 @@ void ConnectionBudget::Unregister(Holder* holder) {
 }
 
 bool ConnectionBudget::TryAcquire() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (limit_ > 0 && in_use_ >= limit_) return false;
   ++in_use_;
   return true;
@@ -29,7 +29,7 @@ bool ConnectionBudget::TryAcquire() {
 
 Status ConnectionBudget::Acquire(Holder* requester, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
     if (limit_ <= 0 || in_use_ < limit_) {
       ++in_use_;
@@ -48,11 +48,11 @@ Status ConnectionBudget::Acquire(Holder* requester, std::chrono::milliseconds wa
     }
     if (victim != nullptr) {
       ++holders_[victim];
-      lock.unlock();
+      lock.Unlock();
       const bool closed = victim->CloseIdle();  // a database call: no budget lock held
-      lock.lock();
+      lock.Lock();
       --holders_[victim];
-      changed_.notify_all();  // an Unregister may be waiting for this call to end
+      changed_.NotifyAll();  // an Unregister may be waiting for this call to end
       if (closed) {
         ++evictions_;
         return Status::OK();  // the victim's slot is ours; in_use_ is unchanged
@@ -61,7 +61,7 @@ Status ConnectionBudget::Acquire(Holder* requester, std::chrono::milliseconds wa
     }
     const uint64_t generation = idle_generation_;
     const int used = in_use_;
-    if (!changed_.wait_until(lock, deadline, [&] {
+    if (!changed_.WaitUntil(&mu_, deadline, [&]() REQUIRES(mu_) {
           return in_use_ < used || idle_generation_ != generation;
         })) {
       return Status::Unavailable("all " + std::to_string(limit_) +
@@ -72,28 +72,28 @@ Status ConnectionBudget::Acquire(Holder* requester, std::chrono::milliseconds wa
 
 void ConnectionBudget::Release() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     --in_use_;
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void ConnectionBudget::NotifyIdle() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (limit_ <= 0 || in_use_ < limit_) return;  // nobody can be waiting
     ++idle_generation_;
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 int ConnectionBudget::in_use() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return in_use_;
 }
 
 int64_t ConnectionBudget::evictions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return evictions_;
 }
 

@@ -16,12 +16,11 @@
 #define OUTBOXD_STORE_CONNECTION_BUDGET_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace outboxd {
@@ -43,12 +42,12 @@ class ConnectionBudget {
   ConnectionBudget(const ConnectionBudget&) = delete;
   ConnectionBudget& operator=(const ConnectionBudget&) = delete;
 
-  void Register(Holder* holder);
-  void Unregister(Holder* holder);
+  void Register(Holder* holder) EXCLUDES(mu_);
+  void Unregister(Holder* holder) EXCLUDES(mu_);
 
   // Takes one slot for `requester` (which is never asked to close its own connections). Unavailable
   // naming the limit when none frees up within `wait`.
-  Status Acquire(Holder* requester, std::chrono::milliseconds wait);
+  Status Acquire(Holder* requester, std::chrono::milliseconds wait) EXCLUDES(mu_);
   // Takes one slot only if one is free right now (evicts nothing).
   bool TryAcquire();
   // Gives one slot back.
@@ -62,12 +61,12 @@ class ConnectionBudget {
 
  private:
   const int limit_;
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
-  int in_use_ = 0;                     // GUARDED_BY(mu_)
-  int64_t evictions_ = 0;              // GUARDED_BY(mu_)
-  uint64_t idle_generation_ = 0;       // GUARDED_BY(mu_): bumped by NotifyIdle
-  std::map<Holder*, int> holders_;     // GUARDED_BY(mu_): holder -> CloseIdle calls running
+  mutable Mutex mu_;
+  CondVar changed_;
+  int in_use_ GUARDED_BY(mu_) = 0;
+  int64_t evictions_ GUARDED_BY(mu_) = 0;
+  uint64_t idle_generation_ GUARDED_BY(mu_) = 0;  // bumped by NotifyIdle
+  std::map<Holder*, int> holders_ GUARDED_BY(mu_);  // holder -> CloseIdle calls running
 };
 
 }  // namespace outboxd

@@ -64,6 +64,7 @@ Connected ConnectAndListen(const std::string& conninfo) {
 struct PostgresNotifyListener::Database {
   std::string conninfo;
   std::string description;
+  std::string source;  // the connection string as written, for redaction only
   std::map<std::string, std::vector<std::string>> tables;  // "<schema>.<table>" -> identifiers
   PGconn* conn = nullptr;     // listening when non-null
   bool has_slot = false;      // holds a ConnectionBudget slot
@@ -115,6 +116,7 @@ void PostgresNotifyListener::Watch(const std::vector<StoreLocation>& locations) 
         location.identifier);
     std::lock_guard<std::mutex> lock(mu_);
     descriptions_[target.conninfo] = target.description;
+    sources_[target.conninfo] = target.source;
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -141,6 +143,7 @@ void PostgresNotifyListener::Apply(const WatchSet& wanted) {
       db->conninfo = conninfo;
       std::lock_guard<std::mutex> lock(mu_);
       db->description = descriptions_[conninfo];
+      db->source = sources_[conninfo];
     }
     db->tables = tables;
   }
@@ -152,8 +155,12 @@ void PostgresNotifyListener::ScheduleRetry(Database* db, const char* what,
   const auto delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
   ++db->failures;
   db->retry_at = Clock::now() + delay;
-  spdlog::warn("{} {}: {}; polling only, retrying in {} ms", what, db->description, error,
-               delay.count());
+  poco_store::PostgresTarget target;
+  target.conninfo = db->conninfo;
+  target.source = db->source;
+  spdlog::warn("{}", poco_store::RedactFor(
+                         target, fmt::format("{} {}: {}; polling only, retrying in {} ms", what,
+                                             db->description, error, delay.count())));
 }
 
 void PostgresNotifyListener::ReleaseSlot(Database* db) {

@@ -84,6 +84,7 @@ class PostgresNotifyListener {
   // Listener-thread state.
   std::map<std::string, std::unique_ptr<Database>> databases_;
   std::map<std::string, std::string> descriptions_;  // conninfo -> "host:port/db" for logs
+  std::map<std::string, std::string> sources_;  // conninfo -> connection string (for redaction)
   int slots_held_ = 0;  // databases holding a listener slot (connected or about to be)
 
   std::atomic<int> listening_{0};

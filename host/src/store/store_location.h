@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "obx/cpp/redact.hpp"
+
 namespace outboxd {
 
 struct StoreLocation {
@@ -19,8 +21,12 @@ struct StoreLocation {
   }
 };
 
-// The connection string with any password replaced by "***", safe for logs.
-std::string RedactConnectionString(const std::string& connection_string);
+// The one redaction policy (sdk/include/obx/cpp/redact.hpp, shared with the plugins): apply it to
+// the whole text after it is assembled. RedactConnectionString(text) hides the passwords the text
+// shows; RedactConnectionSecrets(text, connection_string) also hides every piece of that connection
+// string's secrets wherever a library echoed it.
+using ::obx::RedactConnectionSecrets;
+using ::obx::RedactConnectionString;
 
 }  // namespace outboxd
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/hostile_connections.h"
 #include "support/temp_dir.h"
 
 namespace outboxd {
@@ -366,9 +367,9 @@ TEST(ConfigUnknownKeyTest, PluginConfigObjectsAcceptAnyKey) {
 
 TEST(ConfigBadValueTest, IntegerGivenAsString) {
   EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", "abc")),
-            "dispatch.batch_size: expected an integer from 1 to 10000, got \"abc\"");
+            "dispatch.batch_size: expected an integer from 1 to 10000, got a string");
   EXPECT_EQ(ErrorOf(With("dispatch", "batch_size", "50")),
-            "dispatch.batch_size: expected an integer from 1 to 10000, got \"50\"");
+            "dispatch.batch_size: expected an integer from 1 to 10000, got a string");
 }
 
 TEST(ConfigBadValueTest, IntegerOutOfRange) {
@@ -457,26 +458,26 @@ TEST(ConfigBadValueTest, Strategy) {
 
 TEST(ConfigBadValueTest, Booleans) {
   EXPECT_EQ(ErrorOf(With("discovery", "allow_empty", "true")),
-            "discovery.allow_empty: expected true or false, got \"true\"");
+            "discovery.allow_empty: expected true or false, got a string");
   EXPECT_EQ(ErrorOf(With("discovery", "allow_empty", 1)),
             "discovery.allow_empty: expected true or false, got 1");
 }
 
 TEST(ConfigBadValueTest, SectionsOfTheWrongType) {
   EXPECT_EQ(ErrorOf(With("", "discovery", "static")),
-            "discovery: expected an object, got \"static\"");
+            "discovery: expected an object, got a string");
   EXPECT_EQ(ErrorOf(With("", "dispatch", json::array())),
             "dispatch: expected an object, got an array");
   EXPECT_EQ(ErrorOf(With("", "stores", nullptr)), "stores: expected an object, got null");
   EXPECT_EQ(ErrorOf(With("", "handlers", json::object())),
             "handlers: expected an array, got an object");
   EXPECT_EQ(ErrorOf(With("", "handlers", json::array({"webhook"}))),
-            "handlers[0]: expected an object, got \"webhook\"");
+            "handlers[0]: expected an object, got a string");
 }
 
 TEST(ConfigBadValueTest, PluginConfigMustBeAnObject) {
   EXPECT_EQ(ErrorOf(With("discovery", "config", "dsn=x")),
-            "discovery.config: expected an object, got \"dsn=x\"");
+            "discovery.config: expected an object, got a string");
   EXPECT_EQ(ErrorOf(With("discovery", "config", nullptr)),
             "discovery.config: expected an object, got null");
   json config = Minimal();
@@ -491,7 +492,7 @@ TEST(ConfigBadValueTest, Topics) {
     return ErrorOf(config);
   };
   EXPECT_EQ(handler_error("orders"),
-            "handlers[0].topics: expected an array of strings, got \"orders\"");
+            "handlers[0].topics: expected an array of strings, got a string");
   EXPECT_EQ(handler_error(json::array()),
             "handlers[0].topics: must not be empty (leave the key out to use the topics the "
             "plugin declares)");
@@ -503,14 +504,30 @@ TEST(ConfigBadValueTest, Topics) {
 }
 
 TEST(ConfigBadValueTest, LongValuesAreShortenedInMessages) {
-  std::string message = ErrorOf(With("dispatch", "batch_size", std::string(500, 'x')));
+  std::string message = ErrorOf(With("dispatch", "strategy", std::string(500, 'x')));
   EXPECT_LT(message.size(), 150u) << message;
   EXPECT_NE(message.find("..."), std::string::npos) << message;
 }
 
+// Issue 14 finding 6: a value of the wrong type may be a secret pasted under the wrong key (a
+// whole connection string where an object belongs): the message names its type only. Strings of a
+// known shape (choices, durations) are still quoted, redacted.
+TEST(ConfigBadValueTest, WrongTypedStringsAreNeverEchoed) {
+  for (const auto& c : outboxd::testing::HostileConnections()) {
+    for (const auto& [section, key] : std::vector<std::pair<std::string, std::string>>{
+             {"", "discovery"}, {"discovery", "config"}, {"dispatch", "batch_size"},
+             {"discovery", "allow_empty"}, {"", "handlers"}, {"discovery", "refresh_interval"},
+             {"dispatch", "strategy"}, {"", "log_level"}}) {
+      const std::string message = ErrorOf(With(section, key, c.connection));
+      EXPECT_FALSE(message.empty()) << section << "." << key;
+      outboxd::testing::ExpectNoSecret(message, c, section + "." + key);
+    }
+  }
+}
+
 TEST(ConfigBadValueTest, TopLevelMustBeAnObject) {
   EXPECT_EQ(ErrorOfText("[]"), "expected a JSON object at the top level, got an array");
-  EXPECT_EQ(ErrorOfText("\"x\""), "expected a JSON object at the top level, got \"x\"");
+  EXPECT_EQ(ErrorOfText("\"x\""), "expected a JSON object at the top level, got a string");
 }
 
 TEST(ConfigBadValueTest, FirstErrorOnlyInFileOrder) {
@@ -706,7 +723,7 @@ TEST(ConfigLoadFileTest, ErrorsArePrefixedWithThePath) {
   EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(
       status.message(),
-      file.string() + ": dispatch.batch_size: expected an integer from 1 to 10000, got \"abc\"");
+      file.string() + ": dispatch.batch_size: expected an integer from 1 to 10000, got a string");
 
   // A missing comma: nlohmann notices at the end of the next token.
   file = dir.WriteFile("broken.json", "{\n\"plugin_dir\": \"/p\"\n\"discovery\": {}}");
@@ -760,7 +777,7 @@ TEST(ConfigPluginSecurityTest, Defaults) {
 TEST(ConfigPluginSecurityTest, AllowInsecurePluginDir) {
   EXPECT_TRUE(ParseOk(With("", "allow_insecure_plugin_dir", true)).allow_insecure_plugin_dir);
   EXPECT_EQ(ErrorOf(With("", "allow_insecure_plugin_dir", "yes")),
-            "allow_insecure_plugin_dir: expected true or false, got \"yes\"");
+            "allow_insecure_plugin_dir: expected true or false, got a string");
 }
 
 TEST(ConfigPluginSecurityTest, AllowlistIsLowerCased) {
@@ -780,7 +797,7 @@ TEST(ConfigPluginSecurityTest, AllowlistRejectsMalformedDigests) {
             "plugin_sha256_allowlist: must not be empty (leave the key out to allow any plugin "
             "file)");
   EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", "abc")),
-            "plugin_sha256_allowlist: expected an array of strings, got \"abc\"");
+            "plugin_sha256_allowlist: expected an array of strings, got a string");
 }
 
 }  // namespace

@@ -2,11 +2,27 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "support/hostile_connections.h"
+
 namespace outboxd {
 namespace {
 
 TEST(FailureTextTest, ShortTextIsKeptTrimmed) {
   EXPECT_EQ(BoundFailureText("  boom \n"), "boom");
+}
+
+// A handler's error text reaches last_error: a connection string quoted in it loses its password,
+// also when the text is long enough to be cut (redaction runs before the cut).
+TEST(FailureTextTest, ConnectionStringsInTheTextAreRedacted) {
+  for (const auto& c : testing::HostileConnections()) {
+    const std::string text = "exit code 1; stderr: cannot connect to \"" + c.connection + "\"";
+    testing::ExpectNoSecret(BoundFailureText(text), c, "short");
+    const std::string cut = std::string(kMaxFailureTextLength - 40, 'x') + " " + c.connection;
+    testing::ExpectNoSecret(BoundFailureText(cut), c, "cut");
+  }
+  EXPECT_EQ(BoundFailureText("db postgresql://u:secret@h/db down"), "db postgresql://u:***@h/db down");
 }
 
 TEST(FailureTextTest, EmptyBecomesPlaceholder) {

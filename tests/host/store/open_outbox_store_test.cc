@@ -9,6 +9,7 @@
 #include "store/outbox_store.h"
 #include "store/poco/poco_outbox_store.h"
 #include "store_test_support.h"
+#include "support/hostile_connections.h"
 
 namespace outboxd::testing {
 namespace {
@@ -75,6 +76,27 @@ TEST(OpenOutboxStoreTest, MalformedPostgresUriIsInvalidAndRedacted) {
     EXPECT_NE(status.message().find("customer-001"), std::string::npos) << status.message();
     EXPECT_EQ(status.message().find("s3cret"), std::string::npos) << status.message();
     EXPECT_EQ(store, nullptr);
+  }
+}
+
+// Issue 14 findings 4 and 5: every hostile shape, through opening and through a first use that
+// fails to connect (the store's own message, libpq's message, the "host:port/db" description).
+TEST(OpenOutboxStoreTest, HostileConnectionStringsNeverShowTheirSecret) {
+  for (const HostileConnection& c : HostileConnections()) {
+    std::unique_ptr<OutboxStore> store;
+    Status status = OpenOutboxStore(WithConnection(c.connection), StoreOptions(), &store);
+    ExpectNoSecret(status.message(), c, "open");
+    if (!status.ok()) {
+      EXPECT_NE(status.message().find("customer-001"), std::string::npos) << status.message();
+      continue;
+    }
+    StoreStats stats;
+    Status first_use = store->GetStats(&stats);
+    EXPECT_FALSE(first_use.ok()) << c.name;
+    ExpectNoSecret(first_use.message(), c, "first use");
+    Status schema = store->EnsureSchema();
+    EXPECT_FALSE(schema.ok()) << c.name;
+    ExpectNoSecret(schema.message(), c, "EnsureSchema");
   }
 }
 

@@ -59,14 +59,6 @@ Status WithMessage(Status::Code code, std::string message) {
   return Status::Internal(std::move(message));
 }
 
-void ReplaceAll(std::string* text, const std::string& from, const std::string& to) {
-  if (from.empty() || from == to) return;
-  for (size_t pos = text->find(from); pos != std::string::npos;
-       pos = text->find(from, pos + to.size())) {
-    text->replace(pos, from.size(), to);
-  }
-}
-
 // Best effort: the connection is discarded after an error anyway, which also rolls back.
 void RollbackQuietly(StoreConnection& connection) {
   try {
@@ -178,9 +170,7 @@ Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
 Status PocoOutboxStore::Failed(const char* operation, const Status& status) const {
   std::string message = "store '" + location_.identifier + "': " + operation +
                         " failed: " + status.message();
-  ReplaceAll(&message, location_.connection_string,
-             RedactConnectionString(location_.connection_string));
-  return WithMessage(status.code(), std::move(message));
+  return WithMessage(status.code(), RedactConnectionSecrets(message, location_.connection_string));
 }
 
 Status PocoOutboxStore::EnsureSchemaIfConfigured() {

@@ -23,19 +23,6 @@ std::string Quoted(const std::string& value) {
   return out + "'";
 }
 
-// libpq's reason for rejecting `connection`, or "" when it parses.
-std::string ParseError(const std::string& connection) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
-  if (options != nullptr) {
-    PQconninfoFree(options);
-    return "";
-  }
-  std::string why = error != nullptr ? OneLineLibpqMessage(error) : "libpq cannot parse it";
-  if (error != nullptr) PQfreemem(error);
-  return why;
-}
-
 // libpq knows the URI schemes in lower case only; URI schemes are case-insensitive (RFC 3986) and
 // OpenOutboxStore accepts "PostgreSQL://...".
 std::string WithLowerCaseScheme(const std::string& connection) {
@@ -64,12 +51,11 @@ Status ParsePostgresConnection(const std::string& input, PostgresTarget* target)
   std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
       PQconninfoParse(connection.c_str(), &error), &PQconninfoFree);
   if (options == nullptr) {
+    // libpq's reason may quote the input, or only the piece it could not decode (a password).
+    std::string why = error != nullptr ? OneLineLibpqMessage(error) : "libpq cannot parse it";
     if (error != nullptr) PQfreemem(error);
-    // libpq's reason may quote the input, password and all: take the reason for the redacted
-    // string instead (the same mistake, unless the mistake is inside the password).
-    std::string why = ParseError(RedactConnectionString(connection));
-    if (why.empty()) why = "libpq cannot parse it (check the password's percent-encoding)";
-    return Status::InvalidArgument("malformed PostgreSQL connection string: " + why);
+    return Status::InvalidArgument(RedactConnectionSecrets(
+        "malformed PostgreSQL connection string: " + why, connection));
   }
   std::map<std::string, std::string> values = {{"connect_timeout", "5"},
                                                {"application_name", "outboxd"}};
@@ -95,9 +81,14 @@ Status ParsePostgresConnection(const std::string& input, PostgresTarget* target)
     return it != values.end() && !it->second.empty() ? it->second : std::string(fallback);
   };
   target->conninfo = std::move(conninfo);
-  target->description = get("host", "localhost") + ":" + get("port", "5432") + "/" +
-                        get("dbname", get("user", "postgres").c_str());
+  target->source = input;
+  target->description = RedactFor(*target, get("host", "localhost") + ":" + get("port", "5432") +
+                                               "/" + get("dbname", get("user", "postgres").c_str()));
   return Status::OK();
+}
+
+std::string RedactFor(const PostgresTarget& target, const std::string& text) {
+  return RedactConnectionSecrets(RedactConnectionSecrets(text, target.source), target.conninfo);
 }
 
 Status ProbePostgres(const std::string& conninfo) {

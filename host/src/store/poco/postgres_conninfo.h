@@ -24,9 +24,15 @@ namespace outboxd::poco_store {
 struct PostgresTarget {
   std::string conninfo;     // keyword form, values quoted: "host='h' port='5432' dbname='d' ..."
   std::string description;  // "host:port/dbname", no user and no password: safe for logs
+  std::string source;       // the connection string as written: only for RedactFor
 };
 
-// InvalidArgument (libpq's reason, without the password) for a string libpq cannot parse.
+// `text` with every secret of `target` hidden, as written and as libpq parsed it (an unescaped '/'
+// or '@' in a URI password makes libpq read pieces of it as host, port or database name).
+std::string RedactFor(const PostgresTarget& target, const std::string& text);
+
+// InvalidArgument (libpq's reason, redacted with RedactConnectionSecrets) for a string libpq cannot
+// parse.
 Status ParsePostgresConnection(const std::string& connection, PostgresTarget* target);
 
 // A libpq message (which ends with a newline and may span lines) as one line, for logs.

@@ -13,9 +13,12 @@
 //   - now_unix_ms / now_monotonic_ns: a settable clock (SetNowUnixMs, AdvanceMs) starting at a
 //     fixed instant, so tests never depend on the real time;
 //   - set_error: captured per call and returned in CreateResult/HandleResult/DiscoverResult.error;
-//   - emit_database: copied into DiscoverResult.records; malformed records (empty identifier or
-//     connection_string, short struct_size) are rejected with OBX_STATUS_INVALID_ARGUMENT and
-//     counted in DiscoverResult.rejected, as the real host does;
+//   - emit_database: copied into DiscoverResult.records; a record the real host would skip is
+//     rejected with OBX_STATUS_INVALID_ARGUMENT, counted in DiscoverResult.rejected and its reason
+//     kept in DiscoverResult.rejections. The rules are the host's own (obx/cpp/validate.hpp: empty
+//     or over-long fields, invalid UTF-8, control characters including NUL, short struct_size, an
+//     identifier repeated in one listing);
+//   - Enter: the descriptor must pass the host's descriptor checks (validate.hpp, same rules);
 //   - should_abort: settable (SetShouldAbort).
 //
 // OWNERSHIP: the FakeHost owns every obx_host_ctx / obx_call_ctx it hands out; instances returned
@@ -33,12 +36,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "obx/cpp/validate.hpp"
 #include "obx/obx.h"
 
 namespace obx::testing {
@@ -83,6 +88,7 @@ struct DiscoverResult {
   std::string error;                    // text passed to set_error (empty when none)
   std::vector<DatabaseRecord> records;  // accepted records, in emit order
   int rejected = 0;                     // records refused as malformed
+  std::vector<std::string> rejections;  // why each was refused, in emit order (the host's words)
   bool ok() const { return status == OBX_STATUS_OK; }
 };
 
@@ -102,8 +108,11 @@ struct FakeCallCtx {
   FakeHost* host;
   bool error_set = false;
   std::string error;
-  std::vector<DatabaseRecord> records;
-  int rejected = 0;
+  std::mutex mu;  // emit_database may be called from plugin helper threads
+  std::vector<DatabaseRecord> records;      // guarded by mu
+  std::set<std::string> identifiers;        // guarded by mu
+  int rejected = 0;                         // guarded by mu
+  std::vector<std::string> rejections;      // guarded by mu
 };
 
 inline std::atomic<FakeHost*>& CurrentHost() {
@@ -202,6 +211,7 @@ class DiscoveryInstance {
     out.status = vtable_->discover(instance_, detail::ToCall(&call));
     out.error = std::move(call.error);
     out.rejected = call.rejected;
+    out.rejections = std::move(call.rejections);
     if (out.status == OBX_STATUS_OK) out.records = std::move(call.records);
     return out;
   }
@@ -238,7 +248,7 @@ class FakeHost {
   const obx_host_api* api() const { return detail::FakeApiTable(); }
 
   // Calls a plugin entry point with this host's table. Throws std::runtime_error when the entry
-  // fails or returns a descriptor that does not pass the host's basic checks.
+  // fails or returns a descriptor that the host would reject (the reason is the host's).
   const obx_plugin_descriptor* Enter(obx_plugin_entry_fn entry) {
     detail::CurrentHost().store(this);
     const obx_plugin_descriptor* d = nullptr;
@@ -246,10 +256,10 @@ class FakeHost {
     if (status != OBX_STATUS_OK) {
       throw std::runtime_error("plugin entry returned status " + std::to_string(status));
     }
-    if (d == nullptr || d->magic != OBX_PLUGIN_MAGIC || d->abi_major != OBX_ABI_MAJOR ||
-        d->abi_minor > OBX_ABI_MINOR || d->struct_size < sizeof(obx_plugin_descriptor) ||
-        d->name == nullptr || d->version == nullptr) {
-      throw std::runtime_error("plugin entry returned an invalid descriptor");
+    if (d == nullptr) throw std::runtime_error("plugin entry returned no descriptor");
+    const std::string problem = validate::DescriptorProblem(*d);
+    if (!problem.empty()) {
+      throw std::runtime_error("plugin entry returned an invalid descriptor: " + problem);
     }
     return d;
   }
@@ -386,9 +396,14 @@ inline void ApiSetError(obx_call_ctx* call, obx_str text) {
 inline int32_t ApiEmitDatabase(obx_call_ctx* call, const obx_database_record* record) {
   if (call == nullptr) return OBX_STATUS_INVALID_ARGUMENT;
   FakeCallCtx* c = FromCall(call);
-  if (record == nullptr || record->struct_size < sizeof(obx_database_record) ||
-      record->identifier.size == 0 || record->connection_string.size == 0) {
+  std::lock_guard<std::mutex> lock(c->mu);
+  std::string problem = record == nullptr ? "no record" : validate::RecordProblem(*record);
+  if (problem.empty() && !c->identifiers.insert(Copy(record->identifier)).second) {
+    problem = validate::kDuplicateIdentifier;
+  }
+  if (!problem.empty()) {
     ++c->rejected;
+    c->rejections.push_back(std::move(problem));
     return OBX_STATUS_INVALID_ARGUMENT;
   }
   c->records.push_back(DatabaseRecord{Copy(record->identifier), Copy(record->connection_string),
