@@ -128,6 +128,9 @@ Status JsonObjectReader::ReadDuration(std::string_view key, std::chrono::millise
   if (parsed < min) {
     return Error(key, "must be at least " + FormatDuration(min) + ", got " + Describe(*value));
   }
+  if (parsed > kMaxDuration) {
+    return Error(key, "must be at most " + FormatDuration(kMaxDuration) + ", got " + Describe(*value));
+  }
   *out = parsed;
   return Status::OK();
 }
