@@ -83,15 +83,17 @@ std::vector<std::string> ParseCommand(const json& v) {
   return argv;
 }
 
+bool IsVariableName(const std::string& name) {
+  return !name.empty() && name.find('=') == std::string::npos && !HasNul(name);
+}
+
 std::vector<std::pair<std::string, std::string>> ParseEnv(const json& v) {
   if (!v.is_object()) Fail("\"env\" must be an object of strings, e.g. {\"KEY\": \"value\"}");
   std::vector<std::pair<std::string, std::string>> env;
   for (auto it = v.begin(); it != v.end(); ++it) {
     const std::string& name = it.key();
     const std::string key = "\"env\".\"" + name + "\"";
-    if (name.empty() || name.find('=') != std::string::npos || HasNul(name)) {
-      Fail(key + ": not a valid variable name");
-    }
+    if (!IsVariableName(name)) Fail(key + ": not a valid variable name");
     if (name.rfind("OUTBOX_", 0) == 0) Fail(key + ": OUTBOX_* variables are set by the handler");
     if (!it.value().is_string()) Fail(key + " must be a string");
     std::string value = it.value().get<std::string>();
@@ -101,7 +103,25 @@ std::vector<std::pair<std::string, std::string>> ParseEnv(const json& v) {
   return env;
 }
 
+std::vector<std::string> ParseInheritEnv(const json& v) {
+  if (!v.is_array()) Fail("\"inherit_env\" must be an array of variable names, e.g. [\"PATH\"]");
+  std::vector<std::string> names;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string key = "\"inherit_env\"[" + std::to_string(i) + "]";
+    if (!v[i].is_string()) Fail(key + " must be a string");
+    std::string name = v[i].get<std::string>();
+    if (!IsVariableName(name)) Fail(key + ": not a valid variable name");
+    if (name.rfind("OUTBOX_", 0) == 0) Fail(key + ": OUTBOX_* variables are set by the handler");
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 }  // namespace
+
+std::vector<std::string> DefaultInheritEnv() {
+  return {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"};
+}
 
 ExecConfig ParseExecConfig(std::string_view config_json) {
   const json root = outboxd_plugins::ParseConfigObject(config_json, "exec");
@@ -125,6 +145,8 @@ ExecConfig ParseExecConfig(std::string_view config_json) {
       config.timeout = std::chrono::milliseconds(ms);
     } else if (key == "env") {
       config.env = ParseEnv(value);
+    } else if (key == "inherit_env") {
+      config.inherit_env = ParseInheritEnv(value);
     } else if (key == "working_dir") {
       if (!value.is_string() || value.get<std::string>().empty()) {
         Fail("\"working_dir\" must be a non-empty string");
@@ -136,7 +158,7 @@ ExecConfig ParseExecConfig(std::string_view config_json) {
         Fail("\"working_dir\": \"" + config.working_dir + "\" is not a directory");
       }
     } else {
-      Fail("unknown key \"" + key + "\" (expected command, timeout, env, working_dir)");
+      Fail("unknown key \"" + key + "\" (expected command, timeout, env, inherit_env, working_dir)");
     }
   }
   if (!has_command) Fail("missing required key \"command\" (an array: program and arguments)");

@@ -1,12 +1,13 @@
 // The `exec` handler plugin: runs a configured program once per message, no shell involved.
 //
 // The payload goes to the program's stdin; OUTBOX_TOPIC, OUTBOX_MESSAGE_ID, OUTBOX_CORRELATION_ID,
-// OUTBOX_TENANT and OUTBOX_ATTEMPT are added to the host's environment (snapshotted at create),
-// then the configured "env". Outcome: exit 0 -> OK, exit 65 (EX_DATAERR) -> PERMANENT_FAILURE, any
+// OUTBOX_TENANT and OUTBOX_ATTEMPT, the host variables named in "inherit_env" (snapshotted at
+// create; nothing else of the daemon's environment, which may hold secrets), then the configured "env". Outcome: exit 0 -> OK, exit 65 (EX_DATAERR) -> PERMANENT_FAILURE, any
 // other exit code, a signal, a start failure or the timeout -> RETRY, with "exit code N" /
 // "killed by signal S" / "timed out after Xs" plus the tail of stderr as the error text.
 // Topics come from the host configuration. Thread-safe: Handle only reads immutable state.
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,17 +19,13 @@
 #include "exec_config.h"
 #include "obx/cpp/plugin.hpp"
 
-extern char** environ;
-
 namespace outboxd::handler_exec {
 namespace {
 
 constexpr int kPermanentFailureExitCode = 65;  // sysexits.h EX_DATAERR: "this input is bad"
 constexpr size_t kStderrTailBytes = 1024;
 
-bool IsOverridden(const std::string& entry, const ExecConfig& config) {
-  const std::string name = entry.substr(0, entry.find('='));
-  if (name.rfind("OUTBOX_", 0) == 0) return true;
+bool IsOverridden(const std::string& name, const ExecConfig& config) {
   for (const auto& kv : config.env) {
     if (kv.first == name) return true;
   }
@@ -44,11 +41,9 @@ class ExecHandler : public obx::Handler {
  public:
   explicit ExecHandler(const obx::PluginContext& ctx)
       : host_(ctx.host), config_(ParseExecConfig(ctx.config_json)) {
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-      std::string entry(*e);
-      if (entry.find('=') != std::string::npos && !IsOverridden(entry, config_)) {
-        base_env_.push_back(std::move(entry));
-      }
+    for (const std::string& name : config_.inherit_env) {
+      const char* value = getenv(name.c_str());
+      if (value != nullptr && !IsOverridden(name, config_)) base_env_.push_back(name + "=" + value);
     }
     for (const auto& kv : config_.env) base_env_.push_back(kv.first + "=" + kv.second);
   }
@@ -103,7 +98,7 @@ class ExecHandler : public obx::Handler {
 
   const obx::Host& host_;
   const ExecConfig config_;
-  std::vector<std::string> base_env_;  // host env minus overridden names, plus config env
+  std::vector<std::string> base_env_;  // inherited host variables, then config env
 };
 
 }  // namespace

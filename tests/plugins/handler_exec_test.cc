@@ -144,14 +144,16 @@ TEST_F(ExecHandlerTest, DoesNotWaitForGrandchildrenHoldingStderr) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
-TEST_F(ExecHandlerTest, ChildSeesMessageEnvironmentHostEnvironmentAndConfiguredEnv) {
+TEST_F(ExecHandlerTest, ChildSeesMessageEnvironmentInheritedHostVariablesAndConfiguredEnv) {
   ASSERT_EQ(setenv("OBX_EXEC_TEST_HOST_VAR", "from-host", 1), 0);
   const auto out = dir_ / "env.txt";
-  auto h = Shell(
-      "printf '%s|%s|%s|%s|%s|%s|%s' \"$OUTBOX_TOPIC\" \"$OUTBOX_MESSAGE_ID\" "
-      "\"$OUTBOX_CORRELATION_ID\" \"$OUTBOX_TENANT\" \"$OUTBOX_ATTEMPT\" \"$EXTRA\" "
-      "\"$OBX_EXEC_TEST_HOST_VAR\" > \"$OUT\"",
-      {{"OUT", out.string()}, {"EXTRA", "extra value"}});
+  auto h = Create({{"command",
+                    {"/bin/sh", "-c",
+                     "printf '%s|%s|%s|%s|%s|%s|%s' \"$OUTBOX_TOPIC\" \"$OUTBOX_MESSAGE_ID\" "
+                     "\"$OUTBOX_CORRELATION_ID\" \"$OUTBOX_TENANT\" \"$OUTBOX_ATTEMPT\" \"$EXTRA\" "
+                     "\"$OBX_EXEC_TEST_HOST_VAR\" > \"$OUT\""}},
+                   {"env", {{"OUT", out.string()}, {"EXTRA", "extra value"}}},
+                   {"inherit_env", {"PATH", "OBX_EXEC_TEST_HOST_VAR"}}});
   unsetenv("OBX_EXEC_TEST_HOST_VAR");
   FakeMessage m;
   m.topic = "email.send";
@@ -162,6 +164,24 @@ TEST_F(ExecHandlerTest, ChildSeesMessageEnvironmentHostEnvironmentAndConfiguredE
   HandleResult r = h->Handle(m);
   ASSERT_EQ(r.outcome, OBX_OUTCOME_OK) << r.error;
   EXPECT_EQ(ReadAll(out), "email.send|msg-42|corr-7|customer-001|3|extra value|from-host");
+}
+
+// Issue 14, finding 7: the daemon's environment (PGPASSWORD, tokens) must not reach the program, or
+// its stderr would carry it into last_error. Only the inherit_env names (default PATH, HOME, LANG,
+// LC_ALL, TZ, TMPDIR) and the configured env do.
+TEST_F(ExecHandlerTest, DaemonEnvironmentDoesNotReachTheChildUnlessInherited) {
+  ASSERT_EQ(setenv("PGPASSWORD", "s3cret-from-daemon-env", 1), 0);
+  ASSERT_EQ(setenv("OBX_EXEC_TEST_TOKEN", "token-from-daemon-env", 1), 0);
+  ASSERT_EQ(setenv("LANG", "C.UTF-8", 1), 0);
+  auto h = Shell("env >&2; exit 1");
+  unsetenv("PGPASSWORD");
+  unsetenv("OBX_EXEC_TEST_TOKEN");
+  HandleResult r = h->Handle(FakeMessage{});
+  ASSERT_EQ(r.outcome, OBX_OUTCOME_RETRY);
+  EXPECT_EQ(r.error.find("s3cret-from-daemon-env"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.find("token-from-daemon-env"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("LANG=C.UTF-8"), std::string::npos) << r.error;  // a default name
+  EXPECT_NE(r.error.find("PATH="), std::string::npos) << r.error;
 }
 
 TEST_F(ExecHandlerTest, ConfiguredEnvOverridesHostEnv) {
@@ -344,6 +364,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"({"command": ["/bin/true"], "env": {"OUTBOX_TOPIC": "x"}})",
                   "\"env\".\"OUTBOX_TOPIC\""},
         BadConfig{R"({"command": ["/bin/true"], "env": {"A": 1}})", "\"env\".\"A\" must be"},
+        BadConfig{R"({"command": ["/bin/true"], "inherit_env": "PATH"})",
+                  "\"inherit_env\" must be an array"},
+        BadConfig{R"({"command": ["/bin/true"], "inherit_env": ["A=B"]})",
+                  "\"inherit_env\"[0]: not a valid variable name"},
+        BadConfig{R"({"command": ["/bin/true"], "inherit_env": ["PATH", "OUTBOX_TOPIC"]})",
+                  "\"inherit_env\"[1]: OUTBOX_* variables"},
         BadConfig{R"({"command": ["/bin/true"], "working_dir": "/no/such/dir"})",
                   "\"working_dir\""},
         BadConfig{"not json", "not valid JSON"}));

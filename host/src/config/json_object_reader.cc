@@ -132,6 +132,9 @@ Status JsonObjectReader::ReadDuration(std::string_view key, std::chrono::millise
     return Error(key, "must be at least " + FormatDuration(min) + ", got " +
                           Describe(*value, Echo::kStrings));
   }
+  if (parsed > kMaxDuration) {
+    return Error(key, "must be at most " + FormatDuration(kMaxDuration) + ", got " + Describe(*value));
+  }
   *out = parsed;
   return Status::OK();
 }

@@ -51,7 +51,7 @@ class JsonObjectReader {
 
   Status ReadBool(std::string_view key, bool* out) const;
 
-  // A duration string (see common/duration.h) of at least `min`.
+  // A duration string (see common/duration.h) of at least `min` and at most kMaxDuration.
   Status ReadDuration(std::string_view key, std::chrono::milliseconds min,
                       std::chrono::milliseconds* out) const;
 
@@ -60,6 +60,11 @@ class JsonObjectReader {
 
   // An array of distinct non-empty strings. An empty array is rejected (leave the key out instead).
   Status ReadStringList(std::string_view key, std::vector<std::string>* out) const;
+
+  // The longest duration any key accepts: 3650d. Every duration is added to a clock reading
+  // somewhere (lease deadlines, retry times, shutdown), and this keeps each sum far inside the
+  // range of std::chrono::steady_clock and of the databases' timestamps.
+  static constexpr std::chrono::milliseconds kMaxDuration{3650LL * 24 * 60 * 60 * 1000};
 
   // Builds the error for `key`: "<path>.<key>: <what>".
   Status Error(std::string_view key, const std::string& what) const;

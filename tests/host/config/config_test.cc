@@ -559,6 +559,31 @@ TEST(ConfigDurationTest, EveryDurationKeyAcceptsTheSyntax) {
   EXPECT_EQ(c.stores.retention, std::chrono::hours(36));
 }
 
+// Issue 14, finding 16: "106751991167d" parsed (it fits in milliseconds) and then overflowed the
+// clock arithmetic of claims and shutdown. Every duration key stops at 3650d.
+TEST(ConfigDurationTest, EveryDurationKeyIsBounded) {
+  struct Case {
+    const char* section;
+    const char* key;
+  };
+  for (Case c : {Case{"discovery", "refresh_interval"}, Case{"discovery", "cache_ttl"},
+                 Case{"dispatch", "poll_interval"}, Case{"dispatch", "max_poll_interval"},
+                 Case{"dispatch", "lease"}, Case{"dispatch", "shutdown_grace"},
+                 Case{"stores", "busy_timeout"}, Case{"stores", "retention"},
+                 Case{"stores", "cleanup_interval"}}) {
+    const std::string path = std::string(c.section) + "." + c.key;
+    EXPECT_EQ(ErrorOf(With(c.section, c.key, "106751991167d")),
+              path + ": must be at most 3650d, got \"106751991167d\"");
+    EXPECT_EQ(ErrorOf(With(c.section, c.key, "3650d1ms")),
+              path + ": must be at most 3650d, got \"3650d1ms\"");
+    json config = With(c.section, c.key, "3650d");
+    if (std::string(c.key) == "poll_interval") config["dispatch"]["max_poll_interval"] = "3650d";
+    OutboxdConfig out;
+    Status status = ParseConfig(config.dump(), &out);
+    EXPECT_TRUE(status.ok()) << path << ": " << status.ToString();
+  }
+}
+
 TEST(ConfigDurationTest, NumbersAreNotDurations) {
   EXPECT_EQ(ErrorOf(With("dispatch", "lease", 30)),
             "dispatch.lease: expected a duration string such as \"30s\", got 30");
