@@ -133,7 +133,8 @@ Status JsonObjectReader::ReadDuration(std::string_view key, std::chrono::millise
                           Describe(*value, Echo::kStrings));
   }
   if (parsed > kMaxDuration) {
-    return Error(key, "must be at most " + FormatDuration(kMaxDuration) + ", got " + Describe(*value));
+    return Error(key, "must be at most " + FormatDuration(kMaxDuration) + ", got " +
+                          Describe(*value, Echo::kStrings));
   }
   *out = parsed;
   return Status::OK();
