@@ -11,6 +11,8 @@ PACKAGES=(
   libpoco-dev libpq-dev libsqlite3-dev libsqlitecpp-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15
+  prometheus-cpp-dev libsystemd-dev   # metrics registry + text format; sd_notify (issue 10)
+  prometheus                          # promtool: the tests check real scrapes and the alert rules
 )
 
 missing=()

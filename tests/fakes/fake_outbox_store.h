@@ -27,7 +27,7 @@ class FakeOutboxStore : public OutboxStore {
     std::string owner_token;
     std::string processed_by;
   };
-  enum class Op { kEnsureSchema, kClaim, kComplete, kRenew };
+  enum class Op { kEnsureSchema, kClaim, kComplete, kRenew, kBacklog };
 
   explicit FakeOutboxStore(std::string identifier);
 
@@ -52,6 +52,7 @@ class FakeOutboxStore : public OutboxStore {
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
+  Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
 
  private:

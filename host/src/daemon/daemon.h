@@ -34,6 +34,7 @@
 #include "dispatch/routing_state.h"
 #include "dispatch/selection_strategy.h"
 #include "dispatch/worker_pool.h"
+#include "daemon/observability.h"
 #include "daemon/plugin_reloader.h"
 #include "discovery/switchable_discovery_source.h"
 #include "plugin/dir_watcher.h"
@@ -63,14 +64,26 @@ class Daemon {
 
   const DispatchCounters& counters() const { return counters_; }
 
+  // The bound port of http.listen (0 when off).
+  int http_port() const { return observe_->http_port(); }
+
+  // --check-config: loads and checks every plugin, creates the handlers and the discovery
+  // provider, runs one discovery unless `discover` is false, and fills *summary (plugins, topics,
+  // tenants). Binds nothing, touches no tenant database. Errors are InvalidArgument with the same
+  // one line a normal start prints (exit 2).
+  static Status CheckConfig(const OutboxdConfig& config, bool discover, std::string* summary);
+
  private:
   explicit Daemon(OutboxdConfig config);
   Status WirePlugins();
   void Cleanup();
   void LogParkedTopics();  // at each refresh while some topic is parked
   bool Drained();
+  void PublishPlugins();  // control thread: the live plugin list for /status and /metrics
+  void NotifySystemd(bool forced_refresh_done);  // READY / STATUS / WATCHDOG as due
 
   const OutboxdConfig config_;
+  std::unique_ptr<Observability> observe_;  // destroyed last; stopped first by ~Daemon
   std::filesystem::path staging_dir_;
   bool owns_staging_dir_ = false;
   GenerationReaper reaper_;  // before everything that may hold a plugin generation
@@ -94,6 +107,11 @@ class Daemon {
   bool stop_requested_ = false;     // GUARDED_BY(mu_)
   bool refresh_requested_ = false;  // GUARDED_BY(mu_)
   bool plugin_scan_requested_ = false;  // GUARDED_BY(mu_)
+
+  // Control thread only: systemd notification state.
+  bool notified_ready_ = false;
+  std::chrono::steady_clock::time_point next_status_{};
+  std::chrono::steady_clock::time_point next_watchdog_{};
 };
 
 // "<hostname>:<pid>".

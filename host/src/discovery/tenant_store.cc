@@ -23,7 +23,9 @@ void TenantStore::RecordFailure(const Status& status, TimePoint now) {
     delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
     ++failures_;
     retry_at_ = now + delay;
+    last_error_ = status.message();
   }
+  CountError();
   spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(), status.message(),
                delay.count());
 }
@@ -36,6 +38,11 @@ void TenantStore::RecordSuccess() {
     failures_ = 0;
   }
   if (was > 0) spdlog::info("Outbox database '{}' is available again", id());
+}
+
+TenantStore::Health TenantStore::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Health{failures_, retry_at_, last_error_};
 }
 
 int TenantStore::consecutive_failures() const {

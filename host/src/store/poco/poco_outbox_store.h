@@ -60,11 +60,12 @@ class PocoOutboxStore final : public OutboxStore {
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
+  Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
 
   const SqlDialect& dialect() const { return *dialect_; }
   // Connections that exist / sit idle right now (diagnostics and tests).
-  int open_connections() const { return pool_.open_connections(); }
+  int open_connections() const override { return pool_.open_connections(); }
   int idle_connections() const { return pool_.idle_connections(); }
 
  private:

@@ -94,7 +94,11 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.schema)};
   sql.create_table = render(kCreateTable);
   sql.create_indexes = {render("CREATE INDEX IF NOT EXISTS " + QuoteIdentifier("ix_" + table.table + "_claim") +
-                               " ON {table} (created_at, id) WHERE status IN (0, 1)")};
+                               " ON {table} (created_at, id) WHERE status IN (0, 1)"),
+                       // Failed rows are kept forever: the backlog's failed count reads only this.
+                       render("CREATE INDEX IF NOT EXISTS " +
+                              QuoteIdentifier("ix_" + table.table + "_failed") +
+                              " ON {table} (id) WHERE status = 3")};
   const std::string function = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table + "_notify");
   const std::string trigger = QuoteIdentifier(table.table + "_notify");
   if (notify_) {
@@ -125,7 +129,8 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "status = 1, owner_token = $1::text, locked_until = now() + " + Millis("$2::bigint") + " "
       "FROM picked WHERE t.id = picked.id "
       "RETURNING t.id, t.message_id, t.topic, t.payload, t.correlation_id, " +
-      Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error");
+      Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error, " +
+      Ms("t.next_attempt_at"));
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = now(), processed_by = $1::text, "
       "owner_token = NULL, locked_until = NULL "
@@ -159,6 +164,16 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR "
       "((due_at IS NULL OR due_at <= now()) AND "
       "(next_attempt_at IS NULL OR next_attempt_at <= now())))) THEN 1 ELSE 0 END::bigint");
+  const std::string ready_due =
+      "status = 0 AND (due_at IS NULL OR due_at <= now()) AND "
+      "(next_attempt_at IS NULL OR next_attempt_at <= now())";
+  sql.backlog = render(
+      "SELECT count(*) FILTER (WHERE " + ready_due + ")::bigint, "
+      "count(*) FILTER (WHERE status = 1)::bigint, "
+      "(SELECT count(*) FROM {table} WHERE status = 3)::bigint, "
+      "COALESCE(floor(extract(epoch from now() - min(GREATEST(created_at, due_at, "
+      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0) "
+      "FROM {table} WHERE status IN (0, 1)");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
                        Millis("$1::bigint"));
   return sql;

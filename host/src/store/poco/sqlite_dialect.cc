@@ -59,6 +59,24 @@ constexpr const char* kCreateTable = R"SQL(CREATE TABLE IF NOT EXISTS {table} (
 constexpr const char* kCreateClaimIndex =
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at, id) WHERE status IN (0, 1)";
 
+// Failed rows are kept forever: the backlog's failed count reads only this small partial index.
+constexpr const char* kCreateFailedIndex =
+    "CREATE INDEX IF NOT EXISTS {failed_index} ON {table} (id) WHERE status = 3";
+
+// A ready row that is due now.
+constexpr const char* kReadyDue =
+    "status = 0 AND (due_at IS NULL OR due_at <= {now}) AND "
+    "(next_attempt_at IS NULL OR next_attempt_at <= {now})";
+
+// ready_due, in_progress, failed, oldest_ready_age_ms: the claim index, then the failed index.
+constexpr const char* kBacklog =
+    "SELECT COALESCE(SUM(CASE WHEN {ready_due} THEN 1 ELSE 0 END), 0), "
+    "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
+    "(SELECT COUNT(*) FROM {table} WHERE status = 3), "
+    "COALESCE({now} - MIN(CASE WHEN {ready_due} THEN "
+    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0) "
+    "FROM {table} WHERE status IN (0, 1)";
+
 constexpr const char* kClaim =
     "UPDATE {table} SET "
     "attempts = CASE WHEN status = 1 THEN attempts + 1 ELSE attempts END, "
@@ -67,7 +85,7 @@ constexpr const char* kClaim =
     "status = 1, owner_token = ?, locked_until = {now} + ? "
     "WHERE id IN (SELECT id FROM {table} WHERE {claimable} ORDER BY created_at, id LIMIT ?) "
     "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, attempts, "
-    "last_error";
+    "last_error, next_attempt_at";
 
 constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
 
@@ -106,12 +124,14 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
     std::string out = SubstituteSql(text, "claimable", kClaimable);
     out = SubstituteSql(out, "table", QuoteIdentifier(table.table));
     out = SubstituteSql(out, "index", QuoteIdentifier("ix_" + table.table + "_claim"));
+    out = SubstituteSql(out, "failed_index", QuoteIdentifier("ix_" + table.table + "_failed"));
     out = SubstituteSql(out, "uuid", kUuidV4);
     return SubstituteSql(out, "now", kNowMs);
   };
   OutboxSql sql;
   sql.create_table = render(kCreateTable);
-  sql.create_indexes = {render(kCreateClaimIndex)};
+  sql.create_indexes = {render(kCreateClaimIndex), render(kCreateFailedIndex)};
+  sql.backlog = render(SubstituteSql(kBacklog, "ready_due", kReadyDue));
   sql.list_columns = "SELECT name FROM pragma_table_info('" + table.table + "')";
   sql.begin_write = "BEGIN IMMEDIATE";
   sql.commit = "COMMIT";
