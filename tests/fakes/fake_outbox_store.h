@@ -37,6 +37,11 @@ class FakeOutboxStore : public OutboxStore {
   std::vector<Row> Rows() const;
 
   void AdvanceClock(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+  // Gives row `id` to another owner (as if its lease expired and another process claimed it).
+  void SetOwnerForTest(int64_t id, const std::string& owner) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_.at(id).owner_token = owner;
+  }
   int64_t now_ms() const { return now_ms_.load(); }
   void FailNext(Op op, Status status, int times = 1);
   int calls(Op op) const;

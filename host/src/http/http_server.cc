@@ -87,8 +87,10 @@ Status HttpServer::Start(const HttpServerOptions& options, HttpHandler handler,
   impl.handler = std::move(handler);
   try {
     Poco::Net::ServerSocket socket;
+    // SO_REUSEADDR (a restart binds at once) but not SO_REUSEPORT: a port another process listens
+    // on must be an error, not silently shared.
     socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)),
-                /*reuseAddress=*/true);
+                /*reuseAddress=*/true, /*reusePort=*/false);
     socket.listen(options.max_queued);
     auto* params = new Poco::Net::HTTPServerParams();
     params->setMaxThreads(options.max_threads);

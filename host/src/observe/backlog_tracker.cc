@@ -79,7 +79,7 @@ BacklogTracker::Clock::time_point BacklogTracker::RunDue(Clock::time_point now) 
         // A claim found nothing ready and due since the last sample, and nothing was claimed.
         e.value.backlog.ready_due = 0;
         e.value.backlog.oldest_ready_age_ms = 0;
-        e.value.sampled_at = now;
+        e.value.sampled_at = e.last_empty_claim;  // the instant the answer is true of
         ++e.skips;
         ++skipped_;
         continue;

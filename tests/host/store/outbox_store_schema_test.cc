@@ -121,7 +121,7 @@ TEST_P(OutboxStoreSchemaTest, SchemaCreationIsIdempotentAcrossStores) {
   std::unique_ptr<OutboxStore> second = db->Open();
   ASSERT_TRUE(second->EnsureSchema().ok());
   EXPECT_EQ(db->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox"}));
   std::string index_sql = db->IndexDefinition("ix_outbox_claim");
   // Done and failed rows are not in the claim index (PostgreSQL prints IN as = ANY).
   const std::string partial =
@@ -137,7 +137,7 @@ TEST_P(OutboxStoreSchemaTest, SchemaCreationIsIdempotentAcrossStores) {
   EXPECT_EQ(gone.code(), Status::Code::kNotFound) << gone.ToString();
   EXPECT_TRUE(second->ClaimDue(1, seconds(30), "owner", &out).ok());
   EXPECT_EQ(db->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox"}));
 }
 
 TEST_P(OutboxStoreSchemaTest, CustomTableNameIsUsedForTableAndIndex) {
@@ -148,7 +148,8 @@ TEST_P(OutboxStoreSchemaTest, CustomTableNameIsUsedForTableAndIndex) {
   ASSERT_TRUE(store->ClaimDue(10, seconds(30), "owner", &claimed).ok());
   EXPECT_EQ(claimed.size(), 2u);
   EXPECT_EQ(db->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_tenant_outbox_claim", "table:tenant_outbox"}));
+            (std::vector<std::string>{"index:ix_tenant_outbox_claim", "index:ix_tenant_outbox_failed",
+                                      "table:tenant_outbox"}));
   EXPECT_EQ(db->CountRows("status = 1"), 2);
 }
 

@@ -117,7 +117,7 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
   std::unique_ptr<OutboxStore> store = db_->Open();
   EXPECT_TRUE(db_->TenantExists());
   EXPECT_EQ(db_->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox"}));
   // PostgreSQL types: bigserial id, timestamptz times, smallint status.
   std::vector<std::string> types = db_->QueryTexts(
       "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE "
@@ -201,7 +201,7 @@ TEST_F(PostgresStoreSchemaTest, ConcurrentDeployersOnAFreshSchemaAllSucceed) {
   for (int i = 0; i < kDeployers; ++i)
     EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].ToString();
   EXPECT_EQ(db_->SchemaObjects(),
-            (std::vector<std::string>{"index:ix_outbox_claim", "table:outbox"}));
+            (std::vector<std::string>{"index:ix_outbox_claim", "index:ix_outbox_failed", "table:outbox"}));
   EnqueueN(stores[0].get(), 1);
   std::vector<OutboxMessage> claimed;
   ASSERT_TRUE(stores[kDeployers - 1]->ClaimDue(5, seconds(30), "owner", &claimed).ok());
