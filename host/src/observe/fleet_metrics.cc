@@ -43,6 +43,10 @@ std::vector<prometheus::MetricFamily> CollectFleetMetrics(const FleetState& stat
   AddSample(&build, {{"version", state.version}}, 1);
   out.push_back(std::move(build));
 
+  out.push_back(ScalarFamily("outboxd_ready", "1 when /readyz answers 200", MetricType::Gauge,
+                             state.not_ready.empty() ? 1 : 0));
+  out.push_back(ScalarFamily("outboxd_healthy", "1 when /healthz answers 200", MetricType::Gauge,
+                             state.unhealthy.empty() ? 1 : 0));
   out.push_back(ScalarFamily("outboxd_tenants", "Tenant outbox databases managed",
                              MetricType::Gauge, static_cast<double>(state.tenants.size())));
   int64_t dropped = 0;

@@ -1,6 +1,7 @@
 // FleetMetrics: the metric families read at scrape time from a FleetState snapshot that the daemon
 // fills (tenant set and health, backlog samples, discovery counters, plugins, connections):
 //   outboxd_build_info{version}                        gauge 1
+//   outboxd_ready, outboxd_healthy                     gauge 1/0 (what /readyz, /healthz say)
 //   outboxd_tenants                                    gauge
 //   outboxd_tenant_up{tenant}                          gauge 1 serving, 0 backed off
 //   outboxd_tenant_ready_messages{tenant}              gauge (ready and due)
