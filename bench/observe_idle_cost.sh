@@ -66,6 +66,7 @@ JSON
     scrape=$(for _ in $(seq 1 10); do curl -s -o "$WORK/scrape.txt" -w '%{time_total}\n' "http://127.0.0.1:$port/metrics"; done |
       awk '{s += $1; if ($1 > m) m = $1} END {printf "scrape_ms_avg=%.1f scrape_ms_max=%.1f", s / NR * 1000, m * 1000}')
     scrape="$scrape scrape_bytes=$(wc -c < "$WORK/scrape.txt") series=$(grep -vc '^#' "$WORK/scrape.txt")"
+    scrape="$scrape $(grep -E '^outboxd_backlog_(queries|skipped)_total ' "$WORK/scrape.txt" | tr ' ' '=' | tr '\n' ' ')"
   fi
   kill -TERM "$PID"; wait "$PID" || true; PID=""
   python3 - "$label" "$T" "$x0" "$x1" "$c0" "$c1" "$w0" "$w1" "$hz" "$max" "$scrape" <<'PY'

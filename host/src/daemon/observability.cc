@@ -125,6 +125,10 @@ FleetState Observability::Snapshot() const {
       state.tenants.push_back(std::move(t));
     }
   }
+  if (backlog_) {
+    state.backlog_queries = backlog_->queries();
+    state.backlog_skipped = backlog_->skipped();
+  }
   const DiscoveryCounters& d = discovery_;
   state.discovery_last_success_unix_ms = d.last_success_unix_ms.load();
   state.discovery_errors = d.errors.load();

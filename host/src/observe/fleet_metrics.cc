@@ -144,6 +144,12 @@ std::vector<prometheus::MetricFamily> CollectFleetMetrics(const FleetState& stat
   out.push_back(ScalarFamily("outboxd_notify_listeners",
                              "Databases with a LISTEN connection (stores.notify)",
                              MetricType::Gauge, static_cast<double>(state.notify_listeners)));
+  out.push_back(ScalarFamily("outboxd_backlog_queries_total",
+                             "Backlog queries made for the tenant gauges (http.backlog_interval)",
+                             MetricType::Counter, static_cast<double>(state.backlog_queries)));
+  out.push_back(ScalarFamily("outboxd_backlog_skipped_total",
+                             "Backlog refreshes answered by a worker's empty claim instead of a query",
+                             MetricType::Counter, static_cast<double>(state.backlog_skipped)));
   return out;
 }
 

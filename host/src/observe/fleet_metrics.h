@@ -21,6 +21,7 @@
 //   outboxd_connections{engine}                        gauge (sqlite, postgresql: pooled)
 //   outboxd_connections_limit                          gauge (stores.max_connections; 0 = none)
 //   outboxd_notify_listeners                           gauge
+//   outboxd_backlog_queries_total, outboxd_backlog_skipped_total   counters (the gauges' cost)
 //
 // Series cap: tenant-labelled series exist for at most max_tenant_series tenants. Beyond it the
 // tenants kept are the ones an operator needs first: backed-off tenants, then the largest ready

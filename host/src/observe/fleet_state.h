@@ -60,6 +60,8 @@ struct FleetState {
   std::map<std::string, int> connections;   // open pooled connections by engine
   int connections_limit = 0;
   int notify_listeners = 0;
+  int64_t backlog_queries = 0;  // BacklogTracker::queries()
+  int64_t backlog_skipped = 0;  // BacklogTracker::skipped()
   std::vector<std::string> not_ready;  // readiness reasons; empty = ready
   std::string unhealthy;               // health reason; empty = healthy
 };
