@@ -1,5 +1,7 @@
 #include "store/postgres_notify_listener.h"
 
+#include "store/libpq_notices.h"
+
 #include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +42,7 @@ struct Connected {
 Connected ConnectAndListen(const std::string& conninfo) {
   Connected out;
   PGconn* conn = PQconnectdb(conninfo.c_str());
+  RouteNoticesToLog(conn);
   if (PQstatus(conn) != CONNECTION_OK) {
     out.error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
   } else {

@@ -1,5 +1,7 @@
 #include "store/poco/postgres_conninfo.h"
 
+#include "store/libpq_notices.h"
+
 #include <libpq-fe.h>
 
 #include <cctype>
@@ -102,6 +104,7 @@ Status ParsePostgresConnection(const std::string& input, PostgresTarget* target)
 
 Status ProbePostgres(const std::string& conninfo) {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  RouteNoticesToLog(conn.get());
   if (conn == nullptr) return Status::Unavailable("out of memory creating a libpq connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Unavailable(OneLineLibpqMessage(PQerrorMessage(conn.get())));

@@ -2,6 +2,7 @@
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <utility>
 
+#include "store/libpq_notices.h"
 #include "store/poco/poco_error.h"
 
 namespace outboxd::poco_store {
@@ -197,7 +199,11 @@ Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
   try {
     auto opened = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY,
                                                         target_.conninfo);
-    // Idempotent DDL ("already exists, skipping") must not print NOTICEs on our stderr.
+    // Server notices go through the logger, never raw to stderr; idempotent DDL ("already
+    // exists, skipping") NOTICEs are not even sent.
+    if (auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(opened->impl())) {
+      RouteNoticesToLog(static_cast<PGconn*>(impl->handle()));
+    }
     *opened << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
     *session = std::move(opened);
     probe_next_open_.store(false, std::memory_order_release);
