@@ -14,6 +14,11 @@
 // rescanned at every refresh and on RequestRefresh; changed plugins are loaded as new generations,
 // swapped in atomically and the old ones destroyed on the control thread once drained.
 //
+// Observation (daemon/observability.h): with http.listen the endpoint is bound at the end of
+// Create (an address that cannot be bound is an InvalidArgument naming http.listen: exit 2) and
+// serves /metrics, /healthz, /readyz and /status; systemd is told READY=1 / RELOADING=1 /
+// STOPPING=1 / STATUS= / WATCHDOG=1 from the control loop, which wakes at least once a second.
+//
 // OWNERSHIP: owns every component. THREADING: Create/Run on the main thread; RequestStop and
 // RequestRefresh from any thread (e.g. a signal thread).
 #ifndef OUTBOXD_DAEMON_DAEMON_H_

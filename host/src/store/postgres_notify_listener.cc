@@ -1,7 +1,5 @@
 #include "store/postgres_notify_listener.h"
 
-#include "store/libpq_notices.h"
-
 #include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +11,7 @@
 #include <future>
 #include <utility>
 
+#include "store/libpq_notices.h"
 #include "store/poco/postgres_conninfo.h"
 #include "store/poco/postgres_dialect.h"
 

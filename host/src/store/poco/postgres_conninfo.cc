@@ -1,13 +1,12 @@
 #include "store/poco/postgres_conninfo.h"
 
-#include "store/libpq_notices.h"
-
 #include <libpq-fe.h>
 
 #include <cctype>
 #include <map>
 #include <memory>
 
+#include "store/libpq_notices.h"
 #include "store/store_location.h"
 
 namespace outboxd::poco_store {
