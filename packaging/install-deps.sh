@@ -14,6 +14,8 @@ PACKAGES=(
   clang-14 clang-tidy-14   # packaging/check-clang.sh: -Wthread-safety build and clang-tidy of host/src
   postgresql-15 postgresql-client-15
   lintian help2man systemd adduser init-system-helpers dpkg-dev procps man-db   # .deb packages and their tests
+  prometheus-cpp-dev libsystemd-dev   # metrics registry + text format; sd_notify (issue 10)
+  prometheus                          # promtool: the tests check real scrapes and the alert rules
 )
 
 missing=()

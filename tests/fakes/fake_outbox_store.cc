@@ -113,6 +113,7 @@ Status FakeOutboxStore::Complete(const std::string& owner_token,
         row.status = MessageStatus::kReady;
         ++row.message.attempts;
         row.next_attempt_at_ms = now_ms_ + c.delay.count();
+        row.message.next_attempt_at_ms = row.next_attempt_at_ms;
         row.message.last_error = c.error;
         break;
       case Completion::Kind::kFail:
@@ -178,6 +179,24 @@ Status FakeOutboxStore::HasPendingWork(bool* pending) {
     return r.status == MessageStatus::kInProgress ||
            (r.status == MessageStatus::kReady && r.next_attempt_at_ms <= now_ms_);
   });
+  return Status::OK();
+}
+
+Status FakeOutboxStore::GetBacklog(StoreBacklog* backlog) {
+  std::lock_guard<std::mutex> lock(mu_);
+  OBX_RETURN_IF_ERROR(Injected(Op::kBacklog));
+  *backlog = StoreBacklog{};
+  const int64_t now = now_ms_;
+  std::optional<int64_t> oldest_due;
+  for (const auto& [id, row] : rows_) {
+    if (row.status == MessageStatus::kInProgress) ++backlog->in_progress;
+    if (row.status == MessageStatus::kFailed) ++backlog->failed;
+    if (row.status != MessageStatus::kReady || row.next_attempt_at_ms > now) continue;
+    ++backlog->ready_due;
+    const int64_t due = std::max(row.message.created_at_ms, row.next_attempt_at_ms);
+    oldest_due = oldest_due ? std::min(*oldest_due, due) : due;
+  }
+  if (oldest_due) backlog->oldest_ready_age_ms = std::max<int64_t>(0, now - *oldest_due);
   return Status::OK();
 }
 

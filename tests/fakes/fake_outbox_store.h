@@ -30,7 +30,7 @@ class FakeOutboxStore : public OutboxStore {
     int32_t replay_count = 0;
     std::optional<int64_t> replayed_at_ms;
   };
-  enum class Op { kEnsureSchema, kClaim, kComplete, kRenew };
+  enum class Op { kEnsureSchema, kClaim, kComplete, kRenew, kBacklog };
 
   explicit FakeOutboxStore(std::string identifier);
 
@@ -40,6 +40,11 @@ class FakeOutboxStore : public OutboxStore {
   std::vector<Row> Rows() const;
 
   void AdvanceClock(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+  // Gives row `id` to another owner (as if its lease expired and another process claimed it).
+  void SetOwnerForTest(int64_t id, const std::string& owner) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_.at(id).owner_token = owner;
+  }
   int64_t now_ms() const { return now_ms_.load(); }
   void FailNext(Op op, Status status, int times = 1);
   int calls(Op op) const;
@@ -55,6 +60,7 @@ class FakeOutboxStore : public OutboxStore {
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
+  Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
   Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) override;
   Status FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out) override;

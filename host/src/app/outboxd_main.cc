@@ -1,4 +1,5 @@
-// outboxd: the long-running relay. `outboxd --config FILE [--drain]`.
+// outboxd: the long-running relay. `outboxd --config FILE [--drain]`, or
+// `outboxd --check-config FILE [--no-discovery]` to check a configuration and exit.
 // Exit codes: 0 clean stop (signal or drained), 2 bad configuration or wiring (one line naming the
 // key), 1 any other failure. SIGINT/SIGTERM stop it gracefully; SIGHUP forces a plugin rescan and a
 // discovery refresh.
@@ -15,16 +16,22 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "obx/cpp/redact.hpp"
+#include "observe/json_log_sink.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: outboxd --config FILE [--drain] [--allow-no-handlers]\n"
-    "  --config FILE  JSON configuration (see docs/configuration.md)\n"
-    "  --drain        exit 0 once no tenant outbox has a message due now or in progress\n"
+    "       outboxd --check-config FILE [--no-discovery] [--allow-no-handlers]\n"
+    "  --config FILE        JSON configuration (see docs/configuration.md)\n"
+    "  --drain              exit 0 once no tenant outbox has a message due now or in progress\n"
     "  --allow-no-handlers  start even when no handler topic is configured and\n"
-    "                 dispatch.unknown_topic is \"fail\" (every message then fails)\n"
-    "  --version      print the version\n"
+    "                       dispatch.unknown_topic is \"fail\" (every message then fails)\n"
+    "  --check-config FILE  parse the configuration, load and check every plugin, create the\n"
+    "                       handlers and the discovery provider, run one discovery, print a\n"
+    "                       summary and exit 0; or print the one-line error and exit 2\n"
+    "  --no-discovery       with --check-config: skip the discovery run\n"
+    "  --version            print the version\n"
     "Signals: SIGINT/SIGTERM stop after in-flight messages; SIGHUP rescans the plugin folder\n"
     "and refreshes discovery now.\n";
 
@@ -33,12 +40,26 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
+void SetUpLogging(const outboxd::OutboxdConfig& config) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (config.log_format == "json") {
+    logger = std::make_shared<spdlog::logger>("outboxd", std::make_shared<outboxd::JsonLogSink>());
+  } else {
+    logger = spdlog::stderr_color_mt("outboxd");
+  }
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string config_path;
   bool drain = false;
   outboxd::CreateOptions create_options;
+  bool check_only = false;
+  bool no_discovery = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -49,6 +70,11 @@ int main(int argc, char** argv) {
       drain = true;
     } else if (arg == "--allow-no-handlers") {
       create_options.allow_no_handlers = true;
+    } else if (arg == "--check-config" && i + 1 < argc) {
+      config_path = argv[++i];
+      check_only = true;
+    } else if (arg == "--no-discovery") {
+      no_discovery = true;
     } else if (arg == "--version") {
       std::printf("outboxd %s\n", OUTBOXD_VERSION);
       return 0;
@@ -65,14 +91,24 @@ int main(int argc, char** argv) {
     return Fail(2, "--config FILE is required");
   }
 
+  if (no_discovery && !check_only) {
+    std::fputs(kUsage, stderr);
+    return Fail(2, "--no-discovery goes with --check-config");
+  }
+
   outboxd::OutboxdConfig config;
   outboxd::Status s = outboxd::LoadConfigFile(config_path, &config);
   if (!s.ok()) return Fail(2, "config: " + s.message());
 
-  auto logger = spdlog::stderr_color_mt("outboxd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::flush_on(spdlog::level::info);
+  SetUpLogging(config);
+
+  if (check_only) {
+    std::string summary;
+    s = outboxd::Daemon::CheckConfig(config, !no_discovery, &summary, create_options);
+    if (!s.ok()) return Fail(2, s.message());
+    std::printf("outboxd: configuration OK: %s\n%s\n", config_path.c_str(), summary.c_str());
+    return 0;
+  }
 
   // Signals are taken by one thread with sigwait; every other thread has them blocked.
   sigset_t signals;

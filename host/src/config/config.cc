@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/duration.h"
+#include "common/listen_address.h"
 #include "config/json_object_reader.h"
 #include "config/json_text.h"
 
@@ -159,6 +160,23 @@ Status ParseAllowlist(const JsonObjectReader& root, std::vector<std::string>* ou
   return Status::OK();
 }
 
+Status ParseHttp(const JsonObjectReader& root, HttpConfig* out) {
+  const nlohmann::json* object = nullptr;
+  OBX_RETURN_IF_ERROR(FindObject(root, "http", Presence::kOptional, &object));
+  if (object == nullptr) return Status::OK();
+  JsonObjectReader r(*object, root.PathOf("http"));
+  OBX_RETURN_IF_ERROR(r.CheckKnownKeys({"listen", "max_tenant_series", "backlog_interval"}));
+  OBX_RETURN_IF_ERROR(r.ReadString("listen", Presence::kOptional, &out->listen));
+  if (r.Find("listen") != nullptr) {
+    std::string host;
+    int port = 0;
+    Status s = ParseListenAddress(out->listen, &host, &port);
+    if (!s.ok()) return r.Error("listen", s.message());
+  }
+  OBX_RETURN_IF_ERROR(r.ReadInt("max_tenant_series", 0, 1000000, &out->max_tenant_series));
+  return r.ReadDuration("backlog_interval", std::chrono::seconds(1), &out->backlog_interval);
+}
+
 Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   if (!json.is_object()) {
     return Status::InvalidArgument("expected a JSON object at the top level, got " +
@@ -166,19 +184,22 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
   }
   JsonObjectReader r(json, "");
   OBX_RETURN_IF_ERROR(r.CheckKnownKeys({"plugin_dir", "staging_dir", "worker_id", "log_level",
-                                        "allow_insecure_plugin_dir", "plugin_sha256_allowlist",
-                                        "discovery", "dispatch", "stores", "handlers"}));
+                                        "log_format", "allow_insecure_plugin_dir",
+                                        "plugin_sha256_allowlist", "discovery", "dispatch",
+                                        "stores", "http", "handlers"}));
   OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kOptional, &out->plugin_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("staging_dir", Presence::kOptional, &out->staging_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("worker_id", Presence::kOptional, &out->worker_id));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("log_level", {"trace", "debug", "info", "warn", "error"}, &out->log_level));
+  OBX_RETURN_IF_ERROR(r.ReadChoice("log_format", {"text", "json"}, &out->log_format));
   OBX_RETURN_IF_ERROR(r.ReadBool("allow_insecure_plugin_dir", &out->allow_insecure_plugin_dir));
   OBX_RETURN_IF_ERROR(ParseAllowlist(r, &out->plugin_sha256_allowlist));
   OBX_RETURN_IF_ERROR(ParseDiscovery(r, &out->discovery));
   OBX_RETURN_IF_ERROR(ParseDispatch(r, &out->dispatch));
   out->stores.max_connections = -1;  // "not given" until ParseStores reads it
   OBX_RETURN_IF_ERROR(ParseStores(r, &out->stores));
+  OBX_RETURN_IF_ERROR(ParseHttp(r, &out->http));
   // Each worker may hold one connection, and the lease heartbeat one more.
   const int needed = out->dispatch.workers + 1;
   if (out->stores.max_connections < 0) {
@@ -251,7 +272,7 @@ std::string DescribeConfig(const OutboxdConfig& config) {
   out << "plugin_dir=" << config.plugin_dir
       << " staging_dir=" << (config.staging_dir.empty() ? "<default>" : config.staging_dir)
       << " worker_id=" << (config.worker_id.empty() ? "<host:pid>" : config.worker_id)
-      << " log_level=" << config.log_level
+      << " log_level=" << config.log_level << " log_format=" << config.log_format
       << " allow_insecure_plugin_dir=" << (config.allow_insecure_plugin_dir ? "true" : "false")
       << " plugin_sha256_allowlist=" << config.plugin_sha256_allowlist.size() << " digests";
   out << " discovery={plugin=" << d.plugin
@@ -269,6 +290,9 @@ std::string DescribeConfig(const OutboxdConfig& config) {
       << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")
       << " retention=" << FormatDuration(s.retention)
       << " cleanup_interval=" << FormatDuration(s.cleanup_interval) << "}";
+  out << " http={listen=" << (config.http.listen.empty() ? "<off>" : config.http.listen)
+      << " max_tenant_series=" << config.http.max_tenant_series
+      << " backlog_interval=" << FormatDuration(config.http.backlog_interval) << "}";
   out << " handlers=[";
   for (size_t i = 0; i < config.handlers.size(); ++i) {
     const HandlerConfig& h = config.handlers[i];

@@ -145,6 +145,25 @@ struct HandlerConfig {
   std::string config_json = "{}";
 };
 
+// The "http" object: the observation endpoint (/metrics, /healthz, /readyz, /status).
+struct HttpConfig {
+  // "host:port" to listen on, e.g. "127.0.0.1:9780" ("[::1]:9780" for IPv6; port 0 picks a free
+  // port, logged at start). Empty (default, key left out): no endpoint, and no metric is
+  // collected. An address that cannot be bound stops the start with exit 2. Bind to loopback or a
+  // private interface: the endpoint has no authentication (it shows no secrets).
+  std::string listen;
+
+  // Tenants that get tenant-labelled series, 0..1000000. Default 1000. Beyond it the tenants with
+  // the smallest backlog lose theirs (outboxd_tenant_series_dropped counts them); the unlabelled
+  // totals always cover every tenant. Each tenant costs about 6 series in every scrape.
+  int max_tenant_series = 1000;
+
+  // How often each tenant's backlog gauges are refreshed, >= 1s. Default 30s. N tenants cost
+  // N / backlog_interval small indexed queries per second, spread evenly, through the stores'
+  // pools (no extra connection); fewer when workers' empty claims already give the answer.
+  std::chrono::milliseconds backlog_interval{std::chrono::seconds(30)};
+};
+
 struct OutboxdConfig {
   // Folder with the plugin .so files. Default kDefaultPluginDir (where `cmake --install` and the
   // package put the built-in plugins); must not be empty when given. Absolute after LoadConfigFile.
@@ -161,6 +180,10 @@ struct OutboxdConfig {
   // "trace", "debug", "info" (default), "warn" or "error".
   std::string log_level = "info";
 
+  // "text" (default): human-readable lines on stderr. "json": one JSON object per line with time,
+  // level, message and, where the message names them, tenant, topic, message_id and plugin.
+  std::string log_format = "text";
+
   // Default false: plugin files, and plugin_dir itself, that are group- or world-writable or owned
   // by a user other than the host user or root are refused. True (development only) loads them
   // anyway, with a warning at start.
@@ -173,6 +196,7 @@ struct OutboxdConfig {
   DiscoveryConfig discovery;
   DispatchConfig dispatch;
   StoresConfig stores;
+  HttpConfig http;
   std::vector<HandlerConfig> handlers;  // default: none
 };
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <future>
 #include <set>
+#include <sstream>
 #include <system_error>
 
 #include "daemon/plugin_discovery_source.h"
@@ -25,6 +26,12 @@ using Clock = std::chrono::steady_clock;
 
 // While a retired plugin generation drains, the control loop looks every this often.
 constexpr std::chrono::milliseconds kReapInterval{100};
+
+// The control loop wakes at least this often: the health beat, the systemd watchdog and readiness.
+constexpr std::chrono::milliseconds kBeatInterval{1000};
+
+// How often systemd's STATUS= line is refreshed.
+constexpr std::chrono::milliseconds kStatusInterval{10000};
 
 }  // namespace
 
@@ -44,9 +51,11 @@ std::string DefaultWorkerId() {
 }
 
 Daemon::Daemon(OutboxdConfig config, CreateOptions options)
-    : config_(std::move(config)), create_options_(options) {}
+    : config_(std::move(config)), create_options_(options),
+      observe_(std::make_unique<Observability>(config_)) {}
 
 Daemon::~Daemon() {
+  observe_->Stop();  // no request reads the parts below any more
   if (listener_) listener_->Stop();
   watcher_.reset();
   if (pool_) pool_->Stop();
@@ -72,12 +81,21 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   // Each store deploys its schema on first use (by a worker, memoised per process): a refresh that
   // finds 1,000 new PostgreSQL tenants must not make 1,000 round trips one after another first.
   provider_options.ensure_schema_on_discovery = false;
+  provider_options.counters = d->observe_->discovery_counters();
   d->provider_ = std::make_unique<StoreProvider>(
       d->discovery_.get(),
       [store_options](const StoreLocation& location, std::unique_ptr<OutboxStore>* store) {
         return OpenOutboxStore(location, store_options, store);
       },
       provider_options);
+
+  Observability::Sources sources;
+  sources.provider = d->provider_.get();
+  sources.routing = &d->routing_;
+  sources.counters = &d->counters_;
+  sources.budget = d->budget_.get();
+  sources.reloader = d->reloader_.get();
+  d->observe_->Attach(sources);
 
   d->leases_ = std::make_unique<LeaseKeeper>(config.dispatch.lease);
   DispatchOptions dispatch;
@@ -86,6 +104,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.max_attempts = config.dispatch.max_attempts;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
+  dispatch.observer = d->observe_->observer();
   d->dispatcher_ = std::make_unique<Dispatcher>(d->provider_.get(), &d->routing_,
                                                 d->strategy_.get(), d->leases_.get(),
                                                 &d->counters_, dispatch);
@@ -109,6 +128,8 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
         });
   }
   PostgresNotifyListener* listener = d->listener_.get();
+  sources.listener = listener;
+  d->observe_->Attach(sources);
   StoreProvider* provider = d->provider_.get();
   d->provider_->SetOnChange([pool, listener, provider] {
     pool->Wake();
@@ -126,7 +147,90 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
                  "refresh_interval and on SIGHUP",
                  watching.message());
   }
+  d->observe_->SetPluginsLoaded();
+  d->PublishPlugins();
+  OBX_RETURN_IF_ERROR(d->observe_->StartHttp());
   *out = std::move(d);
+  return Status::OK();
+}
+
+void Daemon::PublishPlugins() {
+  std::vector<FleetState::Plugin> plugins;
+  for (const auto& p : reloader_->LivePlugins()) {
+    FleetState::Plugin info;
+    info.name = p->name();
+    info.version = p->version();
+    info.generation = p->generation();
+    info.sha256 = p->sha256();
+    info.file = p->source_path().filename().string();
+    info.handler = p->is_handler();
+    info.discovery = p->is_discovery();
+    plugins.push_back(std::move(info));
+  }
+  observe_->SetPlugins(std::move(plugins));
+}
+
+void Daemon::NotifySystemd(bool forced_refresh_done) {
+  const SdNotifier& notifier = observe_->notifier();
+  if (!notifier.enabled()) return;
+  const auto now = Clock::now();
+  if ((forced_refresh_done && notified_ready_) ||
+      (!notified_ready_ && observe_->NotReady().empty())) {
+    notifier.Ready(observe_->StatusLine());  // also ends a RELOADING=1
+    notified_ready_ = true;
+    next_status_ = now + kStatusInterval;
+  }
+  if (now >= next_status_) {
+    notifier.Status(observe_->StatusLine());
+    next_status_ = now + kStatusInterval;
+  }
+  if (notifier.watchdog_interval().count() > 0 && now >= next_watchdog_) {
+    const std::string problem = observe_->health().Check();
+    if (problem.empty()) {
+      notifier.Watchdog();
+    } else {
+      spdlog::error("Not healthy, withholding the systemd watchdog ping: {}", problem);
+    }
+    next_watchdog_ = now + notifier.watchdog_interval();
+  }
+}
+
+Status Daemon::CheckConfig(const OutboxdConfig& config, bool discover, std::string* summary,
+                           CreateOptions options) {
+  std::unique_ptr<Daemon> d(new Daemon(config, options));
+  OBX_RETURN_IF_ERROR(d->WirePlugins());
+  std::ostringstream out;
+  out << "plugins:";
+  std::vector<std::shared_ptr<LoadedPlugin>> plugins = d->reloader_->LivePlugins();
+  for (const auto& p : plugins) {
+    out << " " << p->name() << " " << p->version() << " ("
+        << (p->is_handler() && p->is_discovery() ? "handler, discovery"
+                                                  : p->is_handler() ? "handler" : "discovery")
+        << ")";
+    if (&p != &plugins.back()) out << ",";
+  }
+  out << "\ntopics:";
+  std::shared_ptr<const HandlerTable> table = d->routing_.Current();
+  const std::vector<std::string> topics = table->Topics();
+  for (const std::string& topic : topics) {
+    const MessageHandler* handler = table->Find(topic);
+    out << " " << topic << " -> " << (handler != nullptr ? handler->Describe() : "?");
+    if (&topic != &topics.back()) out << ",";
+  }
+  if (topics.empty()) out << " none";
+  out << "\ntenants: ";
+  if (!discover) {
+    out << "not discovered (--no-discovery)";
+  } else {
+    std::vector<StoreLocation> tenants;
+    Status s = d->discovery_->Discover(&tenants);
+    if (!s.ok()) {
+      return Status::InvalidArgument("discovery: the first discovery through plugin '" +
+                                     config.discovery.plugin + "' failed: " + s.message());
+    }
+    out << tenants.size() << " (through discovery plugin '" << config.discovery.plugin << "')";
+  }
+  *summary = out.str();
   return Status::OK();
 }
 
@@ -230,6 +334,9 @@ Status Daemon::Run(const RunOptions& options) {
   if (listener_) listener_->Start();
   leases_->Start();
   pool_->Start();
+  observe_->StartBacklog();
+  observe_->health().Beat();
+  NotifySystemd(false);
 
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_requested_) {
@@ -237,6 +344,7 @@ Status Daemon::Run(const RunOptions& options) {
     if (options.drain) wake_at = std::min(wake_at, Clock::now() + config_.dispatch.poll_interval);
     if (auto recheck = reloader_->recheck_at()) wake_at = std::min(wake_at, *recheck);
     if (reaper_.draining() > 0) wake_at = std::min(wake_at, Clock::now() + kReapInterval);
+    wake_at = std::min(wake_at, Clock::now() + kBeatInterval);
     cv_.wait_until(lock, wake_at, [this] {
       return stop_requested_ || refresh_requested_ || plugin_scan_requested_;
     });
@@ -246,10 +354,13 @@ Status Daemon::Run(const RunOptions& options) {
     refresh_requested_ = false;
     plugin_scan_requested_ = false;
     lock.unlock();
+    observe_->health().Beat();
+    if (forced) observe_->notifier().Reloading();
     const bool refresh_due = forced || Clock::now() >= next_refresh;
     const auto recheck = reloader_->recheck_at();
     if (refresh_due || scan_requested || (recheck && Clock::now() >= *recheck)) {
       reloader_->Rescan(Clock::now());
+      PublishPlugins();
     }
     reloader_->Reap();
     if (forced) spdlog::info("Refresh requested");
@@ -272,6 +383,8 @@ Status Daemon::Run(const RunOptions& options) {
       next_cleanup = Clock::now() + config_.stores.cleanup_interval;
     }
     const bool drained = options.drain && Drained();
+    observe_->health().Beat();
+    NotifySystemd(forced);
     lock.lock();
     if (drained) {
       spdlog::info("Drained: no outbox database has a message due now or in progress");
@@ -279,6 +392,7 @@ Status Daemon::Run(const RunOptions& options) {
     }
   }
   lock.unlock();
+  observe_->notifier().Stopping();
   spdlog::info("Stopping: finishing in-flight messages");
   std::future<void> stopped = std::async(std::launch::async, [this] { pool_->Stop(); });
   if (stopped.wait_for(config_.dispatch.shutdown_grace) == std::future_status::timeout) {

@@ -14,6 +14,11 @@
 // rescanned at every refresh and on RequestRefresh; changed plugins are loaded as new generations,
 // swapped in atomically and the old ones destroyed on the control thread once drained.
 //
+// Observation (daemon/observability.h): with http.listen the endpoint is bound at the end of
+// Create (an address that cannot be bound is an InvalidArgument naming http.listen: exit 2) and
+// serves /metrics, /healthz, /readyz and /status; systemd is told READY=1 / RELOADING=1 /
+// STOPPING=1 / STATUS= / WATCHDOG=1 from the control loop, which wakes at least once a second.
+//
 // OWNERSHIP: owns every component. THREADING: Create/Run on the main thread; RequestStop and
 // RequestRefresh from any thread (e.g. a signal thread).
 #ifndef OUTBOXD_DAEMON_DAEMON_H_
@@ -34,6 +39,7 @@
 #include "dispatch/routing_state.h"
 #include "dispatch/selection_strategy.h"
 #include "dispatch/worker_pool.h"
+#include "daemon/observability.h"
 #include "daemon/plugin_reloader.h"
 #include "discovery/switchable_discovery_source.h"
 #include "plugin/dir_watcher.h"
@@ -72,17 +78,30 @@ class Daemon {
 
   const DispatchCounters& counters() const { return counters_; }
 
+  // The bound port of http.listen (0 when off).
+  int http_port() const { return observe_->http_port(); }
+
+  // --check-config: loads and checks every plugin, creates the handlers and the discovery
+  // provider, runs one discovery unless `discover` is false, and fills *summary (plugins, topics,
+  // tenants). Binds nothing, touches no tenant database. Errors are InvalidArgument with the same
+  // one line a normal start prints (exit 2).
+  static Status CheckConfig(const OutboxdConfig& config, bool discover, std::string* summary,
+                            CreateOptions options = {});
+
  private:
   Daemon(OutboxdConfig config, CreateOptions options);
   Status WirePlugins();
   void Cleanup();
   void LogParkedTopics();  // at each refresh while some topic is parked or unknown ones were
   bool Drained();
+  void PublishPlugins();  // control thread: the live plugin list for /status and /metrics
+  void NotifySystemd(bool forced_refresh_done);  // READY / STATUS / WATCHDOG as due
 
   const OutboxdConfig config_;
   const CreateOptions create_options_;
   int64_t parked_logged_ = 0;  // counters_.parked at the last LogParkedTopics (control thread)
   StagingDir staging_dir_;  // first member: removed last
+  std::unique_ptr<Observability> observe_;  // destroyed after every other component; stopped first by ~Daemon
   GenerationReaper reaper_;  // before everything that may hold a plugin generation
   std::unique_ptr<DiscoverySource> discovery_;
   SwitchableDiscoverySource* discovery_switch_ = nullptr;  // in the discovery_ chain
@@ -104,6 +123,11 @@ class Daemon {
   bool stop_requested_ = false;     // GUARDED_BY(mu_)
   bool refresh_requested_ = false;  // GUARDED_BY(mu_)
   bool plugin_scan_requested_ = false;  // GUARDED_BY(mu_)
+
+  // Control thread only: systemd notification state.
+  bool notified_ready_ = false;
+  std::chrono::steady_clock::time_point next_status_{};
+  std::chrono::steady_clock::time_point next_watchdog_{};
 };
 
 // "<hostname>:<pid>".

@@ -169,6 +169,7 @@ Status PluginReloader::LoadInitial() {
     }
     spdlog::error("{}", s.message());
     slot->last_error = s.message();
+    load_errors_.fetch_add(1, std::memory_order_relaxed);
     ++rejected;
     slots_[file.path] = std::move(slot);
   }
@@ -343,7 +344,10 @@ void PluginReloader::ExamineFile(const ScannedFile& file) {
   auto reject = [&](const Status& s, const std::string& sha) {
     const std::string keeps =
         slot.plugin ? "; " + Label(*slot.plugin) + " keeps serving" : "; nothing loaded from it";
-    if (s.message() != slot.last_error) spdlog::error("{}{}", s.message(), keeps);
+    if (s.message() != slot.last_error) {
+      spdlog::error("{}{}", s.message(), keeps);
+      load_errors_.fetch_add(1, std::memory_order_relaxed);
+    }
     slot.last_error = s.message();
     slot.identity = file.identity;
     if (!sha.empty()) slot.rejected_sha = sha;
@@ -429,6 +433,14 @@ size_t PluginReloader::Reap() {
 std::shared_ptr<LoadedPlugin> PluginReloader::LiveFromFile(const std::string& file_name) const {
   auto it = slots_.find(options_.plugin_dir / file_name);
   return it == slots_.end() ? nullptr : it->second->plugin;
+}
+
+std::vector<std::shared_ptr<LoadedPlugin>> PluginReloader::LivePlugins() const {
+  std::vector<std::shared_ptr<LoadedPlugin>> out;
+  for (const auto& [path, slot] : slots_) {
+    if (slot->plugin) out.push_back(slot->plugin);
+  }
+  return out;
 }
 
 }  // namespace outboxd

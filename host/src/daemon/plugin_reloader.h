@@ -30,7 +30,9 @@
 #ifndef OUTBOXD_DAEMON_PLUGIN_RELOADER_H_
 #define OUTBOXD_DAEMON_PLUGIN_RELOADER_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -94,6 +96,13 @@ class PluginReloader {
   // Called after every publish of a new table (e.g. to wake idle workers).
   void SetOnRoutingChange(std::function<void()> callback) { on_change_ = std::move(callback); }
 
+  // Every live generation, one per plugin file (control thread; the status page gets a copy).
+  std::vector<std::shared_ptr<LoadedPlugin>> LivePlugins() const;
+
+  // Plugin files rejected so far (each rejection logged; outboxd_plugin_load_errors_total).
+  // Thread-safe.
+  int64_t load_errors() const { return load_errors_.load(std::memory_order_relaxed); }
+
   // The live generation loaded from `file_name` in plugin_dir, or nullptr.
   std::shared_ptr<LoadedPlugin> LiveFromFile(const std::string& file_name) const;
 
@@ -129,6 +138,7 @@ class PluginReloader {
   std::map<std::string, std::string> known_topics_;  // folded -> spelling; ever routed/configured
   std::optional<Clock::time_point> recheck_at_;
   std::string scan_problem_;  // last folder-level problem logged (logged once)
+  std::atomic<int64_t> load_errors_{0};
 };
 
 }  // namespace outboxd

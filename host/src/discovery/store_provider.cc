@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -54,7 +55,9 @@ Status StoreProvider::RefreshOnce() {
   std::shared_ptr<const StoreSet> current = Snapshot();
   std::vector<StoreLocation> discovered;
   Status s = source_->Discover(&discovered);
+  DiscoveryCounters* const counters = options_.counters;
   if (!s.ok()) {
+    if (counters != nullptr) ++counters->errors;
     spdlog::error("Discovery through {} failed: {}; continuing with the current {} outbox databases",
                   source_->Describe(), s.message(), current->size());
     return s;
@@ -63,6 +66,11 @@ Status StoreProvider::RefreshOnce() {
     spdlog::warn("Discovery through {} returned no databases; keeping the current {} (set "
                  "discovery.allow_empty to accept an empty result)",
                  source_->Describe(), current->size());
+    if (counters != nullptr) {
+      counters->last_success_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+    }
     return Status::OK();
   }
 
@@ -91,6 +99,7 @@ Status StoreProvider::RefreshOnce() {
       if (it != existing.end()) next->push_back(it->second);  // keep the old target while the new is bad
       continue;
     }
+    if (counters != nullptr) ++(it != existing.end() ? counters->recreated : counters->added);
     if (it != existing.end()) {
       const std::string& before = it->second->location().connection_string;
       spdlog::info("{}", RedactConnectionSecrets(
@@ -117,6 +126,12 @@ Status StoreProvider::RefreshOnce() {
     if (seen.count(store->id()) == 0) removed.push_back(store->id());
   }
   if (changed || !removed.empty()) Publish(std::move(next));
+  if (counters != nullptr) {
+    counters->removed += static_cast<int64_t>(removed.size());
+    counters->last_success_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+  }
   // Logged once the new set is live: from here on no worker picks a removed store.
   for (const std::string& id : removed) spdlog::info("Outbox database removed: {}", id);
   spdlog::info("Discovery complete. Managing {} outbox databases", Snapshot()->size());

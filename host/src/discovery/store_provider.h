@@ -35,11 +35,22 @@ using StoreSet = std::vector<std::shared_ptr<TenantStore>>;
 using StoreFactory =
     std::function<Status(const StoreLocation& location, std::unique_ptr<OutboxStore>* out)>;
 
+// What discovery did, for metrics (outboxd_discovery_*). Lock-free; read from any thread.
+struct DiscoveryCounters {
+  std::atomic<int64_t> errors{0};      // failed discovery runs
+  std::atomic<int64_t> added{0};       // new identifiers
+  std::atomic<int64_t> removed{0};     // identifiers gone
+  std::atomic<int64_t> recreated{0};   // identifiers whose target changed
+  std::atomic<int64_t> last_success_unix_ms{0};  // wall clock of the last successful run; 0: none
+};
+
 struct StoreProviderOptions {
   // Accept an empty discovery result as "no tenants" (drops every store). Default: keep the set.
   bool allow_empty = false;
   // Create the schema of a newly discovered store during the refresh.
   bool ensure_schema_on_discovery = true;
+  // Counted into when set (borrowed; must outlive the provider).
+  DiscoveryCounters* counters = nullptr;
 };
 
 class StoreProvider {

@@ -23,7 +23,9 @@ void TenantStore::RecordFailure(const Status& status, TimePoint now) {
     delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
     ++failures_;
     retry_at_ = now + delay;
+    last_error_ = RedactConnectionSecrets(status.message(), location().connection_string);
   }
+  CountError();
   spdlog::warn("Outbox database '{}' unavailable: {}; retrying in {} ms", id(),
                RedactConnectionSecrets(status.message(), location().connection_string),
                delay.count());
@@ -37,6 +39,11 @@ void TenantStore::RecordSuccess() {
     failures_ = 0;
   }
   if (was > 0) spdlog::info("Outbox database '{}' is available again", id());
+}
+
+TenantStore::Health TenantStore::health() const {
+  MutexLock lock(&mu_);
+  return Health{failures_, retry_at_, last_error_};
 }
 
 int TenantStore::consecutive_failures() const {

@@ -9,7 +9,9 @@
 #ifndef OUTBOXD_DISCOVERY_TENANT_STORE_H_
 #define OUTBOXD_DISCOVERY_TENANT_STORE_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -37,6 +39,19 @@ class TenantStore {
   void RecordSuccess();
   int consecutive_failures() const;
 
+  // For metrics and the status page: the back-off state and the last failure's message.
+  struct Health {
+    int failures = 0;        // consecutive; 0 = serving
+    TimePoint retry_at{};    // meaningful when failures > 0
+    std::string last_error;  // of the last RecordFailure ("" before any)
+  };
+  Health health() const;
+
+  // Database calls of this store that failed (outboxd_store_errors_total{tenant}). RecordFailure
+  // counts one; CountError counts a failure that does not back the store off (a retried write).
+  void CountError() { errors_.fetch_add(1, std::memory_order_relaxed); }
+  int64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
   static constexpr std::chrono::milliseconds kMinBackoff{1000};
   static constexpr std::chrono::milliseconds kMaxBackoff{60000};
 
@@ -46,6 +61,8 @@ class TenantStore {
   mutable Mutex mu_;
   int failures_ GUARDED_BY(mu_) = 0;
   TimePoint retry_at_ GUARDED_BY(mu_){};
+  std::string last_error_ GUARDED_BY(mu_);
+  std::atomic<int64_t> errors_{0};
 };
 
 }  // namespace outboxd

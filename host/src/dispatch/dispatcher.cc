@@ -29,12 +29,37 @@ struct Dispatcher::Batch {
   uint64_t routing_version = 0;
   int parked = 0;  // rows of parked topics
   std::vector<int64_t> parked_ids;  // their ids, in claim order
+  std::vector<TopicObserver*> parked_topics;  // parallel to parked_ids (observer only)
   std::vector<int64_t> held_ids;    // those kept claimed in the store's parking lot
   std::string owner_token;
   std::vector<OutboxMessage> messages;
   std::vector<Completion> completions;
   int decided = 0;  // dispatched + rescheduled + failed
+  int worker = 0;   // WorkerState::index
+  std::vector<TopicObserver*> topics;  // parallel to messages (observer only)
 };
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Due time of a claimed row: max(created_at, due_at, next_attempt_at), epoch milliseconds.
+int64_t DueAtMs(const OutboxMessage& m) {
+  int64_t due = m.created_at_ms;
+  if (m.due_at_ms) due = std::max(due, *m.due_at_ms);
+  if (m.next_attempt_at_ms) due = std::max(due, *m.next_attempt_at_ms);
+  return due;
+}
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Dispatcher::Dispatcher(const StoreProvider* provider, const RoutingState* routing,
                        SelectionStrategy* strategy, LeaseKeeper* leases,
@@ -65,6 +90,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   if (!pick) return 0;
 
   Batch batch;
+  batch.worker = worker->index;
   batch.store = *candidates[*pick];
   worker->last_store = batch.store->id();
   worker->last_count = 0;
@@ -74,7 +100,12 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   if (s.ok()) {
     batch.owner_token = NewOwnerToken();
     leases_->Register(batch.owner_token, batch.store);
+    const auto claim_start = std::chrono::steady_clock::now();
     s = store.ClaimDue(options_.batch_size, options_.lease, batch.owner_token, &batch.messages);
+    if (options_.observer != nullptr) {
+      options_.observer->OnClaim(batch.store->id(), SecondsSince(claim_start),
+                                 static_cast<int64_t>(batch.messages.size()), s.ok());
+    }
   }
   if (!s.ok()) {
     if (!batch.owner_token.empty()) leases_->Unregister(batch.owner_token);
@@ -94,8 +125,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
     return 0;
   }
   counters_->claimed += static_cast<int64_t>(batch.messages.size());
-  spdlog::info("Processing {} outbox messages from store '{}'", batch.messages.size(),
-               batch.store->id());
+  LogBatch(batch.store->id(), batch.messages.size());
   Deliver(&batch, stopping);
   if (batch.parked > 0 && !stopping.load(std::memory_order_relaxed)) HoldParked(&batch);
   if (!batch.completions.empty()) Record(&batch);
@@ -172,7 +202,12 @@ void Dispatcher::HoldParked(Batch* batch) {
                                    std::binary_search(held.begin(), held.end(), c.id);
                           }),
            cs.end());
-  lot.holds.push_back(ParkedHold{batch->store, batch->owner_token, batch->held_ids});
+  std::vector<TopicObserver*> held_topics;
+  if (!batch->parked_topics.empty()) {
+    held_topics.assign(batch->parked_topics.begin(), batch->parked_topics.begin() + n);
+  }
+  lot.holds.push_back(
+      ParkedHold{batch->store, batch->owner_token, batch->held_ids, std::move(held_topics)});
   lot.rows += static_cast<int>(n);
   lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
 }
@@ -205,8 +240,18 @@ void Dispatcher::ReleaseLots(uint64_t routing_version, std::chrono::steady_clock
     Status s = hold.store->store().Complete(hold.owner_token, completions, &report);
     if (s.ok()) {
       counters_->released += static_cast<int64_t>(report.applied.size());
+      if (!hold.topics.empty()) {
+        std::vector<int64_t> applied = report.applied;
+        std::sort(applied.begin(), applied.end());
+        for (std::size_t i = 0; i < hold.ids.size(); ++i) {
+          if (std::binary_search(applied.begin(), applied.end(), hold.ids[i])) {
+            hold.topics[i]->Count(MessageOutcome::kReleased, 1);
+          }
+        }
+      }
     } else {
       ++counters_->store_errors;
+      hold.store->CountError();
       spdlog::warn("Releasing {} parked messages in store '{}' failed ({}); they are claimed again "
                    "once their lease expires",
                    completions.size(), hold.store->id(), s.message());
@@ -245,8 +290,17 @@ void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping
 void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   const HandlerTable* table = batch->table.get();
   const std::string& tenant = batch->store->id();
+  DispatchObserver* const observer = options_.observer;
   batch->completions.reserve(batch->messages.size());
+  TopicObserver* topic_observer = nullptr;
   for (const OutboxMessage& m : batch->messages) {
+    if (observer != nullptr) {
+      // Consecutive rows of one topic share the cached observer.
+      if (topic_observer == nullptr || topic_observer->topic() != m.topic) {
+        topic_observer = observer->Topic(m.topic);
+      }
+      batch->topics.push_back(topic_observer);
+    }
     Completion c;
     c.id = m.id;
     if (stopping.load(std::memory_order_relaxed)) {
@@ -266,6 +320,10 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       ++batch->parked;
       batch->parked_ids.push_back(m.id);
       ++counters_->parked;
+      if (observer != nullptr) {
+        batch->parked_topics.push_back(topic_observer);
+        topic_observer->Count(MessageOutcome::kParked, 1);
+      }
       spdlog::debug("Outbox message {} (topic '{}') in store '{}' parked: no handler loaded",
                     m.message_id, m.topic, tenant);
     } else if (const MessageHandler* handler = table->Find(m.topic); handler == nullptr) {
@@ -275,7 +333,18 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
     } else {
       spdlog::debug("Delivering outbox message {} (topic '{}', attempt {}) from store '{}' to {}",
                     m.message_id, m.topic, attempt, tenant, handler->Describe());
+      std::chrono::steady_clock::time_point handler_start;
+      if (observer != nullptr) {
+        observer->ObservePickupDelay(
+            static_cast<double>(std::max<int64_t>(0, NowUnixMs() - DueAtMs(m))) / 1000.0);
+        observer->HandlerStarted(batch->worker, topic_observer);
+        handler_start = std::chrono::steady_clock::now();
+      }
       Delivery d = handler->Handle(m, tenant);
+      if (observer != nullptr) {
+        topic_observer->ObserveHandlerSeconds(SecondsSince(handler_start));
+        observer->HandlerFinished(batch->worker);
+      }
       switch (d.outcome) {
         case Delivery::Outcome::kOk:
           c.kind = Completion::Kind::kDispatched;
@@ -315,6 +384,7 @@ void Dispatcher::Record(Batch* batch) {
     s = batch->store->store().Complete(batch->owner_token, batch->completions, &report);
     if (s.ok() || tries + 1 >= options_.record_retries) break;
     ++counters_->store_errors;
+    batch->store->CountError();
     spdlog::warn("Recording {} outcomes in store '{}' failed ({}); retrying in {} ms",
                  batch->completions.size(), batch->store->id(), s.message(), delay.count());
     std::this_thread::sleep_for(delay);
@@ -337,6 +407,7 @@ void Dispatcher::Record(Batch* batch) {
   }
   std::vector<int64_t> applied = report.applied;
   std::sort(applied.begin(), applied.end());
+  if (!batch->topics.empty()) CountOutcomes(*batch, applied, report.lease_lost);
   for (const Completion& c : batch->completions) {
     if (!std::binary_search(applied.begin(), applied.end(), c.id)) continue;
     switch (c.kind) {
@@ -345,6 +416,62 @@ void Dispatcher::Record(Batch* batch) {
       case Completion::Kind::kFail: ++counters_->failed; ++batch->decided; break;
       case Completion::Kind::kRelease: ++counters_->released; break;
     }
+  }
+}
+
+void Dispatcher::CountOutcomes(const Batch& batch, const std::vector<int64_t>& applied_sorted,
+                               std::vector<int64_t> lease_lost) {
+  std::sort(lease_lost.begin(), lease_lost.end());
+  // Completions keep the claim order of batch.messages (some rows dropped): one forward walk.
+  std::size_t j = 0;
+  for (const Completion& c : batch.completions) {
+    while (j < batch.messages.size() && batch.messages[j].id != c.id) ++j;
+    if (j == batch.messages.size()) break;
+    TopicObserver* topic = batch.topics[j];
+    if (std::binary_search(lease_lost.begin(), lease_lost.end(), c.id)) {
+      topic->Count(MessageOutcome::kLeaseLost, 1);
+      continue;
+    }
+    if (!std::binary_search(applied_sorted.begin(), applied_sorted.end(), c.id)) continue;
+    switch (c.kind) {
+      case Completion::Kind::kDispatched: topic->Count(MessageOutcome::kDone, 1); break;
+      case Completion::Kind::kReschedule: topic->Count(MessageOutcome::kRetried, 1); break;
+      case Completion::Kind::kFail: topic->Count(MessageOutcome::kFailed, 1); break;
+      case Completion::Kind::kRelease: topic->Count(MessageOutcome::kReleased, 1); break;
+    }
+  }
+}
+
+void Dispatcher::LogBatch(const std::string& store_id, std::size_t rows) {
+  // The seed's line. At info level it is written at most once per store per
+  // kBatchLogInterval (with the batches and rows since); every batch is logged at debug.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("Processing {} outbox messages from store '{}'", rows, store_id);
+    return;
+  }
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  const auto now = std::chrono::steady_clock::now();
+  int64_t batches = 0;
+  int64_t total = 0;
+  {
+    std::lock_guard<std::mutex> lock(batch_log_mu_);
+    BatchLog& log = batch_log_[store_id];
+    ++log.batches;
+    log.rows += static_cast<int64_t>(rows);
+    if (log.last != std::chrono::steady_clock::time_point{} && now - log.last < kBatchLogInterval) {
+      return;
+    }
+    batches = log.batches;
+    total = log.rows;
+    log = BatchLog{};
+    log.last = now;
+  }
+  if (batches == 1) {
+    spdlog::info("Processing {} outbox messages from store '{}'", rows, store_id);
+  } else {
+    spdlog::info("Processing {} outbox messages from store '{}' ({} batches, {} messages since "
+                 "the last such line)",
+                 rows, store_id, batches, total);
   }
 }
 

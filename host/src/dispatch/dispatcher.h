@@ -45,6 +45,7 @@
 #include "discovery/store_provider.h"
 #include "dispatch/backoff.h"
 #include "dispatch/dispatch_counters.h"
+#include "dispatch/dispatch_observer.h"
 #include "dispatch/lease_keeper.h"
 #include "dispatch/routing_state.h"
 #include "dispatch/selection_strategy.h"
@@ -61,10 +62,12 @@ struct DispatchOptions {
   int park_lookahead = 500;  // parked rows held per store (the parking lot's size)
   std::chrono::milliseconds park_hold{10000};   // a parking lot is released after this long
   std::chrono::milliseconds park_retry{2000};   // a store with a full lot and nothing else: skipped
+  DispatchObserver* observer = nullptr;  // metrics and health (borrowed); null: none
 };
 
 // Per-worker memory between iterations (the strategy's "last processed store").
 struct WorkerState {
+  int index = 0;  // 0-based worker number (DispatchObserver::HandlerStarted)
   std::string last_store;
   int last_count = 0;
 };
@@ -101,6 +104,13 @@ class Dispatcher {
   // Releases the lots made under another routing version or older than park_hold (all: every lot).
   void ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now, bool all);
   int HeldRows(const std::string& store_id);
+  // Counts each recorded outcome on its topic (observer only).
+  void CountOutcomes(const Batch& batch, const std::vector<int64_t>& applied_sorted,
+                     std::vector<int64_t> lease_lost);
+  // The per-batch "Processing N outbox messages" line: every batch at debug level, at most one
+  // line per store per kBatchLogInterval at info level.
+  void LogBatch(const std::string& store_id, std::size_t rows);
+  static constexpr std::chrono::seconds kBatchLogInterval{60};
 
   const StoreProvider* const provider_;
   const RoutingState* const routing_;
@@ -117,6 +127,7 @@ class Dispatcher {
     std::shared_ptr<TenantStore> store;
     std::string owner_token;
     std::vector<int64_t> ids;
+    std::vector<TopicObserver*> topics;  // parallel to ids (empty without an observer)
   };
   struct ParkingLot {
     uint64_t routing_version;
@@ -129,6 +140,14 @@ class Dispatcher {
   std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
   std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
   std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
+
+  struct BatchLog {
+    std::chrono::steady_clock::time_point last{};
+    int64_t batches = 0;  // since `last`
+    int64_t rows = 0;
+  };
+  std::mutex batch_log_mu_;
+  std::unordered_map<std::string, BatchLog> batch_log_;  // by store id; guarded by batch_log_mu_
 };
 
 // A random 128-bit owner token, 32 lower-case hex digits; unique per claimed batch.

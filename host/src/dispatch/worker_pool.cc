@@ -14,7 +14,7 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Start() {
   stopping_ = false;
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { Loop(i); });
 }
 
 void WorkerPool::Stop() {
@@ -79,8 +79,9 @@ void WorkerPool::FoundWork() {
   cv_.NotifyAll();
 }
 
-void WorkerPool::Loop() {
+void WorkerPool::Loop(int index) {
   WorkerState state;
+  state.index = index;
   while (TakeVisit()) {
     if (dispatcher_->RunOnce(&state, stopping_) > 0) FoundWork();
   }

@@ -52,7 +52,7 @@ class WorkerPool {
   int64_t idle_sleeps() const { return idle_sleeps_.load(); }
 
  private:
-  void Loop();
+  void Loop(int index);
 
   Dispatcher* const dispatcher_;
   const StoreProvider* const provider_;

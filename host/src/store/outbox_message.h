@@ -23,6 +23,7 @@ struct OutboxMessage {
   std::optional<std::string> correlation_id;
   int64_t created_at_ms = 0;
   std::optional<int64_t> due_at_ms;
+  std::optional<int64_t> next_attempt_at_ms;  // set by a reschedule (retry); null before
   // Failed attempts so far, *including* this claim if it took over an expired lease (a lease that
   // expired counts as a failed attempt). The delivery about to happen is attempt `attempts + 1`.
   int32_t attempts = 0;
@@ -137,6 +138,16 @@ struct PurgeSelection {
 struct SchemaStatus {
   int current_version = 0;  // 0: the table does not exist (yet)
   int binary_version = 0;   // the version this binary creates and upgrades to
+};
+
+// The backlog gauges of one tenant (OutboxStore::GetBacklog), read at one database instant.
+struct StoreBacklog {
+  int64_t ready_due = 0;    // status 0 and due now (what a claim would take first)
+  int64_t in_progress = 0;  // status 1 (leased, expired or not)
+  int64_t failed = 0;       // status 3
+  // Database now minus the due time (max(created_at, due_at, next_attempt_at)) of the oldest
+  // ready-and-due row; 0 when there is none.
+  int64_t oldest_ready_age_ms = 0;
 };
 
 }  // namespace outboxd

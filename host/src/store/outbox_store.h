@@ -78,8 +78,16 @@ class OutboxStore {
 
   virtual Status GetStats(StoreStats* stats) = 0;
 
+  // The backlog gauges in one or two cheap indexed statements (the claim index and the partial
+  // index on failed rows): outboxd's metrics refresh them every http.backlog_interval.
+  virtual Status GetBacklog(StoreBacklog* backlog) = 0;
+
   // True when some row is due now (ready) or in progress: `outboxd --drain` waits for false.
   virtual Status HasPendingWork(bool* pending) = 0;
+
+  // Database connections this store holds open right now (metrics: outboxd_connections{engine}).
+  // Cheap, never touches the database. Default 0 for stores without connections.
+  virtual int open_connections() const { return 0; }
 
   // Deletes done rows processed longer than `retention` ago; *deleted = rows removed.
   virtual Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) = 0;

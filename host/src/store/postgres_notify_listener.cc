@@ -11,6 +11,7 @@
 #include <future>
 #include <utility>
 
+#include "store/libpq_notices.h"
 #include "store/poco/postgres_conninfo.h"
 #include "store/poco/postgres_dialect.h"
 
@@ -40,6 +41,7 @@ struct Connected {
 Connected ConnectAndListen(const std::string& conninfo) {
   Connected out;
   PGconn* conn = PQconnectdb(conninfo.c_str());
+  RouteNoticesToLog(conn);
   if (PQstatus(conn) != CONNECTION_OK) {
     out.error = poco_store::OneLineLibpqMessage(PQerrorMessage(conn));
   } else {

@@ -292,8 +292,8 @@ TEST(ConfigRequiredTest, HandlerPlugin) {
 TEST(ConfigUnknownKeyTest, TopLevel) {
   EXPECT_EQ(ErrorOf(With("", "plugins_dir", "/x")),
             "plugins_dir: unknown key (known: plugin_dir, staging_dir, worker_id, log_level, "
-            "allow_insecure_plugin_dir, plugin_sha256_allowlist, discovery, dispatch, stores, "
-            "handlers)");
+            "log_format, allow_insecure_plugin_dir, plugin_sha256_allowlist, discovery, dispatch, "
+            "stores, http, handlers)");
 }
 
 TEST(ConfigUnknownKeyTest, Discovery) {
@@ -823,6 +823,45 @@ TEST(ConfigPluginSecurityTest, AllowlistRejectsMalformedDigests) {
             "file)");
   EXPECT_EQ(ErrorOf(With("", "plugin_sha256_allowlist", "abc")),
             "plugin_sha256_allowlist: expected an array of strings, got a string");
+}
+
+}  // namespace
+}  // namespace outboxd
+
+// ---------------------------------------------------------------------------------------------
+// http and log_format (issue 10)
+
+namespace outboxd {
+namespace {
+
+TEST(ConfigHttpTest, DefaultsAreOffWithACapOf1000And30sBacklogInterval) {
+  OutboxdConfig c;
+  ASSERT_TRUE(ParseConfig(Minimal().dump(), &c).ok());
+  EXPECT_EQ(c.http.listen, "");
+  EXPECT_EQ(c.http.max_tenant_series, 1000);
+  EXPECT_EQ(c.http.backlog_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c.log_format, "text");
+}
+
+TEST(ConfigHttpTest, ValuesAreRead) {
+  json config = Minimal();
+  config["http"] = {{"listen", "[::1]:0"}, {"max_tenant_series", 5}, {"backlog_interval", "2s"}};
+  config["log_format"] = "json";
+  OutboxdConfig c;
+  ASSERT_TRUE(ParseConfig(config.dump(), &c).ok());
+  EXPECT_EQ(c.http.listen, "[::1]:0");
+  EXPECT_EQ(c.http.max_tenant_series, 5);
+  EXPECT_EQ(c.http.backlog_interval, std::chrono::seconds(2));
+  EXPECT_EQ(c.log_format, "json");
+}
+
+TEST(ConfigHttpTest, BadValuesNameTheKey) {
+  EXPECT_EQ(ErrorOf(With("http", "listen", "9780")).rfind("http.listen: expected \"host:port\"", 0), 0u);
+  EXPECT_EQ(ErrorOf(With("http", "listen", "127.0.0.1:70000")).rfind("http.listen: ", 0), 0u);
+  EXPECT_EQ(ErrorOf(With("http", "max_tenant_series", -1)).rfind("http.max_tenant_series: ", 0), 0u);
+  EXPECT_EQ(ErrorOf(With("http", "backlog_interval", "10ms")).rfind("http.backlog_interval: ", 0), 0u);
+  EXPECT_EQ(ErrorOf(With("http", "bogus", 1)).rfind("http.bogus: unknown key", 0), 0u);
+  EXPECT_EQ(ErrorOf(With("", "log_format", "xml")).rfind("log_format: ", 0), 0u);
 }
 
 }  // namespace

@@ -75,6 +75,29 @@ TEST_F(DispatcherTest, SuccessMarksDispatchedOnce) {  // scenario 27
   EXPECT_EQ(leases_.in_flight(), 0u);
 }
 
+TEST_F(DispatcherTest, TheBatchLineIsWrittenOncePerStorePerMinuteAtInfoEveryBatchAtDebug) {
+  Start({"s1"}, "round-robin", 1);
+  Route({{"t", handler_}});
+  LogCapture log;
+  spdlog::set_level(spdlog::level::info);
+  for (int i = 0; i < 50; ++i) store().Add("t");
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(RunOnce(), 1);
+  int lines = 0;
+  for (const std::string& line : log.Lines()) {
+    if (line.find("Processing ") != std::string::npos) ++lines;
+  }
+  EXPECT_EQ(lines, 1) << "50 batches within a minute: one info line";
+  spdlog::set_level(spdlog::level::debug);
+  for (int i = 0; i < 3; ++i) store().Add("t");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(RunOnce(), 1);
+  lines = 0;
+  for (const std::string& line : log.Lines()) {
+    if (line.find("Processing 1 outbox messages from store 's1'") != std::string::npos) ++lines;
+  }
+  spdlog::set_level(spdlog::level::info);
+  EXPECT_EQ(lines, 4) << "at debug every batch has its line";
+}
+
 TEST_F(DispatcherTest, EmptyStoreReturnsZero) {
   EXPECT_EQ(RunOnce(), 0);
   EXPECT_EQ(store().calls(Op::kClaim), 1);

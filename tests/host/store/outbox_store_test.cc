@@ -588,6 +588,51 @@ TEST_P(OutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {
   EXPECT_FALSE(pending);
 }
 
+TEST_P(OutboxStoreTest, GetBacklogCountsReadyDueInProgressFailedAndTheOldestReadyAge) {
+  StoreBacklog backlog;
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.ready_due, 0);
+  EXPECT_EQ(backlog.in_progress, 0);
+  EXPECT_EQ(backlog.failed, 0);
+  EXPECT_EQ(backlog.oldest_ready_age_ms, 0);
+
+  EnqueueN(store_.get(), 3);
+  std::vector<int64_t> claimed = Ids(Claim(2));
+  ASSERT_EQ(claimed.size(), 2u);
+  Complete("owner-A", {Failed(claimed[0], "poison")});
+  const int64_t old_id = db_->InsertRow("topic, payload, created_at", "'t', 'old', " + db_->NowPlus(-60000));
+  db_->InsertRow("topic, payload, due_at", "'t', 'later', " + db_->NowPlus(600000));
+
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.ready_due, 2) << "one fresh row and the old one; the future one is not due";
+  EXPECT_EQ(backlog.in_progress, 1);
+  EXPECT_EQ(backlog.failed, 1);
+  EXPECT_GE(backlog.oldest_ready_age_ms, 60000);
+  EXPECT_LT(backlog.oldest_ready_age_ms, 120000);
+
+  // A retry scheduled later is not ready-and-due; the age follows the oldest row that is.
+  std::vector<OutboxMessage> old = Claim(1, "owner-B");
+  ASSERT_EQ(old.size(), 1u);
+  ASSERT_EQ(old[0].id, old_id);
+  Complete("owner-B", {Rescheduled(old_id, milliseconds(600000), "later")});
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.ready_due, 1);
+  EXPECT_EQ(backlog.in_progress, 1);
+  EXPECT_LT(backlog.oldest_ready_age_ms, 60000);
+}
+
+TEST_P(OutboxStoreTest, ClaimReturnsNextAttemptAtOfARetriedMessage) {
+  int64_t id = EnqueueOne();
+  std::vector<OutboxMessage> first = Claim(1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].next_attempt_at_ms.has_value());
+  Complete("owner-A", {Rescheduled(id, milliseconds(0), "again")});
+  std::vector<OutboxMessage> again = Claim(1, "owner-B");
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_TRUE(again[0].next_attempt_at_ms.has_value());
+  EXPECT_GE(*again[0].next_attempt_at_ms, again[0].created_at_ms);
+}
+
 // 50
 TEST_P(OutboxStoreTest, CleanupDeletesOnlyDoneRowsOlderThanRetention) {
   constexpr int64_t kDay = 24LL * 3600 * 1000;

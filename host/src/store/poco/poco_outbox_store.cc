@@ -484,6 +484,14 @@ Status PocoOutboxStore::HasPendingWork(bool* pending) {
   });
 }
 
+Status PocoOutboxStore::GetBacklog(StoreBacklog* backlog) {
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  return Run("backlog query", [&](StoreConnection& connection) {
+    *backlog = connection.Backlog();
+    return Status::OK();
+  });
+}
+
 Status PocoOutboxStore::Cleanup(std::chrono::milliseconds retention, int64_t* deleted) {
   if (retention.count() < 0) {
     return Failed("cleanup", Status::InvalidArgument("retention must be >= 0 ms, got " +

@@ -63,6 +63,7 @@ class PocoOutboxStore final : public OutboxStore {
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
   Status HasPendingWork(bool* pending) override;
+  Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;
   Status ListFailed(const FailedQuery& query, std::vector<FailedMessage>* out) override;
   Status FindByMessageId(const std::string& message_id, std::vector<StoredMessage>* out) override;
@@ -72,7 +73,7 @@ class PocoOutboxStore final : public OutboxStore {
 
   const SqlDialect& dialect() const { return *dialect_; }
   // Connections that exist / sit idle right now (diagnostics and tests).
-  int open_connections() const { return pool_.open_connections(); }
+  int open_connections() const override { return pool_.open_connections(); }
   int idle_connections() const { return pool_.idle_connections(); }
 
  private:

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "store/libpq_notices.h"
 #include "store/store_location.h"
 
 namespace outboxd::poco_store {
@@ -93,6 +94,7 @@ std::string RedactFor(const PostgresTarget& target, const std::string& text) {
 
 Status ProbePostgres(const std::string& conninfo) {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  RouteNoticesToLog(conn.get());
   if (conn == nullptr) return Status::Unavailable("out of memory creating a libpq connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Unavailable(OneLineLibpqMessage(PQerrorMessage(conn.get())));

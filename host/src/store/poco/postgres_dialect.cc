@@ -2,6 +2,7 @@
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <utility>
 
+#include "store/libpq_notices.h"
 #include "store/poco/poco_error.h"
 
 namespace outboxd::poco_store {
@@ -207,6 +209,16 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR "
       "((due_at IS NULL OR due_at <= now()) AND "
       "(next_attempt_at IS NULL OR next_attempt_at <= now())))) THEN 1 ELSE 0 END::bigint");
+  const std::string ready_due =
+      "status = 0 AND (due_at IS NULL OR due_at <= now()) AND "
+      "(next_attempt_at IS NULL OR next_attempt_at <= now())";
+  sql.backlog = render(
+      "SELECT count(*) FILTER (WHERE " + ready_due + ")::bigint, "
+      "count(*) FILTER (WHERE status = 1)::bigint, "
+      "(SELECT count(*) FROM {table} WHERE status = 3)::bigint, "
+      "COALESCE(floor(extract(epoch from now() - min(GREATEST(created_at, due_at, "
+      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0) "
+      "FROM {table} WHERE status IN (0, 1)");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
                        Millis("$1::bigint"));
   sql.oldest_ready_age = render(
@@ -260,7 +272,11 @@ Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
   try {
     auto opened = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY,
                                                         target_.conninfo);
-    // Idempotent DDL ("already exists, skipping") must not print NOTICEs on our stderr.
+    // Server notices go through the logger, never raw to stderr; idempotent DDL ("already
+    // exists, skipping") NOTICEs are not even sent.
+    if (auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(opened->impl())) {
+      RouteNoticesToLog(static_cast<PGconn*>(impl->handle()));
+    }
     *opened << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
     *session = std::move(opened);
     probe_next_open_.store(false, std::memory_order_release);

@@ -96,7 +96,7 @@ struct OutboxSql {
   std::string commit;
   std::string rollback;
   // (owner_token, lease_ms, limit) -> id, message_id, topic, payload, correlation_id, created_at,
-  // due_at, attempts, last_error.
+  // due_at, attempts, last_error, next_attempt_at.
   std::string claim;
   std::string mark_dispatched;  // (processed_by, id_list, owner_token) -> id
   std::string release;          // (id_list, owner_token) -> id
@@ -107,6 +107,8 @@ struct OutboxSql {
   std::string enqueue;
   std::string count_by_status;   // () -> status, count
   std::string has_pending_work;  // () -> 0 or 1
+  // () -> ready_due, in_progress, failed, oldest_ready_age_ms (one row; see StoreBacklog)
+  std::string backlog;
   std::string cleanup;           // (retention_ms); affected rows
   std::string oldest_ready_age;  // () -> age in ms of the oldest status-0 row; zero rows if none
 

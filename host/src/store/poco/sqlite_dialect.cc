@@ -86,6 +86,21 @@ constexpr const char* kPurgeWhere =
 constexpr const char* kCreateClaimIndex =
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at, id) WHERE status IN (0, 1)";
 
+
+// A ready row that is due now.
+constexpr const char* kReadyDue =
+    "status = 0 AND (due_at IS NULL OR due_at <= {now}) AND "
+    "(next_attempt_at IS NULL OR next_attempt_at <= {now})";
+
+// ready_due, in_progress, failed, oldest_ready_age_ms: the claim index, then the failed index.
+constexpr const char* kBacklog =
+    "SELECT COALESCE(SUM(CASE WHEN {ready_due} THEN 1 ELSE 0 END), 0), "
+    "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
+    "(SELECT COUNT(*) FROM {table} WHERE status = 3), "
+    "COALESCE({now} - MIN(CASE WHEN {ready_due} THEN "
+    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0) "
+    "FROM {table} WHERE status IN (0, 1)";
+
 constexpr const char* kClaim =
     "UPDATE {table} SET "
     "attempts = CASE WHEN status = 1 THEN attempts + 1 ELSE attempts END, "
@@ -94,7 +109,7 @@ constexpr const char* kClaim =
     "status = 1, owner_token = ?, locked_until = {now} + ? "
     "WHERE id IN (SELECT id FROM {table} WHERE {claimable} ORDER BY created_at, id LIMIT ?) "
     "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, attempts, "
-    "last_error";
+    "last_error, next_attempt_at";
 
 constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
 
@@ -159,6 +174,7 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
                      {"replayed_at", render(kAddReplayedAt)}};
   sql.create_claim_index = render(kCreateClaimIndex);
   sql.create_failed_index = render(kCreateFailedIndex);
+  sql.backlog = render(SubstituteSql(kBacklog, "ready_due", kReadyDue));
   sql.list_columns = "SELECT name FROM pragma_table_info('" + table.table + "')";
   sql.begin_write = "BEGIN IMMEDIATE";
   sql.commit = "COMMIT";

@@ -9,6 +9,7 @@
 #include <Poco/Types.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -36,7 +37,7 @@ struct ClaimStatement {
   ClaimStatement(Session& s, const std::string& sql) : stmt(s) {
     stmt << sql, use(owner_token), use(lease_ms), use(limit), into(id), into(message_id),
         into(topic), into(payload), into(correlation_id), into(created_at), into(due_at),
-        into(attempts), into(last_error);
+        into(attempts), into(last_error), into(next_attempt_at);
   }
   std::string owner_token;
   Int64 lease_ms = 0;
@@ -50,6 +51,18 @@ struct ClaimStatement {
   std::vector<NullableInt> due_at;
   std::vector<Int64> attempts;
   std::vector<NullableText> last_error;
+  std::vector<NullableInt> next_attempt_at;
+  Statement stmt;
+};
+
+struct BacklogStatement {
+  BacklogStatement(Session& s, const std::string& sql) : stmt(s) {
+    stmt << sql, into(ready_due), into(in_progress), into(failed), into(oldest_age_ms);
+  }
+  std::vector<Int64> ready_due;
+  std::vector<Int64> in_progress;
+  std::vector<Int64> failed;
+  std::vector<Int64> oldest_age_ms;
   Statement stmt;
 };
 
@@ -252,6 +265,7 @@ struct StoreConnection::Statements {
   std::unique_ptr<EnqueueStatement> enqueue;
   std::unique_ptr<CountByStatusStatement> count_by_status;
   std::unique_ptr<HasPendingWorkStatement> has_pending_work;
+  std::unique_ptr<BacklogStatement> backlog;
   std::unique_ptr<CleanupStatement> cleanup;
 
   // SQLite sessions only (db != nullptr): the hot statements through the sqlite3 C API.
@@ -351,6 +365,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
       if (!n.IsNull(6)) m.due_at_ms = n.Int(6);
       m.attempts = static_cast<int32_t>(n.Int(7));
       if (!n.IsNull(8)) m.last_error = n.Text(8);
+      if (!n.IsNull(9)) m.next_attempt_at_ms = n.Int(9);
       out->push_back(std::move(m));
     }
     n.Done();
@@ -369,6 +384,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
   s.due_at.clear();
   s.attempts.clear();
   s.last_error.clear();
+  s.next_attempt_at.clear();
   s.stmt.execute();
   for (size_t i = 0; i < s.id.size(); ++i) {
     OutboxMessage m;
@@ -381,6 +397,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
     if (!s.due_at[i].isNull()) m.due_at_ms = s.due_at[i].value();
     m.attempts = static_cast<int32_t>(s.attempts[i]);
     m.last_error = FromNullable(s.last_error[i]);
+    if (!s.next_attempt_at[i].isNull()) m.next_attempt_at_ms = s.next_attempt_at[i].value();
     out->push_back(std::move(m));
   }
 }
@@ -529,6 +546,25 @@ bool StoreConnection::HasPendingWork() {
   s.flag.clear();
   s.stmt.execute();
   return !s.flag.empty() && s.flag.front() != 0;
+}
+
+StoreBacklog StoreConnection::Backlog() {
+  BacklogStatement& s = Prepared(&statements_->backlog, *session_, sql_->backlog);
+  s.ready_due.clear();
+  s.in_progress.clear();
+  s.failed.clear();
+  s.oldest_age_ms.clear();
+  s.stmt.execute();
+  if (s.ready_due.size() != 1) {
+    throw Poco::Data::DataException("backlog query returned " +
+                                    std::to_string(s.ready_due.size()) + " rows");
+  }
+  StoreBacklog backlog;
+  backlog.ready_due = s.ready_due[0];
+  backlog.in_progress = s.in_progress[0];
+  backlog.failed = s.failed[0];
+  backlog.oldest_ready_age_ms = std::max<int64_t>(0, s.oldest_age_ms[0]);
+  return backlog;
 }
 
 int64_t StoreConnection::Cleanup(int64_t retention_ms) {

@@ -63,6 +63,7 @@ class StoreConnection {
   std::string Enqueue(const NewMessage& message);
   StoreStats CountByStatus();
   bool HasPendingWork();
+  StoreBacklog Backlog();
   int64_t Cleanup(int64_t retention_ms);
   std::optional<int64_t> OldestReadyAge();
 
