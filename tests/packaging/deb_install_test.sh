@@ -78,6 +78,11 @@ ID=$(as_outboxd /usr/bin/outboxctl enqueue --connection "$DB" --topic example.he
        --payload '{"hello":"from the package test"}') || die "outboxctl enqueue failed"
 done_count() { as_outboxd /usr/bin/outboxctl stats --connection "$DB" | sed -E 's/.*"done":([0-9]+).*/\1/'; }
 [ "$(done_count)" = 0 ] || die "a message is done before outboxd ran"
+# The unit's ExecStartPre: the packaged configuration checks out as the outboxd user.
+as_outboxd /usr/bin/outboxd --check-config /etc/outboxd/outboxd.json > "$WORK/check.log" 2>&1 \
+  || { cat "$WORK/check.log" >&2; fail "outboxd --check-config rejects the packaged configuration"; }
+# The packaged metrics port (9780) may be taken on a shared test machine: any free port instead.
+sed -i 's/"127.0.0.1:9780"/"127.0.0.1:0"/' /etc/outboxd/outboxd.json
 # env and setpriv exec, so $! is outboxd itself (a shell function here would be a subshell); the
 # daemon must not inherit the lock (fd 9).
 "${RUN_AS[@]}" /usr/bin/outboxd --config /etc/outboxd/outboxd.json 2> "$WORK/outboxd.log" 9>&- &
