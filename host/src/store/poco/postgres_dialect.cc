@@ -174,7 +174,8 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "status = 1, owner_token = $1::text, locked_until = now() + " + Millis("$2::bigint") + " "
       "FROM picked WHERE t.id = picked.id "
       "RETURNING t.id, t.message_id, t.topic, t.payload, t.correlation_id, " +
-      Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error");
+      Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error, " +
+      Ms("t.next_attempt_at"));
   // A done row carries no last_error (docs/store.md, "What a row carries").
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = now(), processed_by = $1::text, "
