@@ -67,7 +67,8 @@ cat > "$WORK/outboxd.json" <<JSON
   "dispatch": { "strategy": "round-robin", "poll_interval": "100ms", "workers": 2 },
   "handlers": [
     { "plugin": "exec", "topics": ["email.send"],
-      "config": { "command": ["$HERE/send_email.sh"], "timeout": "10s" } },
+      "config": { "command": ["$HERE/send_email.sh"], "timeout": "10s",
+                  "env": { "SENT_MAIL_LOG": "$SENT_MAIL_LOG" } } },
     { "plugin": "log", "topics": ["report.generate"] }
   ]
 }

@@ -62,7 +62,8 @@ cat > "$WORK/outboxd.json" <<JSON
   "dispatch": { "poll_interval": "100ms", "workers": 2 },
   "handlers": [
     { "plugin": "exec", "topics": ["email.send"],
-      "config": { "command": ["$SOURCE/samples/quickstart/send_email.sh"], "timeout": "10s" } },
+      "config": { "command": ["$SOURCE/samples/quickstart/send_email.sh"], "timeout": "10s",
+                  "env": { "SENT_MAIL_LOG": "$SENT_MAIL_LOG" } } },
     { "plugin": "log", "topics": ["report.generate"] }
   ]
 }
