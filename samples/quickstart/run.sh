@@ -79,7 +79,7 @@ say "Starting outboxd (log: build/quickstart/outboxd.log)"
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 # Show the operator-facing lines as they happen.
-tail -n +1 -F "$WORK/outboxd.log" 2>/dev/null | grep --line-buffered -E \
+tail --pid="$PID" -n +1 -F "$WORK/outboxd.log" 2>/dev/null | grep --line-buffered -E \
   'Discovered new|removed|Discovery complete|Processing [0-9]+ outbox|\[plugin:log\]|Stopp' \
   | sed -u -E 's/^\[[^]]*\] \[outboxd\] //; s/^/  outboxd | /' &
 TAIL=$!
