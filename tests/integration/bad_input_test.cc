@@ -271,6 +271,47 @@ TEST_F(BadInputTest, LockedTenantDoesNotBlockOthersAndIsServedOnceReleased) {
   StopCleanly(outboxd.get());
 }
 
+// Tenant paths that are a directory, or whose file another process holds locked for good
+// (issue 14, findings 2 and 11): each is reported unavailable, while the healthy tenant keeps
+// delivering a stream of messages enqueued after start, with two workers; SIGTERM still exits 0.
+// `outboxctl stats` on the directory answers at once with an error naming the path.
+TEST_F(BadInputTest, BrokenAndLockedTenantPathsDoNotStallTheOthers) {
+  ASSERT_NO_FATAL_FAILURE(CreateTenant("c1.db", 2));
+  ASSERT_NO_FATAL_FAILURE(CreateTenant("c3.db", 2));
+  fs::create_directory(dir_ / "c2.db");
+  auto lock = std::make_unique<SqliteFile>(dir_ / "c3.db");
+  lock->Exec("BEGIN EXCLUSIVE");
+
+  nlohmann::json config = BaseConfig(StaticDatabases({{"customer-001", Conn("c1.db")},
+                                                      {"customer-002", Conn("c2.db")},
+                                                      {"customer-003", Conn("c3.db")}}));
+  config["stores"] = {{"busy_timeout", "2s"}};
+  std::unique_ptr<Process> outboxd = Start(config);
+  ASSERT_TRUE(outboxd->ok()) << outboxd->error();
+
+  EXPECT_TRUE(WaitDone("c1.db", 2)) << StatsOf("c1.db") << outboxd->StderrTail();
+  ASSERT_TRUE(outboxd->WaitForLog("Outbox database 'customer-002' unavailable", kWait))
+      << outboxd->StderrTail();
+  EXPECT_TRUE(outboxd->WaitForLog("is a directory", kWait)) << outboxd->StderrTail();
+  ASSERT_TRUE(outboxd->WaitForLog("Outbox database 'customer-003' unavailable", kWait))
+      << outboxd->StderrTail();
+  // Messages enqueued now keep flowing while both broken tenants are retried.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_FALSE(ctl_.Enqueue(Conn("c1.db"), "email.send", "later-" + std::to_string(i)).empty());
+    EXPECT_TRUE(WaitDone("c1.db", 3 + i)) << StatsOf("c1.db") << outboxd->StderrTail();
+  }
+
+  RunResult stats = ctl_.Run({"stats", "--connection", Conn("c2.db")});
+  EXPECT_NE(stats.exit_code, 0) << stats.out;
+  EXPECT_NE(stats.err.find((dir_ / "c2.db").string()), std::string::npos) << stats.err;
+  EXPECT_NE(stats.err.find("is a directory"), std::string::npos) << stats.err;
+
+  lock->Exec("ROLLBACK");
+  lock.reset();
+  EXPECT_TRUE(WaitDone("c3.db", 2)) << StatsOf("c3.db") << outboxd->StderrTail();
+  StopCleanly(outboxd.get());
+}
+
 // `outboxd --drain` promises to exit once no tenant has a message due now or in progress. A tenant
 // that is only briefly locked still has ready messages, so draining must not end before they are
 // delivered.

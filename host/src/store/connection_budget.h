@@ -7,6 +7,14 @@
 // connection anywhere is idle does the asker wait, up to `wait`, for one to come back.
 // Long-lived connections that are never idle (NOTIFY listeners) take slots with TryAcquire.
 //
+// Eviction rule (issue 13): least recently used. The victim is the connection, of any other store,
+// that was handed back longest ago: a tenant idle for longest is the one least likely to be
+// visited soon (the dispatcher backs idle tenants off). A store asks with Acquire (which may evict)
+// only for its FIRST connection; an extra connection of a busy store uses TryAcquire and, when no
+// slot is free, waits for one of its own connections instead (ConnectionPool). So with
+// stores.max_connections >= the active stores, a steady state opens no new sessions, and under a
+// smaller cap a store never takes another's connection just to run a second one in parallel.
+//
 // OWNERSHIP: holders are borrowed; a holder must Unregister before it is destroyed (Unregister waits
 // for a CloseIdle call on it that is already running).
 // THREADING: thread-safe. Lock order: the budget's mutex may be held while calling

@@ -7,7 +7,11 @@
 //
 // With a ConnectionBudget (the process-wide cap), the pool takes a budget slot before opening a
 // connection and gives it back when one is closed; it is also a budget Holder, so another store
-// that needs a slot may make it close its longest-idle connection.
+// that needs a slot may make it close its longest-idle connection. Only a store's FIRST connection
+// may evict another store's idle one; a second (third ...) connection opens only on a slot that is
+// free right now, otherwise the caller waits for one of the store's own connections to come back.
+// One connection per store serves a burn-down, so under a tight cap stores do not take each
+// other's connections in turn (a new session per visit).
 //
 // OWNERSHIP: the pool owns idle connections; an acquired connection belongs to the caller until it
 // is handed back. Every acquired connection must be handed back before the pool is destroyed. The
@@ -21,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -66,21 +71,37 @@ class ConnectionPool final : public ConnectionBudget::Holder {
   // Hands out an idle connection, or opens a new one while fewer than max_connections exist, or
   // waits until a connection is handed back. On error *out is untouched and no slot is used.
   Status Acquire(std::unique_ptr<Connection>* out) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      available_.wait(lock, [this] { return !idle_.empty() || open_ < max_connections_; });
-      if (!idle_.empty()) {
-        *out = std::move(idle_.back().connection);
-        idle_.pop_back();
-        return Status::OK();
+    bool first = false;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        available_.wait(lock, [this] {
+          return !idle_.empty() || (open_ < max_connections_ && !budget_refused_);
+        });
+        if (!idle_.empty()) {
+          *out = std::move(idle_.back().connection);
+          idle_.pop_back();
+          return Status::OK();
+        }
+        first = open_ == 0;
+        ++open_;  // reserve the slot; open outside the lock
       }
-      ++open_;  // reserve the slot; open outside the lock
-    }
-    if (budget_ != nullptr) {
-      Status granted = budget_->Acquire(this, budget_wait_);
-      if (!granted.ok()) {
-        FreeSlot(/*release_budget=*/false);
-        return granted;
+      if (budget_ == nullptr) break;
+      if (first) {
+        Status granted = budget_->Acquire(this, budget_wait_);
+        if (!granted.ok()) {
+          FreeSlot(/*release_budget=*/false);
+          return granted;
+        }
+        break;
+      }
+      if (budget_->TryAcquire()) break;
+      // No free slot for an extra connection: wait for one of ours (all are lent out and come
+      // back when their callers finish).
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --open_;
+        budget_refused_ = true;
       }
     }
     std::unique_ptr<Connection> fresh;
@@ -89,6 +110,10 @@ class ConnectionPool final : public ConnectionBudget::Holder {
     if (!status.ok()) {
       FreeSlot();
       return status;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++opened_total_;
     }
     *out = std::move(fresh);
     return Status::OK();
@@ -100,6 +125,7 @@ class ConnectionPool final : public ConnectionBudget::Holder {
     {
       std::lock_guard<std::mutex> lock(mu_);
       idle_.push_back(Idle{std::move(connection), Clock::now()});
+      budget_refused_ = false;
     }
     available_.notify_one();
     if (budget_ != nullptr) budget_->NotifyIdle();
@@ -121,6 +147,11 @@ class ConnectionPool final : public ConnectionBudget::Holder {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int>(idle_.size());
   }
+  // Connections opened successfully since the pool was created.
+  int64_t opened_total() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return opened_total_;
+  }
 
   // ConnectionBudget::Holder
   std::optional<Clock::time_point> OldestIdle() const override {
@@ -136,9 +167,10 @@ class ConnectionPool final : public ConnectionBudget::Holder {
       victim = std::move(idle_.front().connection);
       idle_.pop_front();
       --open_;
+      budget_refused_ = false;
     }
     victim.reset();  // close outside the lock; the budget slot passes to whoever asked
-    available_.notify_one();
+    available_.notify_all();
     return true;
   }
 
@@ -152,8 +184,9 @@ class ConnectionPool final : public ConnectionBudget::Holder {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --open_;
+      budget_refused_ = false;
     }
-    available_.notify_one();
+    available_.notify_all();
     if (release_budget && budget_ != nullptr) budget_->Release();
   }
 
@@ -165,6 +198,10 @@ class ConnectionPool final : public ConnectionBudget::Holder {
   std::condition_variable available_;
   std::deque<Idle> idle_;  // guarded by mu_; oldest first, reused from the back (warmest)
   int open_ = 0;           // guarded by mu_
+  // guarded by mu_: an extra connection found no free budget slot; callers wait for one of ours
+  // (cleared when one comes back or is closed).
+  bool budget_refused_ = false;
+  int64_t opened_total_ = 0;  // guarded by mu_
 };
 
 }  // namespace outboxd::poco_store

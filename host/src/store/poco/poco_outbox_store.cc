@@ -18,6 +18,9 @@ namespace outboxd::poco_store {
 
 namespace {
 
+// Thrown by WriteLock when another worker waits for a lock another process holds; Run catches it.
+struct LockedByOtherProcess {};
+
 // Tables whose schema this process has deployed: "<database key>\n<schema>.<table>". A store that is
 // re-created (changed connection string) or a second store on the same table skips the work.
 class DeployedSchemas {
@@ -122,42 +125,76 @@ PocoOutboxStore::PocoOutboxStore(const StoreLocation& location, const StoreOptio
       table_(table),
       sql_(dialect_->RenderSql(table_)),
       schema_key_(dialect_->DatabaseKey() + "\n" + table_.schema + "." + table_.table),
+      serialize_writes_(dialect_->name() == "SQLite"),
+      write_gate_(options.busy_timeout),
       pool_(options.max_connections,
             [this](std::unique_ptr<StoreConnection>* out) { return OpenConnection(out); },
-            options.connection_budget.get()),
-      serialize_writes_(dialect_->name() == "SQLite") {}
+            options.connection_budget.get()) {}
 
-std::unique_lock<std::mutex> PocoOutboxStore::WriteLock() {
-  if (!serialize_writes_) return std::unique_lock<std::mutex>();
-  return std::unique_lock<std::mutex>(write_mu_);
+PocoOutboxStore::WriteTurn PocoOutboxStore::WriteLock() {
+  if (!serialize_writes_) return WriteTurn(nullptr);
+  if (!write_gate_.Enter()) throw LockedByOtherProcess();
+  return WriteTurn(&write_gate_);
 }
 
 PocoOutboxStore::~PocoOutboxStore() = default;
 
 Status PocoOutboxStore::OpenConnection(std::unique_ptr<StoreConnection>* out) {
+  // The identity first: should the file be replaced meanwhile, the next use reopens again.
+  std::optional<std::string> identity = dialect_->DatabaseIdentity();
   std::unique_ptr<Poco::Data::Session> session;
   OBX_RETURN_IF_ERROR(dialect_->OpenSession(options_, &session));
   *out = std::make_unique<StoreConnection>(std::move(session), &sql_);
+  (*out)->set_identity(std::move(identity));
+  if (sqlite3* db = (*out)->sqlite_handle()) write_gate_.Install(db);
   return Status::OK();
+}
+
+Status PocoOutboxStore::AcquireCurrent(std::unique_ptr<StoreConnection>* out) {
+  // Each stale connection found is closed; at most every pooled one, then a fresh open.
+  for (int attempt = 0;; ++attempt) {
+    OBX_RETURN_IF_ERROR(pool_.Acquire(out));
+    if (!(*out)->identity().has_value()) return Status::OK();
+    std::optional<std::string> now = dialect_->DatabaseIdentity();
+    if (now == (*out)->identity() || attempt > options_.max_connections) return Status::OK();
+    pool_.Discard(std::move(*out));
+    // A different file: its schema is checked again.
+    ProcessDeployedSchemas().Remove(schema_key_);
+    schema_ready_.store(false, std::memory_order_release);
+  }
 }
 
 template <typename Fn>
 Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
-  std::unique_ptr<StoreConnection> connection;
-  Status status = pool_.Acquire(&connection);
-  if (!status.ok()) return Failed(operation, status);
-  bool broken = false;
-  try {
-    status = fn(*connection);
-  } catch (...) {
-    status = StatusFromCurrentException(*dialect_);
-    broken = true;
-  }
-  if (broken) {
-    if (dialect_->AbandonStatementsOnError()) connection->AbandonStatements();
-    pool_.Discard(std::move(connection));
-  } else {
-    pool_.Release(std::move(connection));
+  Status status;
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<StoreConnection> connection;
+    status = AcquireCurrent(&connection);
+    if (!status.ok()) return Failed(operation, status);
+    bool broken = false;
+    try {
+      status = fn(*connection);
+    } catch (const LockedByOtherProcess&) {
+      status = Status::Unavailable(
+          "the database file is locked by another process (another worker of this store is "
+          "already waiting for it, up to stores.busy_timeout)");
+    } catch (...) {
+      status = StatusFromCurrentException(*dialect_);
+      broken = true;
+    }
+    // A reused session that the server dropped (backend killed, idle connection cut): one more
+    // try on a fresh connection, so one dead connection does not take the tenant offline.
+    const bool retry = broken && attempt == 0 && status.code() == Status::Code::kUnavailable &&
+                       dialect_->RetryOnFreshConnection() && connection->reused() &&
+                       !connection->SessionAlive();
+    if (broken) {
+      if (dialect_->AbandonStatementsOnError()) connection->AbandonStatements();
+      pool_.Discard(std::move(connection));
+    } else {
+      connection->set_reused();
+      pool_.Release(std::move(connection));
+    }
+    if (!retry) break;
   }
   if (status.code() == Status::Code::kNotFound && options_.create_schema) {
     // The table went away (dropped, file replaced): deploy it again on the next call.
@@ -184,6 +221,14 @@ Status PocoOutboxStore::EnsureSchema() {
     schema_ready_.store(true, std::memory_order_release);
     return Status::OK();
   }
+  {
+    // One worker checks (and deploys); the others wait for it instead of racing it, then use its
+    // result or, when it failed, try themselves. No lock is held during its database calls.
+    MutexLock lock(&schema_mu_);
+    schema_changed_.Wait(&schema_mu_, [this]() REQUIRES(schema_mu_) { return !schema_checking_; });
+    if (schema_ready_.load(std::memory_order_acquire)) return Status::OK();
+    schema_checking_ = true;
+  }
   Status status = Run("schema setup", [this](StoreConnection& connection) {
     return DeploySchema(connection);
   });
@@ -191,6 +236,11 @@ Status PocoOutboxStore::EnsureSchema() {
     ProcessDeployedSchemas().Add(schema_key_);
     schema_ready_.store(true, std::memory_order_release);
   }
+  {
+    MutexLock lock(&schema_mu_);
+    schema_checking_ = false;
+  }
+  schema_changed_.NotifyAll();
   return status;
 }
 
@@ -231,6 +281,15 @@ Status PocoOutboxStore::DeploySchema(StoreConnection& connection) {
   try {
     for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
     probe = connection.ProbeSchema();  // again, now that we hold the lock
+    if (probe.table_exists && probe.version_table_exists && probe.claim_index_exists &&
+        probe.failed_index == 2 && trigger_as_wanted(probe)) {
+      recorded = connection.ReadVersion();
+      if (recorded == kOutboxSchemaVersion) {
+        connection.Commit();  // another deployer finished while we waited for its lock: no DDL
+        return Status::OK();
+      }
+    }
+    schema_deployments_.fetch_add(1, std::memory_order_relaxed);
     const bool created = !probe.table_exists;
     connection.ExecuteOnce(sql_.create_table);
     connection.ExecuteOnce(sql_.create_version_table);

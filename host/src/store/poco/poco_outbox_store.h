@@ -4,10 +4,17 @@
 //
 // Behaviour beyond the OutboxStore contract:
 //  - Connections open lazily, at most StoreOptions::max_connections, and are reused; a connection
-//    that raised any database error is closed instead of being reused.
+//    that raised any database error is closed instead of being reused. An operation that fails as
+//    Unavailable on a reused connection whose session is gone (PostgreSQL: backend terminated)
+//    runs once more on a fresh connection before the store reports Unavailable.
+//  - SQLite: a pooled connection whose file was replaced or deleted under the same path (device or
+//    inode changed: a backup restored with `mv`) is closed before use and a fresh one opened; the
+//    schema is checked again on the new file.
 //  - With StoreOptions::create_schema, the first call of any operation creates the table and
 //    indexes, or upgrades an older table (EnsureSchema); after one success that is a single atomic
-//    load. Success is remembered
+//    load. One worker of the store checks at a time (the others wait for its result), and a
+//    deployer that finds the schema complete once it holds the deployers' lock runs no DDL, so a
+//    table is deployed once even when processes race on first use. Success is remembered
 //    process-wide per (database, table), so a re-created store does not deploy again; an error
 //    saying the table is missing forgets it, and the next call deploys again.
 //  - Complete reports every distinct id of `completions` exactly once, in input order, in
@@ -17,16 +24,17 @@
 //  - PurgeFailed deletes one batch per pooled-connection use, so workers get the connection (and
 //    on SQLite the write mutex below) between batches.
 //  - SQLite: write transactions of this store (claim, complete, renew, enqueue, cleanup, replay,
-//    purge) are serialised on an in-process mutex, held while the statement runs. SQLite has one writer per
-//    file; without the mutex, concurrent workers collide in BEGIN IMMEDIATE and sleep in SQLite's
-//    busy handler (1, 2, 5, 10 ... ms) while the file sits idle. Other processes still meet
-//    busy_timeout as before.
+//    purge) take turns through a SqliteWriteGate, held while the statement runs. SQLite has one
+//    writer per file; without the gate, concurrent workers collide in BEGIN IMMEDIATE and sleep in
+//    SQLite's busy handler (1, 2, 5, 10 ... ms) while the file sits idle. When another process
+//    holds the lock, one worker waits for it (up to busy_timeout) and the others get Unavailable
+//    at once ("locked by another process"), so the dispatcher backs the store off by itself.
 //  - Every error message reads "store '<identifier>': <operation> failed: <reason>" and never
 //    contains a password.
 //
 // OWNERSHIP: owns its dialect, connections and statements.
 // THREADING: thread-safe; no lock is held while a database call runs, except the SQLite write
-// mutex above.
+// gate above.
 #ifndef OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
 #define OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
 
@@ -38,7 +46,9 @@
 
 #include "store/outbox_store.h"
 #include "store/poco/connection_pool.h"
+#include "common/mutex.h"
 #include "store/poco/sql_dialect.h"
+#include "store/poco/sqlite_write_gate.h"
 #include "store/poco/store_connection.h"
 
 namespace outboxd::poco_store {
@@ -75,12 +85,19 @@ class PocoOutboxStore final : public OutboxStore {
   // Connections that exist / sit idle right now (diagnostics and tests).
   int open_connections() const override { return pool_.open_connections(); }
   int idle_connections() const { return pool_.idle_connections(); }
+  // Sessions this store has opened since it was created (tests: a steady state opens none).
+  int64_t sessions_opened() const { return pool_.opened_total(); }
+  // Schema deployments (write transactions with DDL) this store has run.
+  int64_t schema_deployments() const { return schema_deployments_.load(); }
 
  private:
   PocoOutboxStore(const StoreLocation& location, const StoreOptions& options,
                   std::unique_ptr<SqlDialect> dialect, const OutboxTable& table);
 
   Status OpenConnection(std::unique_ptr<StoreConnection>* out);
+  // A pooled connection to the database the name points at now: stale ones (another SQLite file
+  // under the same path) are closed and the schema memo forgotten.
+  Status AcquireCurrent(std::unique_ptr<StoreConnection>* out);
   Status EnsureSchemaIfConfigured();
   // Brings the table to kOutboxSchemaVersion on `connection` (docs/store.md, "Schema versions").
   Status DeploySchema(StoreConnection& connection);
@@ -90,8 +107,22 @@ class PocoOutboxStore final : public OutboxStore {
   // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions.
   template <typename Fn>
   Status Run(const char* operation, Fn&& fn);
-  // Locked for SQLite stores (one writer per file), empty otherwise.
-  std::unique_lock<std::mutex> WriteLock();
+  // This store's turn at the SQLite write gate for its scope (nothing on other engines).
+  class WriteTurn {
+   public:
+    explicit WriteTurn(SqliteWriteGate* gate) : gate_(gate) {}
+    ~WriteTurn() {
+      if (gate_ != nullptr) gate_->Leave();
+    }
+    WriteTurn(const WriteTurn&) = delete;
+    WriteTurn& operator=(const WriteTurn&) = delete;
+
+   private:
+    SqliteWriteGate* const gate_;
+  };
+  // Takes the write turn; throws LockedByOtherProcess (Run reports Unavailable, keeps the
+  // connection) when another worker already waits for a lock held by another process.
+  WriteTurn WriteLock();
   // "store '<id>': <operation> failed: <reason>", with any password redacted.
   Status Failed(const char* operation, const Status& status) const;
 
@@ -101,10 +132,14 @@ class PocoOutboxStore final : public OutboxStore {
   const OutboxTable table_;
   const OutboxSql sql_;
   const std::string schema_key_;  // process-wide "schema deployed" memo key
+  const bool serialize_writes_;
+  SqliteWriteGate write_gate_;  // before pool_: outlives the connections it is installed on
   ConnectionPool<StoreConnection> pool_;
   std::atomic<bool> schema_ready_{false};
-  const bool serialize_writes_;
-  std::mutex write_mu_;
+  std::atomic<int64_t> schema_deployments_{0};
+  Mutex schema_mu_;
+  CondVar schema_changed_;
+  bool schema_checking_ GUARDED_BY(schema_mu_) = false;  // one worker runs EnsureSchema's check
 };
 
 }  // namespace outboxd::poco_store

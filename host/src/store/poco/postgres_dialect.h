@@ -50,6 +50,7 @@ class PostgresDialect final : public SqlDialect {
   std::string IdListParameter(const std::vector<int64_t>& ids) const override;
   // Poco 1.11's PostgreSQL StatementExecutor double-frees after a failed execute.
   bool AbandonStatementsOnError() const override { return true; }
+  bool RetryOnFreshConnection() const override { return true; }
   Status OpenSession(const StoreOptions& options,
                      std::unique_ptr<Poco::Data::Session>* session) const override;
   Status TranslateException(const Poco::Exception& e) const override;

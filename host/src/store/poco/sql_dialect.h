@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -139,6 +140,16 @@ class SqlDialect {
   // Identifies the database (file path, PostgreSQL conninfo): with the table's names, the key under
   // which a process remembers that the schema is deployed. Never logged (may hold a password).
   virtual std::string DatabaseKey() const = 0;
+
+  // What the database name points at right now (SQLite: the file's device and inode, "missing"
+  // when there is no file), or nullopt on engines where a name cannot be re-pointed. A connection
+  // opened under another identity reads a file that was replaced or deleted: the store closes it
+  // and opens a fresh one. One stat() call; no database access.
+  virtual std::optional<std::string> DatabaseIdentity() const { return std::nullopt; }
+
+  // True when an operation that failed as Unavailable on a reused connection whose session is
+  // gone (killed by the server, network cut) is tried once more on a fresh connection.
+  virtual bool RetryOnFreshConnection() const { return false; }
 
   // The id_list parameter of mark_dispatched and release for `ids`.
   virtual std::string IdListParameter(const std::vector<int64_t>& ids) const = 0;

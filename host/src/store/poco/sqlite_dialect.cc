@@ -5,6 +5,11 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
@@ -242,6 +247,12 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
 
 std::string SqliteDialect::NowMsExpression() const { return kNowMs; }
 
+std::optional<std::string> SqliteDialect::DatabaseIdentity() const {
+  struct stat st;
+  if (stat(path_.c_str(), &st) != 0) return std::string("missing");
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
 std::string SqliteDialect::IdListParameter(const std::vector<int64_t>& ids) const {
   return JoinIds(ids, '[', ']');
 }
@@ -249,19 +260,37 @@ std::string SqliteDialect::IdListParameter(const std::vector<int64_t>& ids) cons
 Status SqliteDialect::OpenSession(const StoreOptions& options,
                                   std::unique_ptr<Poco::Data::Session>* session) const {
   RegisterConnector();
+  // Checked here because Poco retries a failed open until its login timeout (60 s by default):
+  // a directory or an unreadable file is a lasting error, reported at once.
   std::string target = path_;
-  if (!options.create_database) {
-    std::error_code ec;
-    bool exists = std::filesystem::exists(path_, ec);
-    if (ec) {
-      return Status::Unavailable("cannot check tenant database file '" + path_ +
-                                 "': " + ec.message());
-    }
-    if (!exists) return Status::Unavailable("tenant database file '" + path_ + "' does not exist");
-    target = ReadWriteUri(path_);  // no create, even if the file vanishes meanwhile
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path_, ec);
+  const bool exists = !ec && std::filesystem::exists(status);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Status::Unavailable("cannot check tenant database file '" + path_ +
+                               "': " + ec.message());
   }
+  if (exists) {
+    if (std::filesystem::is_directory(status)) {
+      return Status::Unavailable("tenant database file '" + path_ + "' is a directory");
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+      return Status::Unavailable("tenant database file '" + path_ + "' is not a regular file");
+    }
+    if (access(path_.c_str(), R_OK | W_OK) != 0) {
+      return Status::Unavailable("cannot open tenant database file '" + path_ +
+                                 "' for reading and writing: " +
+                                 std::generic_category().message(errno));
+    }
+  } else if (!options.create_database) {
+    return Status::Unavailable("tenant database file '" + path_ + "' does not exist");
+  }
+  if (!options.create_database) target = ReadWriteUri(path_);  // no create, even if it vanishes
+  // Poco's login timeout is whole seconds: at most busy_timeout, at least one try.
+  const std::size_t login_timeout_s =
+      std::max<std::size_t>(1, static_cast<std::size_t>(options.busy_timeout.count() / 1000));
   try {
-    auto opened = std::make_unique<Poco::Data::Session>("SQLite", target);
+    auto opened = std::make_unique<Poco::Data::Session>("SQLite", target, login_timeout_s);
     // busy_timeout first: switching a fresh file to WAL takes the lock.
     *opened << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()), now;
     *opened << "PRAGMA journal_mode = WAL", now;

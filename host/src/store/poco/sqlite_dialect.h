@@ -5,7 +5,11 @@
 // synchronous = NORMAL, so several processes may share the file: every claim is one write
 // statement and every completion batch one BEGIN IMMEDIATE transaction.
 // A missing file is created only when StoreOptions::create_database is set; otherwise opening
-// fails with Unavailable and the file is not created (it is opened as a "mode=rw" URI).
+// fails with Unavailable and the file is not created (it is opened as a "mode=rw" URI). A path
+// that is a directory, not a regular file, or not readable and writable is Unavailable at once,
+// naming the path (Poco's own open would retry it for its login timeout); Poco's login timeout is
+// bounded by busy_timeout. DatabaseIdentity is the file's (device, inode): a file replaced under
+// the same path (a backup restored with `mv`) is reopened.
 //
 // Timestamps are INTEGER milliseconds since the Unix epoch (UTC) from
 // CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER): SQLite's own clock, stable
@@ -30,6 +34,7 @@ class SqliteDialect final : public SqlDialect {
 
   std::string name() const override { return "SQLite"; }
   std::string DatabaseKey() const override { return path_; }
+  std::optional<std::string> DatabaseIdentity() const override;
   std::string IdListParameter(const std::vector<int64_t>& ids) const override;
   OutboxSql RenderSql(const OutboxTable& table) const override;
   std::string NowMsExpression() const override;

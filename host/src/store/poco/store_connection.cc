@@ -294,6 +294,16 @@ StoreConnection::~StoreConnection() {
   statements_.reset();  // statements before the session they run on
 }
 
+bool StoreConnection::SessionAlive() const {
+  try {
+    return session_->isConnected();
+  } catch (...) {
+    return false;
+  }
+}
+
+sqlite3* StoreConnection::sqlite_handle() const { return statements_ ? statements_->db : nullptr; }
+
 void StoreConnection::AbandonStatements() {
   static std::mutex mu;
   static auto* abandoned = new std::vector<Statements*>();  // never freed, on purpose

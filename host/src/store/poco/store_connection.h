@@ -15,10 +15,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/outbox_message.h"
 #include "store/poco/sql_dialect.h"
+
+struct sqlite3;
 
 namespace outboxd::poco_store {
 
@@ -34,6 +37,17 @@ class StoreConnection {
   void AbandonStatements();
   StoreConnection(const StoreConnection&) = delete;
   StoreConnection& operator=(const StoreConnection&) = delete;
+
+  // SqlDialect::DatabaseIdentity when the session was opened (nullopt: the engine has none).
+  const std::optional<std::string>& identity() const { return identity_; }
+  void set_identity(std::optional<std::string> identity) { identity_ = std::move(identity); }
+  // False until the store has run an operation on it (then it came from the pool, not the opener).
+  bool reused() const { return reused_; }
+  void set_reused() { reused_ = true; }
+  // Whether the session still has a live link to the server (a killed backend shows false).
+  bool SessionAlive() const;
+  // The sqlite3 handle of an SQLite session, null otherwise.
+  sqlite3* sqlite_handle() const;
 
   // Runs a one-off statement (schema DDL), not kept.
   void ExecuteOnce(const std::string& sql);
@@ -99,6 +113,8 @@ class StoreConnection {
   std::unique_ptr<Poco::Data::Session> session_;
   const OutboxSql* sql_;
   std::unique_ptr<Statements> statements_;
+  std::optional<std::string> identity_;
+  bool reused_ = false;
 };
 
 }  // namespace outboxd::poco_store
