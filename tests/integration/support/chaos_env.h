@@ -245,12 +245,14 @@ class ChaosRig {
   struct Options {
     int tenants = 2;
     std::string server_options;  // extra postgres options for the private cluster
+    // Kill scenarios: short, so that a killed process's messages come back soon. Others: longer
+    // than any disruption, so that no lease runs out while the relays are cut off.
     std::string lease = "2s";
     int workers = 2;
     int batch_size = 10;
     int handler_delay_us = 10000;          // per delivery: keeps batches in flight
     milliseconds produce_every{20};        // per tenant
-    bool strict_duplicates = false;        // any duplicate not from a SIGKILL fails the test
+    bool strict_duplicates = true;  // any duplicate not from a SIGKILL fails the test
   };
 
   ChaosRig(std::string scenario, Options options)
@@ -308,6 +310,7 @@ class ChaosRig {
     return cluster_->Url() + "?application_name=chaos-test&connect_timeout=2";
   }
   const std::filesystem::path& ledger() const { return ledger_; }
+  const std::string& burst_prefix() const { return last_burst_prefix_; }
 
   // Starts an outboxd with worker id `worker_id` and waits until it manages every tenant. Its log
   // is <dir>/outboxd-<worker_id>-<n>.err (n counts the starts of that worker id).
@@ -361,13 +364,15 @@ class ChaosRig {
   }
 
   // Inserts `n` messages into tenant i in one statement (a burst: full batches), ids
-  // "<tenant>-burst<k>-<j>"; false when the insert failed.
-  bool InsertBurst(int i, int n) {
+  // "<tenant>-burst<k>-<j>" (burst_prefix() is the last one's "<tenant>-burst<k>-"), due at
+  // `due_sql` (an SQL expression; NULL: at once); false when the insert failed.
+  bool InsertBurst(int i, int n, const std::string& due_sql = "NULL") {
     const std::string prefix = tenant_names_[i] + "-burst" + std::to_string(++bursts_) + "-";
+    last_burst_prefix_ = prefix;
     PgProbe db(AdminUrl(i));
-    if (!db.Exec("INSERT INTO infra.outbox (message_id, topic, payload) SELECT '" + prefix +
-                 "' || g, 'fixture.record', 'burst' FROM generate_series(1, " + std::to_string(n) +
-                 ") AS g")) {
+    if (!db.Exec("INSERT INTO infra.outbox (message_id, topic, payload, due_at) SELECT '" + prefix +
+                 "' || g, 'fixture.record', 'burst', " + due_sql + " FROM generate_series(1, " +
+                 std::to_string(n) + ") AS g")) {
       ADD_FAILURE() << "burst insert into " << TenantDb(i) << ": " << db.last_error();
       return false;
     }
@@ -375,13 +380,14 @@ class ChaosRig {
     return true;
   }
 
-  // Waits (polling the ledger every 5 ms) until `p` delivers a burst message: it is then in the
-  // middle of a full batch.
+  // Waits (polling the ledger every 5 ms) until `p` (any relay when null) delivers a message of
+  // the last burst: it is then in the middle of a full batch.
   bool WaitMidBatch(Process* p, milliseconds timeout = milliseconds(30000)) {
     return Eventually(
         [&] {
           for (const LedgerLine& d : Ledger())
-            if (d.pid == p->pid() && d.message_id.find("-burst" + std::to_string(bursts_) + "-") !=
+            if ((p == nullptr || d.pid == p->pid()) &&
+                d.message_id.find("-burst" + std::to_string(bursts_) + "-") !=
                                          std::string::npos)
               return true;
           return false;
@@ -423,16 +429,25 @@ class ChaosRig {
         timeout, milliseconds(20));
   }
 
-  // Realtime ms of the first delivery at or after `ms` (of `tenant` when not empty; attempt >= 2
-  // only when `reclaimed_only`), waiting up to `timeout`; nullopt when none came.
+  // Ledger lines in [from_ms, to_ms) whose message id starts with `id_prefix` ("" : any).
+  size_t DeliveriesBetween(int64_t from_ms, int64_t to_ms, const std::string& id_prefix = "") const {
+    size_t n = 0;
+    for (const LedgerLine& d : Ledger())
+      n += d.at_ms >= from_ms && d.at_ms < to_ms && d.message_id.rfind(id_prefix, 0) == 0 ? 1 : 0;
+    return n;
+  }
+
+  // Realtime ms of the first delivery at or after `ms` (of a message id starting with `id_prefix`
+  // when not empty, e.g. "tenant-0-"; attempt >= 2 only when `reclaimed_only`), waiting up to
+  // `timeout`; nullopt when none came.
   std::optional<int64_t> FirstDeliveryAfter(int64_t ms, milliseconds timeout,
-                                            const std::string& tenant = "",
+                                            const std::string& id_prefix = "",
                                             bool reclaimed_only = false) const {
     std::optional<int64_t> first;
     Eventually(
         [&] {
           for (const LedgerLine& d : Ledger()) {
-            if (d.at_ms < ms || (!tenant.empty() && d.tenant != tenant)) continue;
+            if (d.at_ms < ms || d.message_id.rfind(id_prefix, 0) != 0) continue;
             if (reclaimed_only && d.attempt < 2) continue;
             if (!first || d.at_ms < *first) first = d.at_ms;
           }
@@ -660,6 +675,7 @@ class ChaosRig {
   std::map<int, int64_t> killed_;  // pid -> realtime ms of the SIGKILL
   std::map<std::string, std::string> extra_acked_;  // burst message id -> tenant
   int bursts_ = 0;
+  std::string last_burst_prefix_;
   std::string unexplained_examples_;
 };
 
