@@ -2,7 +2,9 @@
 // max_connections 40 with 10 reserved for superusers; outboxd connects as the non-superuser role
 // `relay` (chaos_env.h), and so does the hog: it opens connections until the server refuses, then
 // terminates outboxd's backends and takes their slots as well (three rounds), so that outboxd holds
-// none and can open none. The hog holds them 4 s and releases them all. The stream goes on
+// none and can open none, the first time while a relay is in the middle of a full batch (whose
+// outcomes must then be recorded after the hold, not delivered again: the lease, 5 s, outlasts
+// it). The hog holds them 4 s and releases them all. The stream goes on
 // meanwhile (the test's own sessions are superuser ones, in the reserved slots). Printed: the
 // connections held, outboxd's backends when the hold began, and the recovery from the release
 // (first delivery after it, every message created before it done). The ledger checks hold.
@@ -77,6 +79,11 @@ TEST(ChaosTest, ServerConnectionsExhaustedByAnotherClient) {
   ConnectionHog hog("postgresql://relay@127.0.0.1:" + std::to_string(rig.cluster().port()) +
                     "/postgres?application_name=chaos-hog&connect_timeout=2");
   std::string refusal = hog.Fill();
+  // outboxd is cut off while a relay is in the middle of a full batch (a burst due at once): its
+  // outcomes must be recorded once connections are free again, not delivered again (the lease,
+  // 5 s, outlasts the hold).
+  ASSERT_TRUE(rig.InsertBurst(0, 30));
+  ASSERT_TRUE(rig.WaitMidBatch(nullptr)) << ChaosRig::LogTails({a.get(), b.get()});
   for (int round = 0; round < 3; ++round) {
     ASSERT_TRUE(admin.Exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outboxd'"))
