@@ -25,6 +25,8 @@ constexpr int kRounds = 16;
 constexpr milliseconds kEvery{500};
 
 TEST(ChaosTest, BackendsTerminatedTwiceASecond) {
+  std::string url;  // not used: the scenario runs on a private cluster
+  OBX_REQUIRE_TEST_POSTGRES(&url);
   ChaosRig::Options options;
   options.lease = "5s";  // longer than the disruption: no lease runs out meanwhile
   ChaosRig rig("pg_terminate_backend twice a second", options);

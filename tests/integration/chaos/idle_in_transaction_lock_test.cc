@@ -31,6 +31,10 @@ constexpr milliseconds kHold{4000};
 
 class ChaosLockTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    std::string url;  // not used: the scenario runs on a private cluster
+    OBX_REQUIRE_TEST_POSTGRES(&url);
+  }
   void Start(const std::string& scenario) {
     ChaosRig::Options options;
     options.lease = "5s";  // longer than the hold: no lease runs out meanwhile
@@ -93,6 +97,15 @@ TEST_F(ChaosLockTest, TableLockHeldIdleInTransaction) {
   // Deliveries from 0.5 s into the hold (what was in flight at the lock is done by then).
   const size_t t0 = rig.DeliveriesBetween(locked_ms + 500, commit_ms, "tenant-0-");
   const size_t t1 = rig.DeliveriesBetween(locked_ms + 500, commit_ms, "tenant-1-");
+  // Who waits on the lock at the end of the hold (outboxd's backends, and on what statement).
+  PgProbe admin(rig.ServerAdminUrl());
+  const auto waiting = admin.Rows(
+      "SELECT datname, left(regexp_replace(query, '\\s+', ' ', 'g'), 50) FROM pg_stat_activity "
+      "WHERE application_name = 'outboxd' AND wait_event_type = 'Lock' ORDER BY 1, 2");
+  std::string waiters = std::to_string(waiting ? waiting->size() : 0) + " outboxd backends waiting on a lock";
+  if (waiting) {
+    for (const auto& row : *waiting) waiters += " [" + row[0] + ": " + row[1] + "...]";
+  }
   ASSERT_TRUE(holder_->Exec("COMMIT")) << holder_->last_error();
   const std::optional<int64_t> first =
       rig.FirstDeliveryAfter(commit_ms, milliseconds(60000), "tenant-0-");
@@ -103,7 +116,7 @@ TEST_F(ChaosLockTest, TableLockHeldIdleInTransaction) {
   rig.Finish({a_.get(), b_.get()},
              "tenant-0's table locked ACCESS EXCLUSIVE, held 4 s idle in transaction: deliveries "
              "from 0.5 s into the hold: tenant-0 " + std::to_string(t0) + ", tenant-1 " +
-                 std::to_string(t1) + "; recovery: first tenant-0 delivery " +
+                 std::to_string(t1) + " (" + waiters + "); recovery: first tenant-0 delivery " +
                  testing::MsBetween(commit_ms, first) +
                  " after the commit, backlog done " + testing::MsBetween(commit_ms, drained) +
                  " after it");

@@ -28,6 +28,8 @@ using testing::RealtimeMs;
 constexpr milliseconds kDown{3000};
 
 TEST(ChaosTest, PostgresStoppedAndRestarted) {
+  std::string url;  // not used: the scenario runs on a private cluster
+  OBX_REQUIRE_TEST_POSTGRES(&url);
   ChaosRig::Options options;
   options.lease = "5s";  // longer than the outage: no lease runs out meanwhile
   ChaosRig rig("PostgreSQL stopped and restarted", options);

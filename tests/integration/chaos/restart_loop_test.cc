@@ -25,6 +25,8 @@ constexpr int kKills = 6;
 constexpr milliseconds kEvery{2500};
 
 TEST(ChaosTest, RepeatedSigkillRestartLoop) {
+  std::string url;  // not used: the scenario runs on a private cluster
+  OBX_REQUIRE_TEST_POSTGRES(&url);
   ChaosRig rig("repeated SIGKILL (restart loop)", ChaosRig::Options{});
   ASSERT_TRUE(rig.Init());
   std::unique_ptr<Process> relays[2] = {rig.StartRelay("A"), rig.StartRelay("B")};

@@ -21,7 +21,7 @@
 //      * every acked insert is a row; every row is done (nothing failed, nothing left) and was
 //        delivered at least once, for its own tenant; nothing unknown was delivered;
 //      * a message delivered more than once was first delivered by a process the test SIGKILLed
-//        (RecordKill), and redelivered with attempt >= 2; at most workers x batch_size such
+//        (ChaosRig::Kill), and redelivered with attempt >= 2; at most workers x batch_size such
 //        duplicates per kill (the messages one process can hold under lease at once);
 //      * any other duplicate must be one outboxd itself announced ("Could not record the outcomes
 //        of N messages ...; they will be delivered again after their lease expires"), and their
@@ -261,8 +261,8 @@ class ChaosRig {
   ChaosRig(const ChaosRig&) = delete;
   ChaosRig& operator=(const ChaosRig&) = delete;
 
-  // Everything the scenario needs; a failure names what could not be set up. Skips (or fails
-  // under OBX_REQUIRE_PG=1) without PostgreSQL's server binaries.
+  // Everything the scenario needs; a failure names what could not be set up (the tests check
+  // OBX_REQUIRE_TEST_POSTGRES first, like every PostgreSQL test).
   ::testing::AssertionResult Init() {
     if (!BinariesBuilt()) return BinariesBuilt();
     for (const char* name : {"discovery_static.so", "recording_handler.so"}) {
