@@ -613,7 +613,9 @@ class ChaosRig {
     if (options_.strict_duplicates) {
       EXPECT_EQ(unexplained, 0) << "duplicates not from a SIGKILLed process's leases (outboxd "
                                    "announced "
-                                << unrecorded << " unrecorded outcomes):" << unexplained_examples_;
+                                << unrecorded << " unrecorded outcomes):" << unexplained_examples_
+                                << "\nrelay log lines about recording:"
+                                << LogLines(" outcomes ", 12);
     } else {
       EXPECT_LE(unexplained, unrecorded)
           << "duplicates neither from a SIGKILLed process's leases nor announced as unrecorded "
@@ -639,6 +641,20 @@ class ChaosRig {
     int n = 0;
     for (const std::filesystem::path& log : logs_) n += CountOccurrences(ReadText(log), needle);
     return n;
+  }
+
+  // The first `max` lines containing `needle` in the relay logs (for failure messages).
+  std::string LogLines(const std::string& needle, size_t max) const {
+    std::string out;
+    size_t n = 0;
+    for (const std::filesystem::path& log : logs_) {
+      for (const std::string& line : SplitLines(ReadText(log))) {
+        if (line.find(needle) == std::string::npos || n >= max) continue;
+        out += "\n  " + log.filename().string() + ": " + line.substr(0, 300);
+        ++n;
+      }
+    }
+    return out;
   }
 
   // Sum of N over "Could not record the outcomes of N messages" in every relay log.
