@@ -165,7 +165,7 @@ Status PocoOutboxStore::AcquireCurrent(std::unique_ptr<StoreConnection>* out) {
 }
 
 template <typename Fn>
-Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
+Status PocoOutboxStore::Run(const char* operation, Fn&& fn, OnDeadSession on_dead) {
   Status status;
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<StoreConnection> connection;
@@ -184,7 +184,8 @@ Status PocoOutboxStore::Run(const char* operation, Fn&& fn) {
     }
     // A reused session that the server dropped (backend killed, idle connection cut): one more
     // try on a fresh connection, so one dead connection does not take the tenant offline.
-    const bool retry = broken && attempt == 0 && status.code() == Status::Code::kUnavailable &&
+    const bool retry = broken && attempt == 0 && on_dead == OnDeadSession::kRetry &&
+                       status.code() == Status::Code::kUnavailable &&
                        dialect_->RetryOnFreshConnection() && connection->reused() &&
                        !connection->SessionAlive();
     if (broken) {
@@ -523,7 +524,7 @@ Status PocoOutboxStore::Enqueue(const NewMessage& message, std::string* message_
     auto lock = WriteLock();
     *message_id = connection.Enqueue(message);
     return Status::OK();
-  });
+  }, OnDeadSession::kNotRetried);
 }
 
 Status PocoOutboxStore::GetStats(StoreStats* stats) {

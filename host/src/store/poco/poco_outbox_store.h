@@ -104,9 +104,13 @@ class PocoOutboxStore final : public OutboxStore {
   // "<schema>.<table>" (or "<table>" on SQLite) and the refusal of a table newer than this binary.
   std::string TableName() const;
   Status TooNew(int version) const;
-  // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions.
+  // Runs fn(StoreConnection&) -> Status on a pooled connection, converting exceptions. When a
+  // reused PostgreSQL session turns out dead, fn runs once more on a fresh connection, unless the
+  // operation is kNotRetried: one whose second run could repeat a change the server committed just
+  // before the link died (an insert; claims and outcomes are guarded by owner tokens and leases).
+  enum class OnDeadSession { kRetry, kNotRetried };
   template <typename Fn>
-  Status Run(const char* operation, Fn&& fn);
+  Status Run(const char* operation, Fn&& fn, OnDeadSession on_dead = OnDeadSession::kRetry);
   // This store's turn at the SQLite write gate for its scope (nothing on other engines).
   class WriteTurn {
    public:
