@@ -87,12 +87,14 @@ void TenantSchedule::MakeReady(const std::string& id, Tenant* t) {
   strategy_->Push(id);
 }
 
-void TenantSchedule::ScheduleAt(const std::string& id, Tenant* t, TimePoint due) {
+bool TenantSchedule::ScheduleAt(const std::string& id, Tenant* t, TimePoint due) {
   Unwait(id, t);
+  const bool earliest = timers_.empty() || due < std::get<0>(*timers_.begin());
   t->due = due;
   t->timer_seq = ++next_seq_;
   t->waiting = true;
   timers_.insert(TimerKey{due, t->timer_seq, id});
+  return earliest;
 }
 
 void TenantSchedule::Promote(TimePoint now) {
@@ -225,7 +227,7 @@ void TenantSchedule::Done(const Visit& visit, const Result& result) {
       t.listened = false;  // the listener is probably gone with the server; a NOTIFY says again
       t.wake_after = false;
       if (t.visits == 0 && !t.ready) {
-        ScheduleAt(id, &t, now + options_.failure_backoff(t.failures));
+        fire |= ScheduleAt(id, &t, now + options_.failure_backoff(t.failures));
       }
     } else {
       if (t.failures > 0 && !t.server.empty()) {
@@ -274,7 +276,7 @@ void TenantSchedule::Done(const Visit& visit, const Result& result) {
                              : std::min(std::max(t.idle_delay * 2, options_.poll_interval), ceiling);
           TimePoint due = now + Jitter(delay);
           if (result.retry_in.count() >= 0) due = std::min(due, now + result.retry_in);
-          ScheduleAt(id, &t, due);
+          fire |= ScheduleAt(id, &t, due);
         }
       }
     }

@@ -72,7 +72,9 @@ struct ScheduleOptions {
   // Idle interval of a tenant whose NOTIFY listener is live (stores.notify_safety_interval).
   std::chrono::milliseconds notify_safety_interval{60000};
   int batch_size = 50;  // a claim of this many rows is "full"
-  BackoffPolicy failure_backoff = &DefaultBackoff;  // delay after `n` consecutive failed visits
+  // Delay after `n` consecutive failed visits: DefaultBackoff(n + 1), i.e. 1 s, 2 s, 4 s ... 60 s
+  // (+ [0, 250) ms jitter), the steps TenantStore::RecordFailure logs.
+  BackoffPolicy failure_backoff = [](int n) { return DefaultBackoff(n + 1); };
   // Uniform in [0, 1) (the idle jitter); default: a thread-local generator.
   std::function<double()> uniform;
 };
@@ -88,7 +90,8 @@ class TenantSchedule {
   TenantSchedule(std::unique_ptr<SelectionStrategy> strategy, ScheduleOptions options,
                  const ScheduleClock* clock = ScheduleClock::Steady());
 
-  // Called (no lock held) whenever a tenant becomes ready or due earlier than before.
+  // Called (no lock held) whenever a tenant becomes ready, or a visit's end makes the earliest due
+  // time earlier than before.
   void SetOnReady(std::function<void()> on_ready);
 
   // Makes the tenant set equal to `stores`: new identifiers (or a store recreated under the same
@@ -147,7 +150,8 @@ class TenantSchedule {
 
   void Promote(TimePoint now) REQUIRES(mu_);
   void MakeReady(const std::string& id, Tenant* t) REQUIRES(mu_);
-  void ScheduleAt(const std::string& id, Tenant* t, TimePoint due) REQUIRES(mu_);
+  // Whether `due` is now the earliest timer (sleeping workers must look again).
+  bool ScheduleAt(const std::string& id, Tenant* t, TimePoint due) REQUIRES(mu_);
   void Unwait(const std::string& id, Tenant* t) REQUIRES(mu_);
   std::chrono::milliseconds Jitter(std::chrono::milliseconds delay) const;
   void FireReady();

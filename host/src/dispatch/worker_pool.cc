@@ -53,17 +53,28 @@ void WorkerPool::Loop(int index) {
     }
     if (schedule_->busy() == 0 && active_since_quiet_.exchange(false) && on_quiet_) on_quiet_();
     const std::optional<TenantSchedule::TimePoint> due = schedule_->NextDue();
-    MutexLock lock(&mu_);
-    ++idle_workers_;
-    auto woken = [&]() REQUIRES(mu_) { return stopping_ || wakes_ != seen; };
-    if (due) {
-      // The schedule's clock is steady time in production; wait for the same span of real time.
-      const auto span = *due - schedule_->clock()->Now();
-      cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + span, woken);
-    } else {
-      cv_.Wait(&mu_, woken);
+    bool keeps_time = false;
+    {
+      MutexLock lock(&mu_);
+      ++idle_workers_;
+      if (due && !timekeeper_) {
+        // One idle worker sleeps until the next due tenant; the others only until a wake, so a due
+        // poll wakes one thread, not all of them.
+        timekeeper_ = true;
+        keeps_time = true;
+        // The schedule's clock is steady time in production; wait for the same span of real time.
+        const auto span = *due - schedule_->clock()->Now();
+        cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + span,
+                      [&]() REQUIRES(mu_) { return stopping_ || wakes_ != seen; });
+        timekeeper_ = false;
+      } else {
+        cv_.Wait(&mu_, [&]() REQUIRES(mu_) {
+          return stopping_ || wakes_ != seen || (due && !timekeeper_);
+        });
+      }
+      --idle_workers_;
     }
-    --idle_workers_;
+    if (keeps_time) cv_.NotifyOne();  // another idle worker takes over the timer
   }
 }
 

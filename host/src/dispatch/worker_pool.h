@@ -1,7 +1,8 @@
 // WorkerPool: `workers` threads, each taking the next tenant from the TenantSchedule
 // (dispatch/tenant_schedule.h), running one Dispatcher::RunOnce on it and reporting the result
-// back. A worker with nothing to take sleeps until the earliest due tenant or until the schedule
-// makes a tenant ready (NOTIFY, new store, full claim, recovery); Stop() interrupts the sleep. So
+// back. A worker with nothing to take sleeps until the schedule makes a tenant ready (NOTIFY, new
+// store, full claim, recovery); one of the idle workers (the timekeeper) also wakes at the earliest
+// due tenant and hands that role to another idle worker while it visits. Stop() interrupts. So
 // idle cost is one claim per tenant per idle interval (tenants ÷ max_poll_interval claims per
 // second), whatever the number of workers.
 //
@@ -58,6 +59,7 @@ class WorkerPool {
   Mutex mu_;
   CondVar cv_;
   uint64_t wakes_ GUARDED_BY(mu_) = 0;
+  bool timekeeper_ GUARDED_BY(mu_) = false;  // an idle worker sleeps until the next due tenant
   std::vector<std::thread> threads_;
 };
 
