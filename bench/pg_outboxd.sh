@@ -31,6 +31,12 @@
 #        (--rate, Poisson arrivals, 2 clients) for 2 + <seconds>; enqueue-to-handler-start
 #        p50/p95/p99 as above of the messages enqueued after the first 2 s (warm-up: the poller
 #        may start backed off at max_poll_interval). Prints one JSON object.
+#   pg_outboxd.sh fairness <server-url> <tenants> <backlog> <rate> <seconds>
+#        obx_t_1 holds <backlog> ready messages (0: none) when outboxd starts (polling defaults,
+#        stores.max_connections max(64, tenants + 16), bench_stamp); right after discovery every other tenant (2..T) receives <rate> single-row
+#        INSERTs/s (one pgbench --rate per tenant, 1 client) for 2 + <seconds> (OBX_BENCH_WARM_S: the
+#        first 2 s are not counted). Enqueue-to-handler-start p50/p99 of those tenants' messages, and how much of the backlog was still ready when the
+#        producers stopped (it must overlap the window to mean anything). Prints one JSON object.
 # <server-url>: postgresql://user@host:port (no database). Env: OBX_BUILD_DIR (default build),
 # OBX_BENCH_PLUGIN_DIR (built bench plugins, default $OBX_BUILD_DIR/bench-plugins),
 # OBX_BENCH_MAX_CONNECTIONS (stores.max_connections for burn-downs and polling runs; default:
@@ -298,11 +304,62 @@ print(json.dumps({"rate": int(rate), "seconds": int(S), "notify": notify == "1",
 PY
 }
 
+fairness() {
+  local T=$1 BACKLOG=$2 RATE=$3 S=$4 i
+  setup "$T"
+  for_tenants "$T" "TRUNCATE infra.outbox RESTART IDENTITY;" >/dev/null
+  if [ "$BACKLOG" -gt 0 ]; then
+    q "$SERVER/${P}1" -c "INSERT INTO infra.outbox (topic, payload) SELECT 'email.send', '{}' FROM generate_series(1, $BACKLOG)" \
+      -c "VACUUM ANALYZE infra.outbox"
+  fi
+  # A connection per tenant (as for burn-downs): the figure is about scheduling, not reconnect churn.
+  MAXCONN=${MAXCONN:-$(( T + 16 > 64 ? T + 16 : 64 ))}
+  start_outboxd "$T" 0 info
+  echo "INSERT INTO infra.outbox (topic, payload) VALUES ('email.send', '{}');" > "$WORK/insert.sql"
+  local PGBENCH=${PGBENCH:-$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)} pids=""
+  # Messages of the first WARM s (stores opening their first connections) are not counted.
+  local WARM=${OBX_BENCH_WARM_S:-2} since
+  since=$(qa "$SERVER/postgres" -c "SELECT extract(epoch FROM clock_timestamp()) + $WARM")
+  for i in $(seq 2 "$T"); do
+    "$PGBENCH" -n -c 1 -j 1 -R "$RATE" -T "$(( S + WARM ))" -f "$WORK/insert.sql" "$SERVER/$P$i" >"$WORK/pgbench.$i.log" 2>&1 &
+    pids="$pids $!"
+  done
+  # shellcheck disable=SC2086
+  wait $pids || { cat "$WORK"/pgbench.*.log | tail -20 >&2; return 1; }
+  local left; left=$(qa "$SERVER/${P}1" -c "SELECT count(*) FROM infra.outbox WHERE status = 0")
+  for_tenants "$T" "SELECT current_database(), id, (extract(epoch FROM created_at) * 1000000)::bigint FROM infra.outbox WHERE created_at > to_timestamp($since) AND current_database() <> '${P}1';" \
+    | tr '|' ' ' > "$WORK/created"
+  # Every one handled (up to 30 s), then stop.
+  local n_left
+  for _ in $(seq 1 300); do
+    n_left=$(awk -v s="$WORK/stamps" 'FILENAME == s { seen[$1 " " $2] = 1; next } !(($1 " " $2) in seen) { n++ } END { print n + 0 }' "$WORK/stamps" "$WORK/created")
+    [ "$n_left" = 0 ] && break
+    sleep 0.1
+  done
+  stop_outboxd
+  stamp_latencies "$WORK/created" > "$WORK/lat"
+  python3 - "$T" "$BACKLOG" "$RATE" "$S" "$left" "$WORK/lat" <<'PY'
+import json, math, sys
+T, backlog, rate, S, left, latf = sys.argv[1:7]
+vals = [float(v) for v in open(latf)]
+missed = sum(1 for v in vals if math.isnan(v))
+lat = sorted(v for v in vals if not math.isnan(v))
+def pct(p):
+    return None if not lat else round(lat[max(0, min(len(lat) - 1, math.ceil(p / 100 * len(lat)) - 1))], 1)
+print(json.dumps({"tenants": int(T), "backlog": int(backlog), "rate_per_tenant": int(rate),
+                  "seconds": int(S), "backlog_left_at_end": int(left), "messages": len(vals),
+                  "not_handled": missed, "pickup_p50_ms": pct(50), "pickup_p99_ms": pct(99),
+                  "pickup_max_ms": round(lat[-1], 1) if lat else None,
+                  "measures": "enqueue (created_at) to handler start (bench_stamp), tenants 2..T"}))
+PY
+}
+
 case "$CMD" in
   probe) probe ;;
+  fairness) shift 2; fairness "$@" ;;
   setup) setup "$3" ;;
   burndown) shift 2; burndown "$@" ;;
   idle) shift 2; idle "$@" ;;
   latency) shift 2; latency "$@" ;;
-  *) echo "usage: pg_outboxd.sh probe|setup|burndown|idle|latency <server-url> ..." >&2; exit 2 ;;
+  *) echo "usage: pg_outboxd.sh probe|setup|burndown|idle|latency|fairness <server-url> ..." >&2; exit 2 ;;
 esac

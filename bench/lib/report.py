@@ -55,6 +55,7 @@ result["ratios"] = {
     "pg_burndown_vs_graphile_worker": ratio("pg_burndown_msgs_per_s", "graphile_worker_jobs_per_s"),
     "sqlite_burndown_vs_floor": ratio("sqlite_burndown_msgs_per_s", "sqlite_floor_msgs_per_s"),
     "graphile_worker_vs_pg_floor": ratio("graphile_worker_jobs_per_s", "pg_floor_msgs_per_s"),
+    "fairness_backlog_vs_none_p99": ratio("fairness_pickup_p99_ms_backlog", "fairness_pickup_p99_ms_none"),
 }
 result["notes"] = notes
 result["runs"] = runs
@@ -112,6 +113,13 @@ for rate in (200, 2000):
         if k in result:
             rows.append((f"outboxd latency p50/p95/p99 at {rate:,}/s, {'LISTEN/NOTIFY' if mode == 'notify' else 'polling'}",
                          k, " ms", f"p50 {fmt(result.get(f'outboxd_latency_p50_ms_{rate}_{mode}'), ' ms')}, p95 {fmt(result.get(f'outboxd_latency_p95_ms_{rate}_{mode}'), ' ms')} (median shown is p99)"))
+if "fairness_pickup_p99_ms_backlog" in result:
+    rows.append(("fairness: pickup p99 of 99 tenants at 10 msg/s each, one tenant with a 100,000 backlog",
+                 "fairness_pickup_p99_ms_backlog", " ms",
+                 f"without the backlog {fmt(result.get('fairness_pickup_p99_ms_none'), ' ms')}: "
+                 f"{fmt(ratio('fairness_pickup_p99_ms_backlog', 'fairness_pickup_p99_ms_none'))}× "
+                 f"(target ≤ 2×); p50 {fmt(result.get('fairness_pickup_p50_ms_backlog'), ' ms')} vs "
+                 f"{fmt(result.get('fairness_pickup_p50_ms_none'), ' ms')}"))
 for t in (1, 10, 100, 1000):
     if f"sweep_msgs_per_s_{t}" in result or f"sweep_pickup_p99_ms_notify_{t}" in result:
         rows.append((f"scale: {t:,} tenant(s), burn-down", f"sweep_msgs_per_s_{t}", " msg/s",

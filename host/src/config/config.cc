@@ -32,6 +32,7 @@ constexpr milliseconds kMinRefreshInterval{100};
 constexpr milliseconds kMinPollInterval{1};
 constexpr milliseconds kMinLease{100};
 constexpr milliseconds kMinCleanupInterval{1000};
+constexpr milliseconds kMinNotifySafetyInterval{1000};
 constexpr milliseconds kZero{0};
 
 // Finds `key` in `parent` and checks that it is an object. *found = false when absent.
@@ -70,7 +71,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
       r.CheckKnownKeys({"strategy", "batch_size", "poll_interval", "max_poll_interval", "lease",
                         "max_attempts", "workers", "shutdown_grace", "unknown_topic"}));
   OBX_RETURN_IF_ERROR(
-      r.ReadChoice("strategy", {kStrategyRoundRobin, kStrategyDrainFirst}, &out->strategy));
+      r.ReadChoice("strategy", {kStrategyFair, kStrategyRoundRobin, kStrategyDrainFirst},
+                   &out->strategy));
   OBX_RETURN_IF_ERROR(r.ReadInt("batch_size", 1, 10000, &out->batch_size));
   OBX_RETURN_IF_ERROR(r.ReadDuration("poll_interval", kMinPollInterval, &out->poll_interval));
   if (r.Find("max_poll_interval") == nullptr) {
@@ -98,13 +100,15 @@ Status ParseStores(const JsonObjectReader& root, StoresConfig* out) {
   if (object == nullptr) return Status::OK();
   JsonObjectReader r(*object, root.PathOf("stores"));
   OBX_RETURN_IF_ERROR(r.CheckKnownKeys(
-      {"busy_timeout", "max_connections_per_store", "max_connections", "notify", "retention",
-       "cleanup_interval"}));
+      {"busy_timeout", "max_connections_per_store", "max_connections", "notify",
+       "notify_safety_interval", "retention", "cleanup_interval"}));
   OBX_RETURN_IF_ERROR(r.ReadDuration("busy_timeout", kZero, &out->busy_timeout));
   OBX_RETURN_IF_ERROR(
       r.ReadInt("max_connections_per_store", 1, 64, &out->max_connections_per_store));
   OBX_RETURN_IF_ERROR(r.ReadInt("max_connections", 0, 100000, &out->max_connections));
   OBX_RETURN_IF_ERROR(r.ReadBool("notify", &out->notify));
+  OBX_RETURN_IF_ERROR(r.ReadDuration("notify_safety_interval", kMinNotifySafetyInterval,
+                                     &out->notify_safety_interval));
   OBX_RETURN_IF_ERROR(r.ReadDuration("retention", kZero, &out->retention));
   return r.ReadDuration("cleanup_interval", kMinCleanupInterval, &out->cleanup_interval);
 }
@@ -288,6 +292,7 @@ std::string DescribeConfig(const OutboxdConfig& config) {
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)
       << " max_connections_per_store=" << s.max_connections_per_store
       << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")
+      << " notify_safety_interval=" << FormatDuration(s.notify_safety_interval)
       << " retention=" << FormatDuration(s.retention)
       << " cleanup_interval=" << FormatDuration(s.cleanup_interval) << "}";
   out << " http={listen=" << (config.http.listen.empty() ? "<off>" : config.http.listen)

@@ -29,6 +29,7 @@ namespace outboxd {
 extern const char kDefaultPluginDir[];
 
 // Values of DispatchConfig::strategy.
+inline constexpr char kStrategyFair[] = "fair";
 inline constexpr char kStrategyRoundRobin[] = "round-robin";
 inline constexpr char kStrategyDrainFirst[] = "drain-first";
 
@@ -59,22 +60,30 @@ struct DiscoveryConfig {
 
 // The "dispatch" object: how messages are claimed and delivered.
 struct DispatchConfig {
-  // kStrategyRoundRobin (default): stores take turns, one batch each, so no tenant starves the
-  // others. kStrategyDrainFirst: keep claiming from a store while it yields messages.
-  std::string strategy = kStrategyRoundRobin;
+  // In which order READY tenants are visited (a tenant is ready when its poll is due, on a NOTIFY,
+  // when new, after a full claim; see dispatch/tenant_schedule.h). Every visit claims one batch.
+  // kStrategyFair (default): oldest-ready first; a tenant whose claim came back full queues again
+  // behind every tenant that was ready before it (deficit round-robin, quantum one batch), so a
+  // backlogged tenant delays another tenant's message by at most one batch per worker.
+  // kStrategyRoundRobin: ready tenants in identifier order, cyclically, one batch each, busy or
+  // not. kStrategyDrainFirst: a tenant whose claim returned rows is visited again before any other
+  // until a claim comes back empty (highest throughput per tenant; others wait for its backlog).
+  std::string strategy = kStrategyFair;
 
   // Rows claimed per claim statement, 1..10000. Default 50. Larger means fewer round trips but
   // longer claim statements and more messages held (and redelivered after a crash) at once.
   int batch_size = 50;
 
-  // Pause between polls while there is work, >= 1ms. Default 250ms. Each idle poll is one query per
-  // store, so N stores cost about N / poll_interval queries per second.
+  // First idle delay of a tenant, >= 1ms. Default 250ms. A tenant whose claim found rows (but not a
+  // full batch) is polled again after this (jittered, see max_poll_interval); an empty claim
+  // doubles the tenant's own delay up to max_poll_interval.
   std::chrono::milliseconds poll_interval{250};
 
-  // Idle back-off ceiling: with no work the pause grows up to this, then snaps back to
-  // poll_interval when work appears. Must be >= poll_interval. Default 2s (or poll_interval when
-  // that is larger and max_poll_interval is not given). Longer saves queries but delays pickup of
-  // new messages.
+  // Per-tenant idle back-off ceiling: each tenant's delay grows up to this while it stays empty and
+  // snaps back to poll_interval when it has work. Each wait is the delay x U[0.5, 1] so tenants
+  // spread out. Must be >= poll_interval. Default 2s (or poll_interval when that is larger and
+  // max_poll_interval is not given). Cost at idle: about tenants / (0.75 x this) claims per second;
+  // pickup of a new message (without NOTIFY) waits at most this long.
   std::chrono::milliseconds max_poll_interval{std::chrono::seconds(2)};
 
   // How long a claim holds a message, >= 100ms. Default 30s. Renewed while handlers run; a message
@@ -123,6 +132,14 @@ struct StoresConfig {
   // max_connections (minus workers + 2, kept for claims). Polling continues as the fallback, so
   // max_poll_interval can be raised to cut idle queries.
   bool notify = false;
+
+  // With notify: the idle poll interval of a tenant whose listener is live (it has delivered a
+  // NOTIFY for that tenant, including the one sent to every store after the listener connects),
+  // >= 1s. Default 60s. Polling is then only a safety net: about tenants / (0.75 x this) claims per
+  // second at idle. Cost of a longer value: a message whose NOTIFY is lost (listener connection
+  // killed and not yet back), or a message enqueued with a due_at in the future, waits up to this
+  // long. A failed claim forgets the listener until its next NOTIFY.
+  std::chrono::milliseconds notify_safety_interval{std::chrono::seconds(60)};
 
   // Done rows older than this are deleted by cleanup, >= 0. Default 7d. Failed rows are never
   // deleted.

@@ -69,9 +69,12 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   std::unique_ptr<SelectionStrategy> strategy;
   OBX_RETURN_IF_ERROR(MakeSelectionStrategy(config.dispatch.strategy, &strategy)
                           .WithContext("dispatch.strategy"));
-  auto hinted = std::make_unique<HintedStrategy>(std::move(strategy));
-  d->hints_ = hinted.get();
-  d->strategy_ = std::move(hinted);
+  ScheduleOptions schedule;
+  schedule.poll_interval = config.dispatch.poll_interval;
+  schedule.max_poll_interval = config.dispatch.max_poll_interval;
+  schedule.notify_safety_interval = config.stores.notify_safety_interval;
+  schedule.batch_size = config.dispatch.batch_size;
+  d->schedule_ = std::make_unique<TenantSchedule>(std::move(strategy), schedule);
   d->budget_ = std::make_shared<ConnectionBudget>(config.stores.max_connections);
 
   StoreOptions store_options = StoreOptionsFor(config);
@@ -105,41 +108,36 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   dispatch.observer = d->observe_->observer();
-  d->dispatcher_ = std::make_unique<Dispatcher>(d->provider_.get(), &d->routing_,
-                                                d->strategy_.get(), d->leases_.get(),
-                                                &d->counters_, dispatch);
-  PollOptions poll;
-  poll.workers = config.dispatch.workers;
-  poll.poll_interval = config.dispatch.poll_interval;
-  poll.max_poll_interval = config.dispatch.max_poll_interval;
-  d->pool_ = std::make_unique<WorkerPool>(d->dispatcher_.get(), d->provider_.get(), poll);
-  WorkerPool* pool = d->pool_.get();
+  d->dispatcher_ = std::make_unique<Dispatcher>(&d->routing_, d->leases_.get(), &d->counters_,
+                                                dispatch);
+  d->pool_ = std::make_unique<WorkerPool>(d->dispatcher_.get(), d->schedule_.get(),
+                                          config.dispatch.workers);
+  TenantSchedule* schedule_ptr = d->schedule_.get();
+  Daemon* daemon = d.get();
+  d->pool_->SetOnQuiet([daemon] { daemon->RequestDrainCheck(); });
   if (config.stores.notify) {
     // Claims keep workers + 2 connections; the rest of the budget may listen (-1: no cap).
     const int max_listeners =
         config.stores.max_connections == 0
             ? -1
             : std::max(0, config.stores.max_connections - config.dispatch.workers - 2);
-    HintedStrategy* hints = d->hints_;
     d->listener_ = std::make_unique<PostgresNotifyListener>(
-        d->budget_.get(), max_listeners, [hints, pool](const std::string& store) {
-          hints->Hint(store);
-          pool->WakeOne();  // one visit, which the hint sends to `store`
-        });
+        d->budget_.get(), max_listeners,
+        [schedule_ptr](const std::string& store) { schedule_ptr->Notify(store); });
   }
   PostgresNotifyListener* listener = d->listener_.get();
   sources.listener = listener;
   d->observe_->Attach(sources);
   StoreProvider* provider = d->provider_.get();
-  d->provider_->SetOnChange([pool, listener, provider] {
-    pool->Wake();
+  d->provider_->SetOnChange([schedule_ptr, listener, provider] {
+    std::shared_ptr<const StoreSet> snapshot = provider->Snapshot();
+    schedule_ptr->Sync(*snapshot);
     if (listener == nullptr) return;
     std::vector<StoreLocation> locations;
-    for (const auto& store : *provider->Snapshot()) locations.push_back(store->location());
+    for (const auto& store : *snapshot) locations.push_back(store->location());
     listener->Watch(locations);
   });
-  d->reloader_->SetOnRoutingChange([pool] { pool->Wake(); });
-  Daemon* daemon = d.get();
+  d->reloader_->SetOnRoutingChange([schedule_ptr] { schedule_ptr->WakeAll(); });
   Status watching = DirWatcher::Start(
       config.plugin_dir, [daemon] { daemon->RequestPluginScan(); }, &d->watcher_);
   if (!watching.ok()) {
@@ -273,6 +271,13 @@ void Daemon::RequestRefresh() {
   cv_.notify_all();
 }
 
+void Daemon::RequestDrainCheck() {
+  // Under the lock: see RequestStop.
+  std::lock_guard<std::mutex> lock(mu_);
+  drain_check_requested_ = true;
+  cv_.notify_all();
+}
+
 void Daemon::RequestPluginScan() {
   // Under the lock: see RequestStop.
   std::lock_guard<std::mutex> lock(mu_);
@@ -341,18 +346,20 @@ Status Daemon::Run(const RunOptions& options) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_requested_) {
     auto wake_at = std::min(next_refresh, next_cleanup);
-    if (options.drain) wake_at = std::min(wake_at, Clock::now() + config_.dispatch.poll_interval);
     if (auto recheck = reloader_->recheck_at()) wake_at = std::min(wake_at, *recheck);
     if (reaper_.draining() > 0) wake_at = std::min(wake_at, Clock::now() + kReapInterval);
     wake_at = std::min(wake_at, Clock::now() + kBeatInterval);
-    cv_.wait_until(lock, wake_at, [this] {
-      return stop_requested_ || refresh_requested_ || plugin_scan_requested_;
+    cv_.wait_until(lock, wake_at, [this, &options] {
+      return stop_requested_ || refresh_requested_ || plugin_scan_requested_ ||
+             (options.drain && drain_check_requested_);
     });
     if (stop_requested_) break;
     const bool forced = refresh_requested_;
     const bool scan_requested = plugin_scan_requested_;
+    const bool drain_check = drain_check_requested_;
     refresh_requested_ = false;
     plugin_scan_requested_ = false;
+    drain_check_requested_ = false;
     lock.unlock();
     observe_->health().Beat();
     if (forced) observe_->notifier().Reloading();
@@ -382,7 +389,9 @@ Status Daemon::Run(const RunOptions& options) {
       Cleanup();
       next_cleanup = Clock::now() + config_.stores.cleanup_interval;
     }
-    const bool drained = options.drain && Drained();
+    // Checked when the workers report quiet after a visit that claimed rows or failed (the last
+    // message recorded), not on a timer.
+    const bool drained = options.drain && drain_check && Drained();
     observe_->health().Beat();
     NotifySystemd(forced);
     lock.lock();

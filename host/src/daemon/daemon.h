@@ -33,11 +33,11 @@
 #include "config/config.h"
 #include "discovery/store_provider.h"
 #include "dispatch/dispatch_counters.h"
-#include "dispatch/hinted_strategy.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/lease_keeper.h"
 #include "dispatch/routing_state.h"
 #include "dispatch/selection_strategy.h"
+#include "dispatch/tenant_schedule.h"
 #include "dispatch/worker_pool.h"
 #include "daemon/observability.h"
 #include "daemon/plugin_reloader.h"
@@ -94,6 +94,7 @@ class Daemon {
   void Cleanup();
   void LogParkedTopics();  // at each refresh while some topic is parked or unknown ones were
   bool Drained();
+  void RequestDrainCheck();  // a worker thread: the pool went quiet (--drain checks Drained)
   void PublishPlugins();  // control thread: the live plugin list for /status and /metrics
   void NotifySystemd(bool forced_refresh_done);  // READY / STATUS / WATCHDOG as due
 
@@ -110,8 +111,7 @@ class Daemon {
   std::unique_ptr<PluginReloader> reloader_;
   std::unique_ptr<DirWatcher> watcher_;  // reset first by ~Daemon: its thread calls into us
   std::shared_ptr<ConnectionBudget> budget_;  // stores.max_connections, shared by every store
-  std::unique_ptr<SelectionStrategy> strategy_;
-  HintedStrategy* hints_ = nullptr;            // strategy_ itself: NOTIFY wake-ups go first
+  std::unique_ptr<TenantSchedule> schedule_;  // when each tenant is visited (owns the strategy)
   std::unique_ptr<PostgresNotifyListener> listener_;  // stores.notify only
   std::unique_ptr<LeaseKeeper> leases_;
   DispatchCounters counters_;
@@ -123,6 +123,7 @@ class Daemon {
   bool stop_requested_ = false;     // GUARDED_BY(mu_)
   bool refresh_requested_ = false;  // GUARDED_BY(mu_)
   bool plugin_scan_requested_ = false;  // GUARDED_BY(mu_)
+  bool drain_check_requested_ = false;  // GUARDED_BY(mu_)
 
   // Control thread only: systemd notification state.
   bool notified_ready_ = false;

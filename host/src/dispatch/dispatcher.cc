@@ -61,39 +61,26 @@ int64_t NowUnixMs() {
 
 }  // namespace
 
-Dispatcher::Dispatcher(const StoreProvider* provider, const RoutingState* routing,
-                       SelectionStrategy* strategy, LeaseKeeper* leases,
+Dispatcher::Dispatcher(const RoutingState* routing, LeaseKeeper* leases,
                        DispatchCounters* counters, DispatchOptions options)
-    : provider_(provider),
-      routing_(routing),
-      strategy_(strategy),
+    : routing_(routing),
       leases_(leases),
       counters_(counters),
       options_(std::move(options)) {}
 
-int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) {
+int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store_ptr,
+                        const std::atomic<bool>& stopping) {
   const auto now = std::chrono::steady_clock::now();
   const uint64_t routing_version = routing_->version();
+  worker->claimed = 0;
+  worker->failed = false;
+  worker->retry_in = std::chrono::milliseconds(-1);
   if (lot_count_.load(std::memory_order_acquire) > 0) ReleaseLots(routing_version, now, false);
-  std::shared_ptr<const StoreSet> snapshot = provider_->Snapshot();
-  std::vector<std::string> ids;
-  std::vector<const std::shared_ptr<TenantStore>*> candidates;
-  ids.reserve(snapshot->size());
-  candidates.reserve(snapshot->size());
-  for (const auto& store : *snapshot) {
-    if (!store->Available(now)) continue;
-    if (SkipParked(store->id(), routing_version, now)) continue;
-    ids.push_back(store->id());
-    candidates.push_back(&store);
-  }
-  std::optional<std::size_t> pick = strategy_->SelectNext(ids, worker->last_store, worker->last_count);
-  if (!pick) return 0;
+  if (SkipParked(store_ptr->id(), routing_version, now)) return 0;
 
   Batch batch;
   batch.worker = worker->index;
-  batch.store = *candidates[*pick];
-  worker->last_store = batch.store->id();
-  worker->last_count = 0;
+  batch.store = store_ptr;
   OutboxStore& store = batch.store->store();
 
   Status s = store.EnsureSchema();
@@ -111,9 +98,11 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
     if (!batch.owner_token.empty()) leases_->Unregister(batch.owner_token);
     ++counters_->store_errors;
     batch.store->RecordFailure(s, std::chrono::steady_clock::now());
+    worker->failed = true;
     return 0;
   }
   batch.store->RecordSuccess();
+  worker->claimed = static_cast<int>(batch.messages.size());
   // The routing live once the claim is done: a message enqueued after a handler was published, and
   // claimed after that, always sees that handler. The version is read first, so it is never newer
   // than the table (a parking lot keyed on it is released, at worst, once too often).
@@ -133,7 +122,10 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
     ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
   }
-  worker->last_count = batch.decided;
+  for (const Completion& c : batch.completions) {
+    if (c.kind != Completion::Kind::kReschedule) continue;
+    if (worker->retry_in.count() < 0 || c.delay < worker->retry_in) worker->retry_in = c.delay;
+  }
   return batch.decided;
 }
 

@@ -1,6 +1,6 @@
 // Dispatcher: one iteration of delivery for one worker (the reference's RunOnce, hardened).
 //
-//  1. pick a store with the SelectionStrategy among the stores that are not backed off;
+//  1. visit the store the worker was handed (dispatch/tenant_schedule.h decides which and when);
 //  2. claim up to batch_size due rows in one statement, with a fresh owner token and a lease (the
 //     LeaseKeeper renews it while handlers run);
 //  3. deliver each row to the handler for its topic (case-insensitive):
@@ -48,7 +48,6 @@
 #include "dispatch/dispatch_observer.h"
 #include "dispatch/lease_keeper.h"
 #include "dispatch/routing_state.h"
-#include "dispatch/selection_strategy.h"
 
 namespace outboxd {
 
@@ -65,22 +64,24 @@ struct DispatchOptions {
   DispatchObserver* observer = nullptr;  // metrics and health (borrowed); null: none
 };
 
-// Per-worker memory between iterations (the strategy's "last processed store").
+// One worker's identity, and what its last RunOnce saw (for the TenantSchedule).
 struct WorkerState {
   int index = 0;  // 0-based worker number (DispatchObserver::HandlerStarted)
-  std::string last_store;
-  int last_count = 0;
+  int claimed = 0;      // rows the last claim returned
+  bool failed = false;  // the last visit's store failed
+  std::chrono::milliseconds retry_in{-1};  // the soonest retry the last batch recorded (< 0: none)
 };
 
 class Dispatcher {
  public:
-  Dispatcher(const StoreProvider* provider, const RoutingState* routing,
-             SelectionStrategy* strategy, LeaseKeeper* leases, DispatchCounters* counters,
+  Dispatcher(const RoutingState* routing, LeaseKeeper* leases, DispatchCounters* counters,
              DispatchOptions options);
 
-  // Processes at most one batch from one store. Returns the number of rows whose outcome was
-  // decided (dispatched, rescheduled, failed); 0 when there was nothing to do or the store failed.
-  int RunOnce(WorkerState* worker, const std::atomic<bool>& stopping);
+  // Processes at most one batch from `store` (skipped while its parked topics gate it). Returns the
+  // number of rows whose outcome was decided (dispatched, rescheduled, failed); 0 when there was
+  // nothing to do or the store failed. Fills worker->claimed, failed and retry_in.
+  int RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store,
+              const std::atomic<bool>& stopping);
 
   // Releases every held parked row (back to ready, no attempt counted). Call after the workers
   // stopped, before the LeaseKeeper stops.
@@ -112,9 +113,7 @@ class Dispatcher {
   void LogBatch(const std::string& store_id, std::size_t rows);
   static constexpr std::chrono::seconds kBatchLogInterval{60};
 
-  const StoreProvider* const provider_;
   const RoutingState* const routing_;
-  SelectionStrategy* const strategy_;
   LeaseKeeper* const leases_;
   DispatchCounters* const counters_;
   const DispatchOptions options_;

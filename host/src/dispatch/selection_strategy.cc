@@ -1,60 +1,65 @@
 #include "dispatch/selection_strategy.h"
 
-#include <algorithm>
-
 namespace outboxd {
-namespace {
 
-std::optional<std::size_t> IndexOf(const std::vector<std::string>& stores, const std::string& id) {
-  if (id.empty()) return std::nullopt;
-  auto it = std::find(stores.begin(), stores.end(), id);
-  if (it == stores.end()) return std::nullopt;
-  return static_cast<std::size_t>(it - stores.begin());
+void FairStrategy::Push(const std::string& id) {
+  if (members_.insert(id).second) order_.push_back(id);
 }
 
-}  // namespace
-
-std::optional<std::size_t> RoundRobinStrategy::SelectNext(const std::vector<std::string>& stores,
-                                                          const std::string& /*last_store*/,
-                                                          int /*last_count*/) {
-  if (stores.empty()) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mu_);
-  const std::size_t pick = cursor_ % stores.size();
-  cursor_ = pick + 1;
-  return pick;
+bool FairStrategy::Requeue(const std::string& id, int claimed, bool full) {
+  if (drain_first_ ? claimed <= 0 : !full) return false;
+  if (!members_.insert(id).second) return true;
+  if (drain_first_) {
+    order_.push_front(id);
+  } else {
+    order_.push_back(id);
+  }
+  return true;
 }
 
-void RoundRobinStrategy::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
-  cursor_ = 0;
+std::optional<std::string> FairStrategy::Pop() {
+  while (!order_.empty()) {
+    std::string id = std::move(order_.front());
+    order_.pop_front();
+    if (members_.erase(id) > 0) return id;
+  }
+  return std::nullopt;
 }
 
-std::optional<std::size_t> DrainFirstStrategy::SelectNext(const std::vector<std::string>& stores,
-                                                          const std::string& last_store,
-                                                          int last_count) {
-  if (stores.empty()) return std::nullopt;
-  const std::optional<std::size_t> last = IndexOf(stores, last_store);
-  if (last && last_count > 0) return last;  // keep draining this worker's store
-  std::lock_guard<std::mutex> lock(mu_);
-  if (last) cursor_ = *last + 1;  // the store we just emptied: move past it
-  const std::size_t pick = cursor_ % stores.size();
-  cursor_ = pick;
-  return pick;
+void FairStrategy::Remove(const std::string& id) {
+  members_.erase(id);
+  if (members_.empty()) order_.clear();
 }
 
-void DrainFirstStrategy::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
-  cursor_ = 0;
+void RoundRobinStrategy::Push(const std::string& id) { ready_.insert(id); }
+
+bool RoundRobinStrategy::Requeue(const std::string& id, int /*claimed*/, bool full) {
+  if (!full) return false;
+  ready_.insert(id);
+  return true;
 }
+
+std::optional<std::string> RoundRobinStrategy::Pop() {
+  if (ready_.empty()) return std::nullopt;
+  auto it = ready_.upper_bound(cursor_);
+  if (it == ready_.end()) it = ready_.begin();
+  cursor_ = *it;
+  ready_.erase(it);
+  return cursor_;
+}
+
+void RoundRobinStrategy::Remove(const std::string& id) { ready_.erase(id); }
 
 Status MakeSelectionStrategy(const std::string& name, std::unique_ptr<SelectionStrategy>* out) {
-  if (name == "round-robin") {
+  if (name == "fair") {
+    *out = std::make_unique<FairStrategy>();
+  } else if (name == "round-robin") {
     *out = std::make_unique<RoundRobinStrategy>();
   } else if (name == "drain-first") {
-    *out = std::make_unique<DrainFirstStrategy>();
+    *out = std::make_unique<FairStrategy>(/*drain_first=*/true);
   } else {
     return Status::InvalidArgument("unknown selection strategy '" + name +
-                                   "' (known: round-robin, drain-first)");
+                                   "' (known: fair, round-robin, drain-first)");
   }
   return Status::OK();
 }

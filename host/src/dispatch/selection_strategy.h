@@ -1,22 +1,32 @@
-// Selection strategies: which tenant store a worker polls next.
-//  - round-robin: every call moves to the next store (one batch per store per visit, busy or not);
-//    the cursor is shared, so several workers spread over the stores instead of following each other;
-//  - drain-first: stays on the last store while its last batch was non-empty, then moves on.
-// Stores are identified by identifier, never by index, so removing the store just processed (or any
-// other) between two calls never breaks selection (hardening B4): the cursor continues after the
-// position the last store had, modulo the current size.
+// Selection strategies: in which order the READY tenants are visited (dispatch.strategy). The
+// TenantSchedule (dispatch/tenant_schedule.h) decides WHEN a tenant is ready (due poll, NOTIFY,
+// full claim, short retry, new, recovered); the strategy only orders the ready ones and says what
+// a visit that claimed rows does to the tenant's turn. Each visit claims at most one batch.
+//  - fair (default): ready tenants are served oldest-ready first (FIFO). A tenant whose claim came
+//    back full is ready again at once but queues BEHIND every tenant that became ready before it,
+//    so between two batches of a backlogged tenant every other ready tenant gets one batch. This is
+//    deficit round-robin with quantum = batch_size (a visit costs the rows it claims, never more
+//    than one batch, so each ready tenant gets exactly one visit per round). A message in an idle
+//    tenant that becomes ready waits at most for the batches already running (one per worker) plus
+//    one batch of each tenant that was ready before it.
+//  - round-robin: ready tenants are served in identifier order, cyclically (a cursor moves past the
+//    tenant just taken), one batch per visit, busy or not; a full claim makes the tenant ready again
+//    for its next turn of the cycle. How long a tenant has been ready does not matter.
+//  - drain-first: like fair, but a tenant whose claim returned rows (full or not) goes to the FRONT
+//    of the ready queue: the next free worker keeps claiming from it until a claim comes back
+//    empty, then moves on. A backlogged tenant can delay the others for its whole backlog.
+// Tenants are identified by identifier, never by index: removing any tenant never breaks the order.
 //
-// THREADING: thread-safe; one strategy object is shared by all workers. Each worker passes back its
-// own last store and count, so drain-first keeps a worker on its store while others move on.
+// THREADING: not thread-safe; the TenantSchedule calls it under its own lock.
 #ifndef OUTBOXD_DISPATCH_SELECTION_STRATEGY_H_
 #define OUTBOXD_DISPATCH_SELECTION_STRATEGY_H_
 
-#include <cstddef>
+#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
-#include <vector>
+#include <unordered_set>
 
 #include "common/status.h"
 
@@ -25,38 +35,48 @@ namespace outboxd {
 class SelectionStrategy {
  public:
   virtual ~SelectionStrategy() = default;
-  // Returns the index in `stores` (identifiers, in provider order) of the next store to poll, or
-  // nullopt when `stores` is empty. last_store: identifier processed last by this worker ("" none).
-  virtual std::optional<std::size_t> SelectNext(const std::vector<std::string>& stores,
-                                                const std::string& last_store,
-                                                int last_count) = 0;
-  // Back to the first store.
-  virtual void Reset() = 0;
+  // `id` became ready (due poll, wake, new tenant). Not already ready (the schedule checks).
+  virtual void Push(const std::string& id) = 0;
+  // `id`'s visit claimed `claimed` rows, `full` when that was a whole batch. Returns whether the
+  // tenant is ready again at once; if so the strategy has queued it (Push is not called).
+  virtual bool Requeue(const std::string& id, int claimed, bool full) = 0;
+  // The next ready tenant to visit (removed from the ready set); nullopt when none is ready.
+  virtual std::optional<std::string> Pop() = 0;
+  // Drops a ready tenant (removed by discovery); no-op when it is not ready.
+  virtual void Remove(const std::string& id) = 0;
+  virtual std::size_t ready() const = 0;
+};
+
+// fair and drain-first: a FIFO of ready tenants.
+class FairStrategy : public SelectionStrategy {
+ public:
+  explicit FairStrategy(bool drain_first = false) : drain_first_(drain_first) {}
+  void Push(const std::string& id) override;
+  bool Requeue(const std::string& id, int claimed, bool full) override;
+  std::optional<std::string> Pop() override;
+  void Remove(const std::string& id) override;
+  std::size_t ready() const override { return members_.size(); }
+
+ private:
+  const bool drain_first_;
+  std::deque<std::string> order_;  // may hold removed ids (skipped by Pop)
+  std::unordered_set<std::string> members_;
 };
 
 class RoundRobinStrategy : public SelectionStrategy {
  public:
-  std::optional<std::size_t> SelectNext(const std::vector<std::string>& stores,
-                                        const std::string& last_store, int last_count) override;
-  void Reset() override;
+  void Push(const std::string& id) override;
+  bool Requeue(const std::string& id, int claimed, bool full) override;
+  std::optional<std::string> Pop() override;
+  void Remove(const std::string& id) override;
+  std::size_t ready() const override { return ready_.size(); }
 
  private:
-  std::mutex mu_;
-  std::size_t cursor_ = 0;  // index of the next store to return (modulo the current size)
+  std::set<std::string> ready_;
+  std::string cursor_;  // the tenant taken last: the next is the first ready one after it
 };
 
-class DrainFirstStrategy : public SelectionStrategy {
- public:
-  std::optional<std::size_t> SelectNext(const std::vector<std::string>& stores,
-                                        const std::string& last_store, int last_count) override;
-  void Reset() override;
-
- private:
-  std::mutex mu_;
-  std::size_t cursor_ = 0;
-};
-
-// "round-robin" or "drain-first"; InvalidArgument otherwise.
+// "fair", "round-robin" or "drain-first"; InvalidArgument otherwise.
 Status MakeSelectionStrategy(const std::string& name, std::unique_ptr<SelectionStrategy>* out);
 
 }  // namespace outboxd

@@ -1,20 +1,21 @@
 #include "dispatch/worker_pool.h"
 
-#include <algorithm>
-
 namespace outboxd {
 
-WorkerPool::WorkerPool(Dispatcher* dispatcher, const StoreProvider* provider, PollOptions options)
-    : dispatcher_(dispatcher),
-      provider_(provider),
-      options_(options),
-      idle_delay_(options.poll_interval) {}
+WorkerPool::WorkerPool(Dispatcher* dispatcher, TenantSchedule* schedule, int workers)
+    : dispatcher_(dispatcher), schedule_(schedule), workers_(workers) {
+  schedule_->SetOnReady([this] { Wake(); });
+}
 
-WorkerPool::~WorkerPool() { Stop(); }
+WorkerPool::~WorkerPool() {
+  Stop();
+  schedule_->SetOnReady(nullptr);
+}
 
 void WorkerPool::Start() {
   stopping_ = false;
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { Loop(i); });
+  active_since_quiet_ = true;
+  for (int i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { Loop(i); });
 }
 
 void WorkerPool::Stop() {
@@ -29,52 +30,7 @@ void WorkerPool::Stop() {
 void WorkerPool::Wake() {
   {
     MutexLock lock(&mu_);
-    next_sweep_ = Clock::now();
-    idle_delay_ = options_.poll_interval;
-  }
-  cv_.NotifyAll();
-}
-
-void WorkerPool::WakeOne() {
-  {
-    MutexLock lock(&mu_);
-    ++visits_left_;
-  }
-  cv_.NotifyOne();
-}
-
-bool WorkerPool::TakeVisit() {
-  const int64_t stores =
-      std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
-  MutexLock lock(&mu_);
-  while (!stopping_) {
-    const Clock::time_point now = Clock::now();
-    if (visits_left_ == 0 && now >= next_sweep_) visits_left_ = stores;  // a new sweep
-    if (visits_left_ > 0) {
-      if (--visits_left_ == 0) {
-        // The last visit of a sweep: unless someone finds work meanwhile, pause before the next.
-        next_sweep_ = now + idle_delay_;
-        idle_delay_ = std::min(idle_delay_ * 2, options_.max_poll_interval);
-      }
-      return true;
-    }
-    ++idle_workers_;
-    cv_.WaitUntil(&mu_, next_sweep_, [&]() REQUIRES(mu_) {
-      return stopping_ || visits_left_ > 0 || Clock::now() >= next_sweep_;
-    });
-    --idle_workers_;
-    ++idle_sleeps_;
-  }
-  return false;
-}
-
-void WorkerPool::FoundWork() {
-  const int64_t stores =
-      std::max<int64_t>(1, static_cast<int64_t>(provider_->Snapshot()->size()));
-  {
-    MutexLock lock(&mu_);
-    idle_delay_ = options_.poll_interval;
-    visits_left_ = std::max(visits_left_, stores);  // a fresh sweep's worth of visits
+    ++wakes_;
   }
   cv_.NotifyAll();
 }
@@ -82,8 +38,43 @@ void WorkerPool::FoundWork() {
 void WorkerPool::Loop(int index) {
   WorkerState state;
   state.index = index;
-  while (TakeVisit()) {
-    if (dispatcher_->RunOnce(&state, stopping_) > 0) FoundWork();
+  while (!stopping_) {
+    uint64_t seen;
+    {
+      MutexLock lock(&mu_);
+      seen = wakes_;
+    }
+    if (std::optional<TenantSchedule::Visit> visit = schedule_->Take()) {
+      const bool was_failing = visit->store->consecutive_failures() > 0;
+      dispatcher_->RunOnce(&state, visit->store, stopping_);
+      schedule_->Done(*visit, TenantSchedule::Result{state.claimed, state.failed, state.retry_in});
+      if (state.claimed > 0 || state.failed || was_failing) active_since_quiet_ = true;
+      continue;
+    }
+    if (schedule_->busy() == 0 && active_since_quiet_.exchange(false) && on_quiet_) on_quiet_();
+    const std::optional<TenantSchedule::TimePoint> due = schedule_->NextDue();
+    bool keeps_time = false;
+    {
+      MutexLock lock(&mu_);
+      ++idle_workers_;
+      if (due && !timekeeper_) {
+        // One idle worker sleeps until the next due tenant; the others only until a wake, so a due
+        // poll wakes one thread, not all of them.
+        timekeeper_ = true;
+        keeps_time = true;
+        // The schedule's clock is steady time in production; wait for the same span of real time.
+        const auto span = *due - schedule_->clock()->Now();
+        cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + span,
+                      [&]() REQUIRES(mu_) { return stopping_ || wakes_ != seen; });
+        timekeeper_ = false;
+      } else {
+        cv_.Wait(&mu_, [&]() REQUIRES(mu_) {
+          return stopping_ || wakes_ != seen || (due && !timekeeper_);
+        });
+      }
+      --idle_workers_;
+    }
+    if (keeps_time) cv_.NotifyOne();  // another idle worker takes over the timer
   }
 }
 

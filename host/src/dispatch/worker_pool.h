@@ -1,76 +1,65 @@
-// WorkerPool: `workers` threads, each looping Dispatcher::RunOnce.
-//
-// Idle back-off (hardening B7), shared by all workers: while there is work, workers go straight on.
-// When every store has been visited once (by any worker) since work was last found, the sweep is
-// over and every worker sleeps: poll_interval first, doubling up to max_poll_interval while
-// everything stays idle; then the next sweep visits each store once again. So an idle tenant is
-// polled once per interval however many workers there are (not once per worker). Finding work
-// snaps the back-off to poll_interval and keeps the workers going. Wake() (new stores, SIGHUP)
-// starts a sweep at once; WakeOne() (a NOTIFY for one store) grants ONE extra visit without
-// restarting the sweep, for a strategy that knows which store to visit (HintedStrategy). Stop()
-// interrupts sleeps.
+// WorkerPool: `workers` threads, each taking the next tenant from the TenantSchedule
+// (dispatch/tenant_schedule.h), running one Dispatcher::RunOnce on it and reporting the result
+// back. A worker with nothing to take sleeps until the schedule makes a tenant ready (NOTIFY, new
+// store, full claim, recovery); one of the idle workers (the timekeeper) also wakes at the earliest
+// due tenant and hands that role to another idle worker while it visits. Stop() interrupts. So
+// idle cost is one claim per tenant per idle interval (tenants ÷ max_poll_interval claims per
+// second), whatever the number of workers.
 //
 // Stop() lets each worker finish the message it is handling; rows of its batch not yet started are
 // released (no attempt counted), outcomes are recorded, then the threads are joined.
 //
-// OWNERSHIP: borrows the dispatcher and provider. THREADING: Start/Stop from one control thread;
-// Wake and WakeOne from any thread.
+// on_quiet (--drain): called on a worker thread, no lock held, when the schedule has no tenant
+// ready or being visited and some visit since the last call claimed rows or failed (and once after
+// Start); the receiver checks whether everything is drained.
+//
+// OWNERSHIP: borrows the dispatcher and the schedule. THREADING: Start/Stop from one control
+// thread; the rest from any thread.
 #ifndef OUTBOXD_DISPATCH_WORKER_POOL_H_
 #define OUTBOXD_DISPATCH_WORKER_POOL_H_
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include "common/mutex.h"
-#include "discovery/store_provider.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/tenant_schedule.h"
 
 namespace outboxd {
 
-struct PollOptions {
-  int workers = 4;
-  std::chrono::milliseconds poll_interval{250};      // first idle sleep
-  std::chrono::milliseconds max_poll_interval{2000};  // idle back-off ceiling
-};
-
 class WorkerPool {
  public:
-  WorkerPool(Dispatcher* dispatcher, const StoreProvider* provider, PollOptions options);
+  WorkerPool(Dispatcher* dispatcher, TenantSchedule* schedule, int workers);
   ~WorkerPool();
+
+  // Set before Start.
+  void SetOnQuiet(std::function<void()> on_quiet) { on_quiet_ = std::move(on_quiet); }
 
   void Start();
   void Stop();
-  void Wake();
-  void WakeOne();
 
-  // Workers currently sleeping because every store was idle (for --drain and tests).
+  // Workers currently sleeping because no tenant is due (tests).
   int idle_workers() const { return idle_workers_.load(); }
-  // Completed idle sleeps since start, across workers (a cheap "has it gone quiet" signal).
-  int64_t idle_sleeps() const { return idle_sleeps_.load(); }
 
  private:
   void Loop(int index);
+  void Wake();  // the schedule's on_ready
 
   Dispatcher* const dispatcher_;
-  const StoreProvider* const provider_;
-  const PollOptions options_;
+  TenantSchedule* const schedule_;
+  const int workers_;
+  std::function<void()> on_quiet_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> idle_workers_{0};
-  std::atomic<int64_t> idle_sleeps_{0};
-  using Clock = std::chrono::steady_clock;
-  // Takes one visit of the current sweep, starting a new sweep when the idle pause is over;
-  // sleeps while neither is possible. False when stopping.
-  bool TakeVisit();
-  void FoundWork();
+  std::atomic<bool> active_since_quiet_{true};
 
   Mutex mu_;
   CondVar cv_;
-  int64_t visits_left_ GUARDED_BY(mu_) = 0;  // of the current sweep
-  Clock::time_point next_sweep_ GUARDED_BY(mu_){};  // when the next sweep may start
-  std::chrono::milliseconds idle_delay_ GUARDED_BY(mu_){0};  // the pause after an idle sweep
+  uint64_t wakes_ GUARDED_BY(mu_) = 0;
+  bool timekeeper_ GUARDED_BY(mu_) = false;  // an idle worker sleeps until the next due tenant
   std::vector<std::thread> threads_;
 };
 

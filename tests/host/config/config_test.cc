@@ -67,7 +67,7 @@ TEST(ConfigDefaultsTest, StructDefaults) {
   EXPECT_EQ(c.discovery.refresh_interval, std::chrono::minutes(5));
   EXPECT_FALSE(c.discovery.allow_empty);
   EXPECT_EQ(c.discovery.cache_ttl, milliseconds(0));
-  EXPECT_EQ(c.dispatch.strategy, "round-robin");
+  EXPECT_EQ(c.dispatch.strategy, "fair");
   EXPECT_EQ(c.dispatch.unknown_topic, "fail");
   EXPECT_EQ(c.dispatch.batch_size, 50);
   EXPECT_EQ(c.dispatch.poll_interval, milliseconds(250));
@@ -80,6 +80,7 @@ TEST(ConfigDefaultsTest, StructDefaults) {
   EXPECT_EQ(c.stores.max_connections_per_store, 2);
   EXPECT_EQ(c.stores.retention, std::chrono::hours(24 * 7));
   EXPECT_EQ(c.stores.cleanup_interval, std::chrono::hours(1));
+  EXPECT_EQ(c.stores.notify_safety_interval, seconds(60));
   EXPECT_TRUE(c.handlers.empty());
 }
 
@@ -107,6 +108,7 @@ TEST(ConfigDefaultsTest, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(c.stores.max_connections_per_store, d.stores.max_connections_per_store);
   EXPECT_EQ(c.stores.retention, d.stores.retention);
   EXPECT_EQ(c.stores.cleanup_interval, d.stores.cleanup_interval);
+  EXPECT_EQ(c.stores.notify_safety_interval, d.stores.notify_safety_interval);
   EXPECT_TRUE(c.handlers.empty());
 }
 
@@ -185,7 +187,8 @@ TEST(ConfigParseTest, EveryLogLevel) {
   }
 }
 
-TEST(ConfigParseTest, BothStrategies) {
+TEST(ConfigParseTest, EveryStrategy) {
+  EXPECT_EQ(ParseOk(With("dispatch", "strategy", "fair")).dispatch.strategy, kStrategyFair);
   EXPECT_EQ(ParseOk(With("dispatch", "strategy", "round-robin")).dispatch.strategy,
             kStrategyRoundRobin);
   EXPECT_EQ(ParseOk(With("dispatch", "strategy", "drain-first")).dispatch.strategy,
@@ -311,7 +314,8 @@ TEST(ConfigUnknownKeyTest, Dispatch) {
 TEST(ConfigUnknownKeyTest, Stores) {
   EXPECT_EQ(ErrorOf(With("stores", "max_connection", 5)),
             "stores.max_connection: unknown key (known: busy_timeout, "
-            "max_connections_per_store, max_connections, notify, retention, cleanup_interval)");
+            "max_connections_per_store, max_connections, notify, notify_safety_interval, retention, "
+            "cleanup_interval)");
 }
 
 TEST(ConfigStoresTest, MaxConnectionsDefaultCoversTheWorkers) {
@@ -342,6 +346,14 @@ TEST(ConfigStoresTest, MaxConnectionsBelowWorkersPlusOneIsRejected) {
   EXPECT_EQ(ErrorOf(With("stores", "max_connections", -1)),
             "stores.max_connections: expected an integer from 0 to 100000, got -1");
   EXPECT_EQ(ErrorOf(With("stores", "notify", "yes")).rfind("stores.notify: ", 0), 0u);
+}
+
+TEST(ConfigStoresTest, NotifySafetyInterval) {
+  EXPECT_EQ(ParseOk(With("stores", "notify_safety_interval", "5m")).stores.notify_safety_interval,
+            std::chrono::minutes(5));
+  EXPECT_EQ(ErrorOf(With("stores", "notify_safety_interval", "500ms"))
+                .rfind("stores.notify_safety_interval: ", 0),
+            0u);
 }
 
 TEST(ConfigUnknownKeyTest, Handler) {
@@ -453,7 +465,8 @@ TEST(ConfigParseTest, UnknownTopicPolicy) {
 
 TEST(ConfigBadValueTest, Strategy) {
   EXPECT_EQ(ErrorOf(With("dispatch", "strategy", "round_robin")),
-            "dispatch.strategy: expected \"round-robin\" or \"drain-first\", got \"round_robin\"");
+            "dispatch.strategy: expected \"fair\", \"round-robin\" or \"drain-first\", got "
+            "\"round_robin\"");
 }
 
 TEST(ConfigBadValueTest, Booleans) {

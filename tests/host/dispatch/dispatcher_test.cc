@@ -7,6 +7,7 @@
 #include "fakes/fake_discovery_source.h"
 #include "fakes/fake_message_handler.h"
 #include "fakes/fake_outbox_store.h"
+#include "fakes/fake_schedule_clock.h"
 #include "fakes/fake_tenant_set.h"
 #include "support/log_capture.h"
 
@@ -17,6 +18,7 @@ using std::chrono::milliseconds;
 using testing::FakeDiscoverySource;
 using testing::FakeMessageHandler;
 using testing::FakeOutboxStore;
+using testing::FakeScheduleClock;
 using testing::FakeTenantSet;
 using testing::LogCapture;
 using Op = FakeOutboxStore::Op;
@@ -30,15 +32,22 @@ class DispatcherTest : public ::testing::Test {
     tenants_ = std::make_unique<FakeTenantSet>();
     ASSERT_TRUE(tenants_->Start(ids).ok());
     provider_ = tenants_->provider();
-    ASSERT_TRUE(MakeSelectionStrategy(strategy, &strategy_).ok());
+    std::unique_ptr<SelectionStrategy> order;
+    ASSERT_TRUE(MakeSelectionStrategy(strategy, &order).ok());
     DispatchOptions options;
     options.batch_size = batch;
     options.lease = milliseconds(30000);
     options.max_attempts = max_attempts;
     options.backoff = [](int attempt) { return ComputeBackoff(attempt, 0); };
     options.record_retry_delay = milliseconds(1);
-    dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, strategy_.get(),
-                                               &leases_, &counters_, options);
+    ScheduleOptions schedule;
+    schedule.batch_size = batch;
+    schedule.failure_backoff = options.backoff;
+    schedule.uniform = [] { return 1.0; };
+    schedule_ = std::make_unique<TenantSchedule>(std::move(order), schedule, &clock_);
+    schedule_->Sync(*provider_->Snapshot());
+    provider_->SetOnChange([this] { schedule_->Sync(*provider_->Snapshot()); });
+    dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
   }
 
   void Route(std::vector<HandlerTable::Route> routes) {
@@ -47,13 +56,28 @@ class DispatcherTest : public ::testing::Test {
     routing_.Publish(table);
   }
 
-  int RunOnce() { return dispatcher_->RunOnce(&worker_, stopping_); }
+  // One worker iteration: the next tenant the schedule hands out (time jumps to the earliest due
+  // one when none is due yet, as a sleeping worker would wait for it).
+  int RunOnce() {
+    std::optional<TenantSchedule::Visit> visit = schedule_->Take();
+    if (!visit) {
+      std::optional<TenantSchedule::TimePoint> due = schedule_->NextDue();
+      if (!due) return 0;
+      clock_.Set(*due);
+      visit = schedule_->Take();
+      if (!visit) return 0;
+    }
+    const int decided = dispatcher_->RunOnce(&worker_, visit->store, stopping_);
+    schedule_->Done(*visit, {worker_.claimed, worker_.failed, worker_.retry_in});
+    return decided;
+  }
   FakeOutboxStore& store(const std::string& id = "s1") { return tenants_->store(id); }
 
   std::unique_ptr<FakeTenantSet> tenants_;
   StoreProvider* provider_ = nullptr;
   RoutingState routing_;
-  std::unique_ptr<SelectionStrategy> strategy_;
+  FakeScheduleClock clock_;
+  std::unique_ptr<TenantSchedule> schedule_;
   LeaseKeeper leases_{milliseconds(30000)};
   DispatchCounters counters_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -406,8 +430,7 @@ TEST_F(DispatcherTest, FullParkingLotReleasesTheRestAndSkipsTheStoreInsteadOfSpi
   routing_.Publish(parked);
   DispatchOptions options = dispatcher_->options();
   options.park_lookahead = 2;
-  dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, strategy_.get(), &leases_,
-                                             &counters_, options);
+  dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(store().Add("email.send"));
   EXPECT_EQ(RunOnce(), 0);

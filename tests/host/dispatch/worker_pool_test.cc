@@ -33,7 +33,8 @@ bool Eventually(F cond, milliseconds limit = milliseconds(10000)) {
 
 class WorkerPoolTest : public ::testing::Test {
  protected:
-  void Build(std::vector<std::string> ids, PollOptions poll) {
+  void Build(std::vector<std::string> ids, int workers, milliseconds poll_interval,
+             milliseconds max_poll_interval) {
     ASSERT_TRUE(tenants_.Start(ids).ok());
     provider_ = tenants_.provider();
     std::shared_ptr<const HandlerTable> table;
@@ -41,25 +42,37 @@ class WorkerPoolTest : public ::testing::Test {
     routing_.Publish(table);
     DispatchOptions options;
     options.batch_size = 7;
-    dispatcher_ = std::make_unique<Dispatcher>(provider_, &routing_, &strategy_, &leases_,
-                                               &counters_, options);
-    pool_ = std::make_unique<WorkerPool>(dispatcher_.get(), provider_, poll);
+    ScheduleOptions schedule;
+    schedule.poll_interval = poll_interval;
+    schedule.max_poll_interval = max_poll_interval;
+    schedule.batch_size = options.batch_size;
+    schedule_ = std::make_unique<TenantSchedule>(std::make_unique<FairStrategy>(), schedule);
+    schedule_->Sync(*provider_->Snapshot());
+    dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
+    pool_ = std::make_unique<WorkerPool>(dispatcher_.get(), schedule_.get(), workers);
+    pool_->SetOnQuiet([this] { ++quiet_; });
+  }
+  int TotalClaims() {
+    int total = 0;
+    for (auto& [id, store] : stores_) total += store->calls(FakeOutboxStore::Op::kClaim);
+    return total;
   }
 
   FakeTenantSet tenants_;
   std::map<std::string, FakeOutboxStore*>& stores_ = tenants_.stores();
   StoreProvider* provider_ = nullptr;
   RoutingState routing_;
-  RoundRobinStrategy strategy_;
   LeaseKeeper leases_{milliseconds(30000)};
   DispatchCounters counters_;
   std::shared_ptr<FakeMessageHandler> handler_ = std::make_shared<FakeMessageHandler>();
+  std::unique_ptr<TenantSchedule> schedule_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<WorkerPool> pool_;
+  std::atomic<int> quiet_{0};
 };
 
 TEST_F(WorkerPoolTest, WorkersDrainEveryStoreExactlyOnce) {
-  Build({"a", "b", "c"}, PollOptions{3, milliseconds(1), milliseconds(5)});
+  Build({"a", "b", "c"}, 3, milliseconds(1), milliseconds(5));
   for (auto& [id, store] : stores_) {
     for (int i = 0; i < 100; ++i) store->Add("t");
   }
@@ -73,56 +86,68 @@ TEST_F(WorkerPoolTest, WorkersDrainEveryStoreExactlyOnce) {
   }
 }
 
-TEST_F(WorkerPoolTest, IdleWorkerSweepsAllStoresBeforeSleeping) {  // B7
-  Build({"a", "b", "c"}, PollOptions{1, milliseconds(50), milliseconds(10000)});
-  pool_->Start();
-  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 1; }));
-  for (auto& [id, store] : stores_) EXPECT_GE(store->calls(FakeOutboxStore::Op::kClaim), 1) << id;
-  pool_->Stop();
-}
-
-TEST_F(WorkerPoolTest, WakeEndsTheIdleSleepAtOnce) {  // B7: snaps back when work appears
-  Build({"a"}, PollOptions{1, milliseconds(60000), milliseconds(60000)});
-  pool_->Start();
-  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 1; }));
-  stores_["a"]->Add("t");
-  pool_->Wake();
-  // The idle sleep is a minute long: only the wake-up can deliver within the limit.
-  EXPECT_TRUE(Eventually([&] { return counters_.dispatched.load() == 1; }, milliseconds(20000)));
-  pool_->Stop();
-}
-
-// An idle sweep is shared: each store is polled once per interval, not once per worker.
-TEST_F(WorkerPoolTest, IdleSweepVisitsEachStoreOnceWhateverTheWorkerCount) {
-  Build({"a", "b", "c", "d", "e"}, PollOptions{4, milliseconds(60000), milliseconds(60000)});
+// Idle cost is per tenant: each store is polled once per interval, not once per worker.
+TEST_F(WorkerPoolTest, IdleStoresArePolledOnceWhateverTheWorkerCount) {
+  Build({"a", "b", "c", "d", "e"}, 4, milliseconds(60000), milliseconds(60000));
   pool_->Start();
   ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 4; }));
   for (auto& [id, store] : stores_) EXPECT_EQ(store->calls(FakeOutboxStore::Op::kClaim), 1) << id;
   pool_->Stop();
 }
 
-// A NOTIFY wake-up for one store costs one visit, not a sweep of every store.
-TEST_F(WorkerPoolTest, WakeOneGrantsASingleVisit) {
-  Build({"a", "b", "c"}, PollOptions{2, milliseconds(60000), milliseconds(60000)});
+// One busy tenant does not make the workers visit the idle ones (the old shared sweep did).
+TEST_F(WorkerPoolTest, ABusyTenantCostsNoVisitsOfTheIdleOnes) {
+  Build({"busy", "idle1", "idle2"}, 2, milliseconds(60000), milliseconds(60000));
+  for (int i = 0; i < 700; ++i) stores_["busy"]->Add("t");
+  pool_->Start();
+  ASSERT_TRUE(Eventually([&] { return counters_.dispatched.load() == 700; }));
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2; }));
+  pool_->Stop();
+  EXPECT_GE(stores_["busy"]->calls(FakeOutboxStore::Op::kClaim), 100);
+  EXPECT_EQ(stores_["idle1"]->calls(FakeOutboxStore::Op::kClaim), 1);
+  EXPECT_EQ(stores_["idle2"]->calls(FakeOutboxStore::Op::kClaim), 1);
+}
+
+TEST_F(WorkerPoolTest, NotifyEndsTheIdleSleepAtOnceForThatStoreOnly) {
+  Build({"a", "b", "c"}, 2, milliseconds(60000), milliseconds(60000));
   pool_->Start();
   ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2; }));
-  auto total_claims = [&] {
-    int total = 0;
-    for (auto& [id, store] : stores_) total += store->calls(FakeOutboxStore::Op::kClaim);
-    return total;
-  };
-  ASSERT_EQ(total_claims(), 3);
-  const int64_t sleeps = pool_->idle_sleeps();
-  pool_->WakeOne();
-  ASSERT_TRUE(Eventually([&] { return total_claims() == 4; }));
-  // Back asleep with no further visits: the worker that took the visit waited again.
-  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2 && pool_->idle_sleeps() > sleeps; }));
-  EXPECT_EQ(total_claims(), 4);
+  ASSERT_EQ(TotalClaims(), 3);
+  stores_["b"]->Add("t");
+  schedule_->Notify("b");
+  // The idle sleep is a minute long: only the wake-up can deliver within the limit.
+  EXPECT_TRUE(Eventually([&] { return counters_.dispatched.load() == 1; }, milliseconds(20000)));
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2; }));
+  EXPECT_EQ(stores_["b"]->calls(FakeOutboxStore::Op::kClaim), 2);
+  EXPECT_EQ(TotalClaims(), 4);
+  pool_->Stop();
+}
+
+TEST_F(WorkerPoolTest, NewStoreIsVisitedAtOnce) {
+  Build({"a"}, 1, milliseconds(60000), milliseconds(60000));
+  pool_->Start();
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 1; }));
+  tenants_.discovery().Set({FakeDiscoverySource::Location("a"), FakeDiscoverySource::Location("n")});
+  ASSERT_TRUE(provider_->Refresh().ok());
+  schedule_->Sync(*provider_->Snapshot());
+  EXPECT_TRUE(Eventually([&] { return stores_["n"]->calls(FakeOutboxStore::Op::kClaim) == 1; }));
+  pool_->Stop();
+}
+
+// --drain: the pool reports quiet once the last message is recorded (not after a poll interval).
+TEST_F(WorkerPoolTest, QuietIsReportedWhenTheLastMessageIsDone) {
+  Build({"a", "b"}, 2, milliseconds(60000), milliseconds(60000));
+  pool_->Start();
+  ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2 && quiet_.load() == 1; }));
+  stores_["a"]->Add("t");
+  schedule_->Notify("a");
+  EXPECT_TRUE(Eventually([&] { return quiet_.load() == 2; }, milliseconds(20000)));
+  EXPECT_EQ(counters_.dispatched.load(), 1);
   pool_->Stop();
 }
 
 TEST_F(WorkerPoolTest, StopInterruptsIdleSleep) {
-  Build({"a"}, PollOptions{2, milliseconds(60000), milliseconds(60000)});
+  Build({"a"}, 2, milliseconds(60000), milliseconds(60000));
   pool_->Start();
   ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 2; }));
   const auto start = std::chrono::steady_clock::now();

@@ -24,13 +24,11 @@ class DispatchMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tenants_.Start({"s1"}).ok());
-    ASSERT_TRUE(MakeSelectionStrategy("round-robin", &strategy_).ok());
     DispatchOptions options;
     options.max_attempts = 2;
     options.backoff = [](int) { return milliseconds(0); };
     options.observer = &metrics_;
-    dispatcher_ = std::make_unique<Dispatcher>(tenants_.provider(), &routing_, strategy_.get(),
-                                               &leases_, &counters_, options);
+    dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
     std::shared_ptr<const HandlerTable> table;
     ASSERT_TRUE(HandlerTable::Build({{"ok", handler_}, {"bad", handler_}, {"again", handler_}},
                                     &table)
@@ -49,11 +47,13 @@ class DispatchMetricsTest : public ::testing::Test {
                                    topic + "\"}")
         .value_or(-1);
   }
-  int RunOnce() { return dispatcher_->RunOnce(&worker_, stopping_); }
+  // The only store, visited once.
+  int RunOnce() {
+    return dispatcher_->RunOnce(&worker_, tenants_.provider()->Snapshot()->at(0), stopping_);
+  }
 
   FakeTenantSet tenants_;
   RoutingState routing_;
-  std::unique_ptr<SelectionStrategy> strategy_;
   LeaseKeeper leases_{milliseconds(30000)};
   DispatchCounters counters_;
   HealthTracker health_{2, milliseconds(30000), milliseconds(60000)};
