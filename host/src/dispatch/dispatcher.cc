@@ -37,6 +37,10 @@ struct Dispatcher::Batch {
   std::vector<Completion> completions;  // not recorded yet, in claim order
   int decided = 0;  // dispatched + rescheduled + failed
   int worker = 0;   // WorkerState::index
+  // messages[0, started) were taken up by Deliver; `abandoned`: ReleaseUnstarted released the rest.
+  // Both guarded by Dispatcher::in_flight_mu_.
+  std::size_t started = 0;
+  bool abandoned = false;
   std::vector<TopicObserver*> topics;  // parallel to messages (observer only)
 };
 
@@ -127,7 +131,15 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::atomic<bool>& stopping) 
   }
   counters_->claimed += static_cast<int64_t>(batch.messages.size());
   LogBatch(batch.store->id(), batch.messages.size());
+  {
+    MutexLock lock(&in_flight_mu_);
+    in_flight_.insert(&batch);
+  }
   Deliver(&batch, stopping);
+  {
+    MutexLock lock(&in_flight_mu_);
+    in_flight_.erase(&batch);
+  }
   if (batch.parked > 0 && !stopping.load(std::memory_order_relaxed)) HoldParked(&batch);
   if (!batch.completions.empty()) Record(&batch, batch.completions);
   if (batch.held_ids.empty()) leases_->Unregister(batch.owner_token);
@@ -298,6 +310,11 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   // call once the oldest of them is record_window old (see dispatcher.h, step 4).
   std::optional<std::chrono::steady_clock::time_point> pending_since;
   for (const OutboxMessage& m : batch->messages) {
+    {
+      MutexLock lock(&in_flight_mu_);
+      if (batch->abandoned) break;  // released by ReleaseUnstarted
+      ++batch->started;
+    }
     if (observer != nullptr) {
       // Consecutive rows of one topic share the cached observer.
       if (topic_observer == nullptr || topic_observer->topic() != m.topic) {
@@ -387,6 +404,44 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
     }
     batch->completions.push_back(std::move(c));
   }
+}
+
+int Dispatcher::ReleaseUnstarted() {
+  struct Unstarted {
+    std::shared_ptr<TenantStore> store;
+    std::string owner_token;
+    std::vector<Completion> releases;
+  };
+  std::vector<Unstarted> work;
+  {
+    MutexLock lock(&in_flight_mu_);
+    for (Batch* batch : in_flight_) {
+      batch->abandoned = true;
+      Unstarted u{batch->store, batch->owner_token, {}};
+      for (std::size_t i = batch->started; i < batch->messages.size(); ++i) {
+        Completion c;
+        c.id = batch->messages[i].id;
+        c.kind = Completion::Kind::kRelease;
+        u.releases.push_back(std::move(c));
+      }
+      if (!u.releases.empty()) work.push_back(std::move(u));
+    }
+  }
+  int released = 0;
+  for (const Unstarted& u : work) {
+    CompletionReport report;
+    Status s = u.store->store().Complete(u.owner_token, u.releases, &report);
+    if (!s.ok()) {
+      ++counters_->store_errors;
+      spdlog::warn("Releasing {} claimed messages not yet started in store '{}' failed ({}); they "
+                   "are claimed again once their lease expires",
+                   u.releases.size(), u.store->id(), s.message());
+      continue;
+    }
+    counters_->released += static_cast<int64_t>(report.applied.size());
+    released += static_cast<int>(report.applied.size());
+  }
+  return released;
 }
 
 void Dispatcher::RecordDecided(Batch* batch) {

@@ -16,7 +16,8 @@
 //       attempts already exhausted (leases expired max_attempts times: the message keeps crashing
 //       or stalling its worker) -> failed without running it again; attempts is not incremented
 //       for it (not a new attempt: "Gave up after N attempts" and the column agree)
-//     When stopping, rows not yet started are released (back to ready, no attempt counted).
+//     When stopping, rows not yet started are released (back to ready, no attempt counted); when
+//     the shutdown grace runs out while handlers still run, ReleaseUnstarted does it for them.
 //     Parked rows would come back first at every claim (oldest first). So they are *held*: left
 //     in progress under their batch's owner token, lease renewed by the LeaseKeeper, in a per-store
 //     parking lot of at most park_lookahead rows, and the batch claims again to reach the rows
@@ -47,8 +48,11 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "discovery/store_provider.h"
 #include "dispatch/backoff.h"
 #include "dispatch/dispatch_counters.h"
@@ -98,6 +102,12 @@ class Dispatcher {
 
   // Rows of parked topics held in parking lots right now, over all stores.
   int HeldParkedRows();
+
+  // For a shutdown whose grace ran out while handlers still run (call with `stopping` set): the
+  // claimed rows of every batch in flight that no handler started yet are released (back to ready,
+  // no attempt counted) and will not be started; the rows in a handler call stay claimed. Returns
+  // the rows released. Thread-safe; makes one store call per batch in flight.
+  int ReleaseUnstarted();
 
   const DispatchOptions& options() const { return options_; }
 
@@ -153,6 +163,10 @@ class Dispatcher {
   std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
   std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
   std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
+
+  // Batches between claim and the end of delivery, for ReleaseUnstarted.
+  Mutex in_flight_mu_;
+  std::unordered_set<Batch*> in_flight_ GUARDED_BY(in_flight_mu_);
 
   struct BatchLog {
     std::chrono::steady_clock::time_point last{};
