@@ -166,17 +166,16 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   sql.rollback = "ROLLBACK";
   // Poison isolation (docs/semantics.md, "Poison messages"): when the oldest claimable row is one
   // whose lease expired (its owner crashed or stalled on it: it is suspect), that row is claimed
-  // alone; otherwise up to $3 ready rows are. `attempts` saturates at 2^31 - 1 (finding 8: an
-  // integer overflow would fail every claim on the table).
+  // alone; otherwise the ready rows among the oldest $3 claimable ones are (one index scan: a
+  // second scan would walk the dead index entries of a burn-down twice). `attempts` saturates at
+  // 2^31 - 1 (finding 8: an integer overflow would fail every claim on the table).
   sql.claim = render(
-      "WITH head AS (SELECT id, status FROM {table} WHERE {claimable} "
-      "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+      "WITH c AS MATERIALIZED (SELECT id, status, created_at FROM {table} WHERE {claimable} "
+      "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED), "
+      "head AS (SELECT id, status FROM c ORDER BY created_at, id LIMIT 1), "
       "picked AS (SELECT id FROM head WHERE status = 1 "
       "UNION ALL "
-      "SELECT r.id FROM (SELECT id FROM {table} WHERE status = 0 AND "
-      "(due_at IS NULL OR due_at <= now()) AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
-      "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED) AS r "
-      "WHERE NOT EXISTS (SELECT 1 FROM head WHERE status = 1)) "
+      "SELECT id FROM c WHERE status = 0 AND NOT EXISTS (SELECT 1 FROM head WHERE status = 1)) "
       "UPDATE {table} AS t SET "
       "attempts = CASE WHEN t.status = 1 AND t.attempts < 2147483647 THEN t.attempts + 1 "
       "ELSE t.attempts END, "
