@@ -69,15 +69,21 @@ Status FakeOutboxStore::ClaimDue(int limit, std::chrono::milliseconds lease,
     return Status::InvalidArgument("bad claim arguments");
   }
   const int64_t now = now_ms_;
+  // Poison isolation, as the real claim: an expired row that is the oldest claimable one is
+  // claimed alone; otherwise only ready rows are claimed.
+  bool first = true;
   for (auto& [id, row] : rows_) {
     if (limit == 0) break;
     const bool ready = row.status == MessageStatus::kReady && row.next_attempt_at_ms <= now;
     const bool expired = row.status == MessageStatus::kInProgress && row.locked_until_ms <= now;
     if (!ready && !expired) continue;
+    if (expired && !first) continue;
     if (expired) {
-      ++row.message.attempts;
+      if (row.message.attempts < INT32_MAX) ++row.message.attempts;
       row.message.last_error = "lease expired";
+      limit = 1;
     }
+    first = false;
     row.status = MessageStatus::kInProgress;
     row.owner_token = owner_token;
     row.locked_until_ms = now + lease.count();
@@ -118,7 +124,7 @@ Status FakeOutboxStore::Complete(const std::string& owner_token,
         break;
       case Completion::Kind::kFail:
         row.status = MessageStatus::kFailed;
-        ++row.message.attempts;
+        if (c.count_attempt) ++row.message.attempts;
         row.message.last_error = c.error;
         row.processed_by = "fake:FAILED";
         row.processed_at_ms = now_ms_;

@@ -405,6 +405,10 @@ Status Daemon::Run(const RunOptions& options) {
   spdlog::info("Stopping: finishing in-flight messages");
   std::future<void> stopped = std::async(std::launch::async, [this] { pool_->Stop(); });
   if (stopped.wait_for(config_.dispatch.shutdown_grace) == std::future_status::timeout) {
+    const int released = dispatcher_->ReleaseUnstarted();
+    if (released > 0) {
+      spdlog::info("Released {} claimed messages that no handler had started", released);
+    }
     spdlog::error("In-flight messages did not finish within shutdown_grace ({} ms); exiting "
                   "anyway, their leases will expire and they will be delivered again",
                   config_.dispatch.shutdown_grace.count());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -33,9 +34,13 @@ struct Dispatcher::Batch {
   std::vector<int64_t> held_ids;    // those kept claimed in the store's parking lot
   std::string owner_token;
   std::vector<OutboxMessage> messages;
-  std::vector<Completion> completions;
+  std::vector<Completion> completions;  // not recorded yet, in claim order
   int decided = 0;  // dispatched + rescheduled + failed
   int worker = 0;   // WorkerState::index
+  // messages[0, started) were taken up by Deliver; `abandoned`: ReleaseUnstarted released the rest.
+  // Both guarded by Dispatcher::in_flight_mu_.
+  std::size_t started = 0;
+  bool abandoned = false;
   std::vector<TopicObserver*> topics;  // parallel to messages (observer only)
 };
 
@@ -115,9 +120,17 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   }
   counters_->claimed += static_cast<int64_t>(batch.messages.size());
   LogBatch(batch.store->id(), batch.messages.size());
+  {
+    MutexLock lock(&in_flight_mu_);
+    in_flight_.insert(&batch);
+  }
   Deliver(&batch, stopping);
+  {
+    MutexLock lock(&in_flight_mu_);
+    in_flight_.erase(&batch);
+  }
   if (batch.parked > 0 && !stopping.load(std::memory_order_relaxed)) HoldParked(&batch);
-  if (!batch.completions.empty()) Record(&batch);
+  if (!batch.completions.empty()) Record(&batch, batch.completions);
   if (batch.held_ids.empty()) leases_->Unregister(batch.owner_token);
   if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
     ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
@@ -285,7 +298,15 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   DispatchObserver* const observer = options_.observer;
   batch->completions.reserve(batch->messages.size());
   TopicObserver* topic_observer = nullptr;
+  // Outcomes decided and not recorded yet (releases excluded) are recorded before the next handler
+  // call once the oldest of them is record_window old (see dispatcher.h, step 4).
+  std::optional<std::chrono::steady_clock::time_point> pending_since;
   for (const OutboxMessage& m : batch->messages) {
+    {
+      MutexLock lock(&in_flight_mu_);
+      if (batch->abandoned) break;  // released by ReleaseUnstarted
+      ++batch->started;
+    }
     if (observer != nullptr) {
       // Consecutive rows of one topic share the cached observer.
       if (topic_observer == nullptr || topic_observer->topic() != m.topic) {
@@ -300,9 +321,11 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       batch->completions.push_back(std::move(c));
       continue;
     }
-    const int attempt = m.attempts + 1;
+    const int64_t attempt = int64_t{m.attempts} + 1;  // attempts saturates at INT32_MAX
     if (m.attempts >= options_.max_attempts) {
+      // Not run again, so not a new attempt: the count stays what the message says (finding 14).
       c.kind = Completion::Kind::kFail;
+      c.count_attempt = false;
       c.error = BoundFailureText("Gave up after " + std::to_string(m.attempts) +
                                  " attempts; last error: " + m.last_error.value_or("none"));
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
@@ -323,6 +346,11 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       c.error = "No handler registered for topic '" + m.topic + "'";
       spdlog::warn("{} (message {} in store '{}')", c.error, m.message_id, tenant);
     } else {
+      if (pending_since &&
+          std::chrono::steady_clock::now() - *pending_since >= options_.record_window) {
+        RecordDecided(batch);
+        pending_since.reset();
+      }
       spdlog::debug("Delivering outbox message {} (topic '{}', attempt {}) from store '{}' to {}",
                     m.message_id, m.topic, attempt, tenant, handler->Describe());
       std::chrono::steady_clock::time_point handler_start;
@@ -363,32 +391,83 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
           break;
       }
     }
+    if (c.kind != Completion::Kind::kRelease && !pending_since) {
+      pending_since = std::chrono::steady_clock::now();
+    }
     batch->completions.push_back(std::move(c));
   }
 }
 
-void Dispatcher::Record(Batch* batch) {
+int Dispatcher::ReleaseUnstarted() {
+  struct Unstarted {
+    std::shared_ptr<TenantStore> store;
+    std::string owner_token;
+    std::vector<Completion> releases;
+  };
+  std::vector<Unstarted> work;
+  {
+    MutexLock lock(&in_flight_mu_);
+    for (Batch* batch : in_flight_) {
+      batch->abandoned = true;
+      Unstarted u{batch->store, batch->owner_token, {}};
+      for (std::size_t i = batch->started; i < batch->messages.size(); ++i) {
+        Completion c;
+        c.id = batch->messages[i].id;
+        c.kind = Completion::Kind::kRelease;
+        u.releases.push_back(std::move(c));
+      }
+      if (!u.releases.empty()) work.push_back(std::move(u));
+    }
+  }
+  int released = 0;
+  for (const Unstarted& u : work) {
+    CompletionReport report;
+    Status s = u.store->store().Complete(u.owner_token, u.releases, &report);
+    if (!s.ok()) {
+      ++counters_->store_errors;
+      spdlog::warn("Releasing {} claimed messages not yet started in store '{}' failed ({}); they "
+                   "are claimed again once their lease expires",
+                   u.releases.size(), u.store->id(), s.message());
+      continue;
+    }
+    counters_->released += static_cast<int64_t>(report.applied.size());
+    released += static_cast<int>(report.applied.size());
+  }
+  return released;
+}
+
+void Dispatcher::RecordDecided(Batch* batch) {
+  std::vector<Completion> decided;
+  std::vector<Completion> releases;  // parked rows may still be held (HoldParked): kept for later
+  for (Completion& c : batch->completions) {
+    (c.kind == Completion::Kind::kRelease ? releases : decided).push_back(std::move(c));
+  }
+  batch->completions = std::move(releases);
+  if (!decided.empty()) Record(batch, decided);
+}
+
+void Dispatcher::Record(Batch* batch, const std::vector<Completion>& completions) {
   CompletionReport report;
   Status s;
   auto delay = options_.record_retry_delay;
   for (int tries = 0;; ++tries) {
     report = CompletionReport{};
-    s = batch->store->store().Complete(batch->owner_token, batch->completions, &report);
+    s = batch->store->store().Complete(batch->owner_token, completions, &report);
     if (s.ok() || tries + 1 >= options_.record_retries) break;
     ++counters_->store_errors;
     batch->store->CountError();
     spdlog::warn("Recording {} outcomes in store '{}' failed ({}); retrying in {} ms",
-                 batch->completions.size(), batch->store->id(), s.message(), delay.count());
+                 completions.size(), batch->store->id(), s.message(), delay.count());
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, options_.lease / 3);
   }
   if (!s.ok()) {
     ++counters_->store_errors;
-    counters_->unrecorded += static_cast<int64_t>(batch->completions.size());
+    counters_->unrecorded += static_cast<int64_t>(completions.size());
     batch->store->RecordFailure(s, std::chrono::steady_clock::now());
     spdlog::error("Could not record the outcomes of {} messages in store '{}': {}; they will be "
                   "delivered again after their lease expires",
-                  batch->completions.size(), batch->store->id(), s.message());
+                  completions.size(), batch->store->id(), s.message());
     return;
   }
   if (!report.lease_lost.empty()) {
@@ -399,8 +478,8 @@ void Dispatcher::Record(Batch* batch) {
   }
   std::vector<int64_t> applied = report.applied;
   std::sort(applied.begin(), applied.end());
-  if (!batch->topics.empty()) CountOutcomes(*batch, applied, report.lease_lost);
-  for (const Completion& c : batch->completions) {
+  if (!batch->topics.empty()) CountOutcomes(*batch, completions, applied, report.lease_lost);
+  for (const Completion& c : completions) {
     if (!std::binary_search(applied.begin(), applied.end(), c.id)) continue;
     switch (c.kind) {
       case Completion::Kind::kDispatched: ++counters_->dispatched; ++batch->decided; break;
@@ -411,12 +490,13 @@ void Dispatcher::Record(Batch* batch) {
   }
 }
 
-void Dispatcher::CountOutcomes(const Batch& batch, const std::vector<int64_t>& applied_sorted,
+void Dispatcher::CountOutcomes(const Batch& batch, const std::vector<Completion>& completions,
+                               const std::vector<int64_t>& applied_sorted,
                                std::vector<int64_t> lease_lost) {
   std::sort(lease_lost.begin(), lease_lost.end());
   // Completions keep the claim order of batch.messages (some rows dropped): one forward walk.
   std::size_t j = 0;
-  for (const Completion& c : batch.completions) {
+  for (const Completion& c : completions) {
     while (j < batch.messages.size() && batch.messages[j].id != c.id) ++j;
     if (j == batch.messages.size()) break;
     TopicObserver* topic = batch.topics[j];

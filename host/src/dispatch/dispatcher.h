@@ -2,7 +2,9 @@
 //
 //  1. visit the store the worker was handed (dispatch/tenant_schedule.h decides which and when);
 //  2. claim up to batch_size due rows in one statement, with a fresh owner token and a lease (the
-//     LeaseKeeper renews it while handlers run);
+//     LeaseKeeper renews it while handlers run). A row whose lease expired is suspect (its owner
+//     died or stalled on it): while it is the oldest claimable row the claim takes it alone, so a
+//     poison message only ever runs, and counts lost leases, by itself (docs/semantics.md);
 //  3. deliver each row to the handler for its topic (case-insensitive):
 //       OK                -> dispatched
 //       RETRY             -> rescheduled at db now + (retry_after or backoff(attempt)), or failed
@@ -12,8 +14,10 @@
 //       parked topic      -> parked: its handler plugin was removed and one is expected back
 //                            (hot reload, HandlerTable::IsParked); never an attempt counted
 //       attempts already exhausted (leases expired max_attempts times: the message keeps crashing
-//       or stalling its worker) -> failed without running it again
-//     When stopping, rows not yet started are released (back to ready, no attempt counted).
+//       or stalling its worker) -> failed without running it again; attempts is not incremented
+//       for it (not a new attempt: "Gave up after N attempts" and the column agree)
+//     When stopping, rows not yet started are released (back to ready, no attempt counted); when
+//     the shutdown grace runs out while handlers still run, ReleaseUnstarted does it for them.
 //     Parked rows would come back first at every claim (oldest first). So they are *held*: left
 //     in progress under their batch's owner token, lease renewed by the LeaseKeeper, in a per-store
 //     parking lot of at most park_lookahead rows, and the batch claims again to reach the rows
@@ -25,7 +29,11 @@
 //     a store whose claim then yielded nothing else is skipped for park_retry or until the routing
 //     changes: a parked topic never makes a worker spin on the same rows. A process that dies
 //     while holding parked rows loses their lease like any other claim (one attempt counted).
-//  4. record all outcomes in one call. A database error there does NOT turn into a handler failure:
+//  4. record outcomes: before each handler call, the outcomes decided more than record_window ago
+//     are recorded (one call); the rest at the end of the batch, with the releases (one call). So
+//     a batch faster than record_window costs one call, and a process that dies in a handler call
+//     re-runs only the messages decided within record_window before that call (and the rows not
+//     yet started). Exact guarantee: docs/semantics.md. A database error there does NOT turn into a handler failure:
 //     the call is retried a few times while the lease is kept alive; if it still fails the outcome
 //     is given up (counted, logged) and the row is redelivered after its lease expires.
 //
@@ -40,8 +48,11 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "discovery/store_provider.h"
 #include "dispatch/backoff.h"
 #include "dispatch/dispatch_counters.h"
@@ -58,6 +69,9 @@ struct DispatchOptions {
   BackoffPolicy backoff = &DefaultBackoff;     // delay before retry `attempt`
   int record_retries = 5;                      // tries to record outcomes before giving up
   std::chrono::milliseconds record_retry_delay{100};  // first delay between those tries (doubles)
+  // Outcomes of a batch are recorded before its next handler call once the oldest unrecorded one is
+  // this old (step 4); a batch that runs through faster is recorded in one call at its end.
+  std::chrono::milliseconds record_window{100};
   int park_lookahead = 500;  // parked rows held per store (the parking lot's size)
   std::chrono::milliseconds park_hold{10000};   // a parking lot is released after this long
   std::chrono::milliseconds park_retry{2000};   // a store with a full lot and nothing else: skipped
@@ -90,13 +104,22 @@ class Dispatcher {
   // Rows of parked topics held in parking lots right now, over all stores.
   int HeldParkedRows();
 
+  // For a shutdown whose grace ran out while handlers still run (call with `stopping` set): the
+  // claimed rows of every batch in flight that no handler started yet are released (back to ready,
+  // no attempt counted) and will not be started; the rows in a handler call stay claimed. Returns
+  // the rows released. Thread-safe; makes one store call per batch in flight.
+  int ReleaseUnstarted();
+
   const DispatchOptions& options() const { return options_; }
 
  private:
   struct Batch;
   void ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping);
   void Deliver(Batch* batch, const std::atomic<bool>& stopping);
-  void Record(Batch* batch);
+  // Records `completions` (a subsequence of the batch's, in claim order) in one call.
+  void Record(Batch* batch, const std::vector<Completion>& completions);
+  // Records the batch's decided outcomes now (everything but releases) and drops them from it.
+  void RecordDecided(Batch* batch);
   void HoldParked(Batch* batch);
   bool SkipParked(const std::string& store_id, uint64_t routing_version,
                   std::chrono::steady_clock::time_point now);
@@ -106,8 +129,8 @@ class Dispatcher {
   void ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now, bool all);
   int HeldRows(const std::string& store_id);
   // Counts each recorded outcome on its topic (observer only).
-  void CountOutcomes(const Batch& batch, const std::vector<int64_t>& applied_sorted,
-                     std::vector<int64_t> lease_lost);
+  void CountOutcomes(const Batch& batch, const std::vector<Completion>& completions,
+                     const std::vector<int64_t>& applied_sorted, std::vector<int64_t> lease_lost);
   // The per-batch "Processing N outbox messages" line: every batch at debug level, at most one
   // line per store per kBatchLogInterval at info level.
   void LogBatch(const std::string& store_id, std::size_t rows);
@@ -139,6 +162,10 @@ class Dispatcher {
   std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
   std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
   std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
+
+  // Batches between claim and the end of delivery, for ReleaseUnstarted.
+  Mutex in_flight_mu_;
+  std::unordered_set<Batch*> in_flight_ GUARDED_BY(in_flight_mu_);
 
   struct BatchLog {
     std::chrono::steady_clock::time_point last{};

@@ -44,13 +44,16 @@ struct Completion {
   enum class Kind {
     kDispatched,  // -> status 2, processed_at = db now, processed_by = worker id
     kReschedule,  // -> status 0, attempts + 1, next_attempt_at = db now + delay, last_error
-    kFail,        // -> status 3, attempts + 1, processed_at = db now, processed_by = "<worker>:FAILED", last_error
+    kFail,        // -> status 3, attempts + 1 (unless !count_attempt), processed_at = db now, processed_by = "<worker>:FAILED", last_error
     kRelease,     // -> status 0, attempts unchanged (never started: shutdown, parked topic)
   };
   int64_t id = 0;
   Kind kind = Kind::kDispatched;
   std::chrono::milliseconds delay{0};  // kReschedule only; >= 0
   std::string error;                   // kReschedule / kFail; bounded to 2048 chars by the caller
+  // kFail only: false when the failure is not a new attempt (the message is given up because its
+  // attempts are already exhausted, and was not run again): attempts stays as it is.
+  bool count_attempt = true;
 };
 
 // Which completions took effect. A completion is applied only when the row is still in progress

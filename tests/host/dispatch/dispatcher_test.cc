@@ -40,6 +40,7 @@ class DispatcherTest : public ::testing::Test {
     options.max_attempts = max_attempts;
     options.backoff = [](int attempt) { return ComputeBackoff(attempt, 0); };
     options.record_retry_delay = milliseconds(1);
+    options.record_window = record_window_;
     ScheduleOptions schedule;
     schedule.batch_size = batch;
     schedule.failure_backoff = options.backoff;
@@ -83,6 +84,7 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<Dispatcher> dispatcher_;
   WorkerState worker_;
   std::atomic<bool> stopping_{false};
+  milliseconds record_window_{100};  // set before Start
   std::shared_ptr<FakeMessageHandler> handler_ = std::make_shared<FakeMessageHandler>("email");
 };
 
@@ -216,6 +218,43 @@ TEST_F(DispatcherTest, MessageWhoseLeasesKeptExpiringIsFailedWithoutRunning) {
   EXPECT_TRUE(handler_->calls().empty());
   EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
   EXPECT_NE(store().Get(id).message.last_error->find("Gave up after 5 attempts"), std::string::npos);
+}
+
+// Finding 14: the message was not run again, so the column keeps the count the text names.
+TEST_F(DispatcherTest, GivenUpMessageKeepsTheAttemptCountItsErrorNames) {
+  Route({{"t", handler_}});
+  const int64_t id = store().Add("t", "{}", /*attempts=*/5);
+  EXPECT_EQ(RunOnce(), 1);
+  EXPECT_EQ(store().Get(id).message.attempts, 5);
+}
+
+// Poison isolation, recording side: with record_window 0 every outcome is recorded before the next
+// handler call, so a crash in message 3 cannot make messages 1 and 2 run again.
+TEST_F(DispatcherTest, OutcomesOlderThanTheRecordWindowAreRecordedBeforeTheNextHandlerCall) {
+  record_window_ = milliseconds(0);
+  Start({"s1"}, "round-robin", 50);
+  Route({{"t", handler_}});
+  const int64_t first = store().Add("t");
+  const int64_t second = store().Add("t");
+  const int64_t third = store().Add("t");
+  std::vector<MessageStatus> seen;  // status of `first` and `second` when `third` runs
+  handler_->Script([&](const OutboxMessage& m) {
+    if (m.id == third) seen = {store().Get(first).status, store().Get(second).status};
+    return Delivery::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 3);
+  EXPECT_EQ(seen, (std::vector<MessageStatus>{MessageStatus::kDone, MessageStatus::kDone}));
+  EXPECT_EQ(store().calls(Op::kComplete), 3);
+  EXPECT_EQ(counters_.dispatched.load(), 3);
+}
+
+TEST_F(DispatcherTest, BatchFasterThanTheRecordWindowIsRecordedInOneCall) {
+  record_window_ = milliseconds(3600 * 1000);
+  Start({"s1"}, "round-robin", 50);
+  Route({{"t", handler_}});
+  for (int i = 0; i < 5; ++i) store().Add("t");
+  EXPECT_EQ(RunOnce(), 5);
+  EXPECT_EQ(store().calls(Op::kComplete), 1);
 }
 
 TEST_F(DispatcherTest, CompletionAfterLostLeaseChangesNothingAndIsCounted) {  // B2

@@ -975,5 +975,65 @@ TEST_P(OutboxStoreTest, SchemaStatusReportsTableAndBinaryVersions) {
       << "schema status creates nothing";
 }
 
+// Poison isolation (issue 14): a row whose lease expired is suspect (its owner crashed or stalled
+// on it), so the claim takes it alone while it is the oldest claimable row; ready rows are
+// claimed in batches again once no expired row is ahead of them.
+TEST_P(OutboxStoreTest, ExpiredRowIsClaimedAloneAndReadyRowsStillInBatches) {
+  EnqueueN(store_.get(), 3);
+  std::vector<int64_t> first = Ids(Claim(3, "owner-A", milliseconds(100)));
+  ASSERT_EQ(first.size(), 3u);
+  std::vector<OutboxMessage> taken;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = Claim(10, "owner-B");
+    return !taken.empty();
+  }));
+  ASSERT_EQ(Ids(taken), std::vector<int64_t>{first[0]}) << "the oldest expired row alone";
+  EXPECT_EQ(taken[0].attempts, 1);
+  EnqueueN(store_.get(), 2);  // ready, newer than the expired rows
+  EXPECT_EQ(Ids(Claim(10, "owner-C")), std::vector<int64_t>{first[1]});
+  EXPECT_EQ(Ids(Claim(10, "owner-D")), std::vector<int64_t>{first[2]});
+  EXPECT_EQ(Claim(10, "owner-E").size(), 2u) << "the ready rows, in one batch";
+}
+
+// Finding 8: a row whose attempts is at the column's integer limit (it passes every CHECK) must not
+// make the claim fail; the count saturates, the row is given up like any exhausted one.
+TEST_P(OutboxStoreTest, AttemptsAtTheIntegerLimitSaturateInsteadOfFailingEveryClaim) {
+  const std::string limit = db_->is_postgres() ? "2147483647" : "9223372036854775807";
+  int64_t expired = EnqueueOne("Test.Topic", "expired");
+  db_->Exec("UPDATE " + db_->Table() + " SET attempts = " + limit);
+  std::vector<OutboxMessage> claimed = Claim(1, "owner-A", milliseconds(100));
+  ASSERT_EQ(Ids(claimed), std::vector<int64_t>{expired});
+  EXPECT_EQ(claimed[0].attempts, 2147483647);
+  std::vector<OutboxMessage> taken;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = Claim(1, "owner-B");
+    return !taken.empty();
+  }));
+  ASSERT_EQ(Ids(taken), std::vector<int64_t>{expired});
+  EXPECT_EQ(taken[0].attempts, 2147483647);
+  EXPECT_EQ(Complete("owner-B", {Failed(expired, "gave up")}).applied,
+            std::vector<int64_t>{expired});
+  EXPECT_EQ(db_->Row(expired).status, 3);
+
+  int64_t retried = EnqueueOne("Test.Topic", "retried");
+  db_->Exec("UPDATE " + db_->Table() + " SET attempts = " + limit + " WHERE status = 0");
+  ASSERT_EQ(Ids(Claim(1, "owner-C")), std::vector<int64_t>{retried});
+  EXPECT_EQ(Complete("owner-C", {Rescheduled(retried, milliseconds(0), "again")}).applied,
+            std::vector<int64_t>{retried});
+  EXPECT_EQ(Ids(Claim(1, "owner-D")), std::vector<int64_t>{retried});
+}
+
+// Finding 14: a message given up because its attempts are exhausted was not run again, so failing
+// it does not count one more attempt (the column agrees with "Gave up after N attempts").
+TEST_P(OutboxStoreTest, FailWithoutCountingAnAttemptKeepsTheAttemptCount) {
+  int64_t id = EnqueueOne();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  Completion c = Failed(id, "Gave up after 0 attempts");
+  c.count_attempt = false;
+  EXPECT_EQ(Complete("owner-A", {c}).applied, std::vector<int64_t>{id});
+  EXPECT_EQ(db_->Row(id).status, 3);
+  EXPECT_EQ(db_->Row(id).attempts, 0);
+}
+
 }  // namespace
 }  // namespace outboxd::testing

@@ -431,7 +431,8 @@ Status PocoOutboxStore::Complete(const std::string& owner_token,
             {completion.id, static_cast<int64_t>(completion.delay.count()), completion.error}));
         break;
       case Completion::Kind::kFail:
-        failed.push_back(nlohmann::json::array({completion.id, completion.error}));
+        failed.push_back(nlohmann::json::array(
+            {completion.id, completion.error, completion.count_attempt ? 1 : 0}));
         break;
       default:
         return Failed("complete", Status::InvalidArgument(

@@ -164,11 +164,21 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   sql.begin_write = "BEGIN";
   sql.commit = "COMMIT";
   sql.rollback = "ROLLBACK";
+  // Poison isolation (docs/semantics.md, "Poison messages"): when the oldest claimable row is one
+  // whose lease expired (its owner crashed or stalled on it: it is suspect), that row is claimed
+  // alone; otherwise the ready rows among the oldest $3 claimable ones are (one index scan: a
+  // second scan would walk the dead index entries of a burn-down twice). `attempts` saturates at
+  // 2^31 - 1 (finding 8: an integer overflow would fail every claim on the table).
   sql.claim = render(
-      "WITH picked AS (SELECT id FROM {table} WHERE {claimable} "
-      "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED) "
+      "WITH c AS MATERIALIZED (SELECT id, status, created_at FROM {table} WHERE {claimable} "
+      "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED), "
+      "head AS (SELECT id, status FROM c ORDER BY created_at, id LIMIT 1), "
+      "picked AS (SELECT id FROM head WHERE status = 1 "
+      "UNION ALL "
+      "SELECT id FROM c WHERE status = 0 AND NOT EXISTS (SELECT 1 FROM head WHERE status = 1)) "
       "UPDATE {table} AS t SET "
-      "attempts = CASE WHEN t.status = 1 THEN t.attempts + 1 ELSE t.attempts END, "
+      "attempts = CASE WHEN t.status = 1 AND t.attempts < 2147483647 THEN t.attempts + 1 "
+      "ELSE t.attempts END, "
       "last_error = CASE WHEN t.status = 1 THEN 'lease expired: owner ' || t.owner_token || "
       "' did not complete the message before its lease ran out' ELSE t.last_error END, "
       "status = 1, owner_token = $1::text, locked_until = now() + " + Millis("$2::bigint") + " "
@@ -185,16 +195,20 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
       "WHERE id = ANY($1::bigint[]) AND owner_token = $2::text AND status = 1 RETURNING id");
   sql.reschedule = render(
-      "UPDATE {table} AS t SET status = 0, attempts = t.attempts + 1, "
+      "UPDATE {table} AS t SET status = 0, "
+      "attempts = CASE WHEN t.attempts < 2147483647 THEN t.attempts + 1 ELSE t.attempts END, "
       "next_attempt_at = now() + " + Millis("o.delay_ms") + ", last_error = o.error, "
       "owner_token = NULL, locked_until = NULL "
       "FROM (SELECT (e->>0)::bigint AS id, (e->>1)::bigint AS delay_ms, e->>2 AS error "
       "FROM json_array_elements($1::json) AS e) AS o "
       "WHERE t.id = o.id AND t.owner_token = $2::text AND t.status = 1 RETURNING t.id");
   sql.fail = render(
-      "UPDATE {table} AS t SET status = 3, attempts = t.attempts + 1, processed_at = now(), "
+      "UPDATE {table} AS t SET status = 3, "
+      "attempts = CASE WHEN o.counted AND t.attempts < 2147483647 THEN t.attempts + 1 "
+      "ELSE t.attempts END, processed_at = now(), "
       "processed_by = $1::text, last_error = o.error, owner_token = NULL, locked_until = NULL "
-      "FROM (SELECT (e->>0)::bigint AS id, e->>1 AS error "
+      "FROM (SELECT (e->>0)::bigint AS id, e->>1 AS error, "
+      "COALESCE((e->>2)::int, 1) <> 0 AS counted "
       "FROM json_array_elements($2::json) AS e) AS o "
       "WHERE t.id = o.id AND t.owner_token = $3::text AND t.status = 1 RETURNING t.id");
   sql.renew_lease = render("UPDATE {table} SET locked_until = now() + " + Millis("$1::bigint") +

@@ -10,7 +10,7 @@
 // is a handful of statements whatever its size:
 //   id_list:         SqlDialect::IdListParameter (SQLite: JSON [id, ...]; PostgreSQL: {id,...})
 //   reschedule_list: [[id, delay_ms, "last_error"], ...]   (JSON on every engine)
-//   fail_list:       [[id, "last_error"], ...]
+//   fail_list:       [[id, "last_error", count_attempt (0 or 1; missing: 1)], ...]
 //
 // OWNERSHIP: a dialect is owned by its store. OpenSession hands the new session to the caller.
 // THREADING: implementations are immutable after construction and thread-safe.

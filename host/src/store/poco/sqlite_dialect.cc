@@ -106,15 +106,28 @@ constexpr const char* kBacklog =
     "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0) "
     "FROM {table} WHERE status IN (0, 1)";
 
+// Poison isolation (docs/semantics.md, "Poison messages"): when the oldest claimable row is one
+// whose lease expired (its owner crashed or stalled on it: it is suspect), that row is claimed
+// alone; otherwise up to `limit` ready rows are, and expired rows behind them wait until they are
+// the oldest. `attempts` saturates at 2^31 - 1 (finding 8: an overflow would fail every claim),
+// and is returned clamped to that (the dispatcher reads a 32-bit count).
 constexpr const char* kClaim =
     "UPDATE {table} SET "
-    "attempts = CASE WHEN status = 1 THEN attempts + 1 ELSE attempts END, "
+    "attempts = CASE WHEN status = 1 AND attempts < 2147483647 THEN attempts + 1 "
+    "ELSE attempts END, "
     "last_error = CASE WHEN status = 1 THEN 'lease expired: owner ' || owner_token || "
     "' did not complete the message before its lease ran out' ELSE last_error END, "
     "status = 1, owner_token = ?, locked_until = {now} + ? "
-    "WHERE id IN (SELECT id FROM {table} WHERE {claimable} ORDER BY created_at, id LIMIT ?) "
-    "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, attempts, "
-    "last_error, next_attempt_at";
+    "WHERE id IN ("
+    "SELECT id FROM (SELECT id, status FROM {table} WHERE {claimable} "
+    "ORDER BY created_at, id LIMIT 1) WHERE status = 1 "
+    "UNION ALL "
+    "SELECT id FROM (SELECT id FROM {table} WHERE status IN (0, 1) AND {ready_due} "
+    "ORDER BY created_at, id LIMIT ?) "
+    "WHERE NOT EXISTS (SELECT 1 FROM (SELECT status FROM {table} WHERE {claimable} "
+    "ORDER BY created_at, id LIMIT 1) WHERE status = 1)) "
+    "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, "
+    "MIN(attempts, 2147483647), last_error, next_attempt_at";
 
 constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
 
@@ -184,7 +197,7 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
   sql.begin_write = "BEGIN IMMEDIATE";
   sql.commit = "COMMIT";
   sql.rollback = "ROLLBACK";
-  sql.claim = render(kClaim);
+  sql.claim = render(SubstituteSql(kClaim, "ready_due", kReadyDue));
   // A done row carries no last_error (docs/store.md, "What a row carries").
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = {now}, processed_by = ?, "
@@ -194,7 +207,8 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
       "UPDATE {table} SET status = 0, owner_token = NULL, locked_until = NULL "
       "WHERE id IN (SELECT value FROM json_each(?)) ") + kHeldBy;
   sql.reschedule = render(
-      "UPDATE {table} SET status = 0, attempts = attempts + 1, "
+      "UPDATE {table} SET status = 0, "
+      "attempts = CASE WHEN attempts < 2147483647 THEN attempts + 1 ELSE attempts END, "
       "next_attempt_at = {now} + o.delay_ms, last_error = o.error, "
       "owner_token = NULL, locked_until = NULL "
       "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS delay_ms, "
@@ -202,10 +216,12 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
       "WHERE {table}.id = o.id AND {table}.owner_token = ? AND {table}.status = 1 "
       "RETURNING id");
   sql.fail = render(
-      "UPDATE {table} SET status = 3, attempts = attempts + 1, processed_at = {now}, "
+      "UPDATE {table} SET status = 3, "
+      "attempts = CASE WHEN o.counted AND attempts < 2147483647 THEN attempts + 1 "
+      "ELSE attempts END, processed_at = {now}, "
       "processed_by = ?, last_error = o.error, owner_token = NULL, locked_until = NULL "
-      "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS error "
-      "FROM json_each(?)) AS o "
+      "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS error, "
+      "COALESCE(json_extract(value, '$[2]'), 1) AS counted FROM json_each(?)) AS o "
       "WHERE {table}.id = o.id AND {table}.owner_token = ? AND {table}.status = 1 "
       "RETURNING id");
   sql.renew_lease = render(
