@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev   # libcrypto EVP for SHA-256 (host/src/common/sha256); libpq already links libssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 clang-tidy-14   # packaging/check-clang.sh: -Wthread-safety build and clang-tidy of host/src
+  libfuzzer-14-dev         # packaging/run-fuzz.sh: the libFuzzer targets of tests/fuzz/
   postgresql-15 postgresql-client-15
   lintian help2man systemd adduser init-system-helpers dpkg-dev procps man-db   # .deb packages and their tests
   prometheus-cpp-dev libsystemd-dev   # metrics registry + text format; sd_notify (issue 10)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs dependencies, builds, runs the clang checks of the host
-# library (packaging/check-clang.sh), starts a throwaway PostgreSQL cluster, builds the .deb
+# library (packaging/check-clang.sh), runs the libFuzzer targets for a bounded time
+# (packaging/run-fuzz.sh; OBX_SKIP_FUZZ=1 skips them), starts a throwaway PostgreSQL cluster, builds the .deb
 # packages, runs every test with ctest, stops the cluster. Exit code is ctest's (or the first
 # failing step's).
 #   OBX_SANITIZE=address,undefined bash packaging/run-tests.sh   # the same under ASan+UBSan
@@ -21,6 +22,8 @@ OBX_BUILD_DIR="$BUILD" bash packaging/build-deb.sh
 echo "run-tests: .deb packages built in $((SECONDS - deb_start)) s"
 # clang-14 -Wthread-safety build of the host library plus clang-tidy (build-clang/, a few minutes).
 bash packaging/check-clang.sh
+# libFuzzer targets (tests/fuzz/), clang build of their own in build-fuzz/, bounded time each.
+if [ -z "${OBX_SKIP_FUZZ:-}" ]; then bash packaging/run-fuzz.sh; fi
 
 # shellcheck source=packaging/pg-cluster.sh
 source packaging/pg-cluster.sh

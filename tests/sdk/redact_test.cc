@@ -72,6 +72,19 @@ TEST(RedactTest, AnUnquotedWordAfterThePasswordIsHiddenWhenTheConnectionIsKnown)
   EXPECT_EQ(obx::RedactConnectionSecrets(conn, conn).find("Words42"), std::string::npos);
 }
 
+// Found by tests/fuzz/fuzz_redact: a password holding "://" (or starting with '@' before one) ended
+// the URI early and was shown whole; a "double-quoted" keyword value was cut at its first space.
+TEST(RedactTest, FuzzFindingsStayFixed) {
+  EXPECT_EQ(obx::RedactConnectionString("store 'x': connection 'postgresql://u:a://b-secret@h/db'"),
+            "store 'x': connection 'postgresql://u:***@h/db'");
+  EXPECT_EQ(obx::RedactConnectionString("postgresql://u:@1sw0rd://X@h/db"),
+            "postgresql://u:***@h/db");
+  EXPECT_EQ(obx::RedactConnectionSecrets("near \"a://b-secret\"", "postgresql://u:a://b-secret@h"),
+            "near \"***\"");
+  EXPECT_EQ(obx::RedactConnectionString("host=h password=\"two words\" dbname=d"),
+            "host=h password=*** dbname=d");
+}
+
 TEST(RedactTest, KnownSecretsStayReadableAroundThem) {
   const std::string conn = "postgresql://u:Sl4sh/Pw0rdX@h/db";
   EXPECT_EQ(obx::RedactConnectionSecrets("database \"Pw0rdX@h/db\" does not exist", conn),

@@ -6,10 +6,14 @@
 #include <vector>
 
 #include "ctl/outboxctl_run.h"
+#include "plugin/exit_guard.h"
 
 int main(int argc, char** argv) {
+  // --config loads discovery plugins: one calling exit() must not choose outboxctl's status.
+  outboxd::InstallExitGuard("outboxctl");
   std::vector<std::string> args(argv + 1, argv + argc);
   int code = outboxd::RunOutboxctl(args);
+  outboxd::AllowExit();
   if (std::fflush(stdout) != 0 && code == 0) return 1;
   return code;
 }

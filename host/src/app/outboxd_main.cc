@@ -1,7 +1,7 @@
 // outboxd: the long-running relay. `outboxd --config FILE [--drain]`, or
 // `outboxd --check-config FILE [--no-discovery]` to check a configuration and exit.
 // Exit codes: 0 clean stop (signal or drained), 2 bad configuration or wiring (one line naming the
-// key), 1 any other failure. SIGINT/SIGTERM stop it gracefully; SIGHUP forces a plugin rescan and a
+// key), 1 any other failure, including a plugin that called exit() (plugin/exit_guard.h). SIGINT/SIGTERM stop it gracefully; SIGHUP forces a plugin rescan and a
 // discovery refresh.
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +17,8 @@
 #include "daemon/daemon.h"
 #include "obx/cpp/redact.hpp"
 #include "observe/json_log_sink.h"
+#include "observe/text_log_format.h"
+#include "plugin/exit_guard.h"
 
 namespace {
 
@@ -36,7 +38,8 @@ constexpr char kUsage[] =
     "and refreshes discovery now.\n";
 
 int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "outboxd: %s\n", obx::RedactConnectionString(message).c_str());
+  std::fprintf(stderr, "outboxd: %s\n",
+               outboxd::EscapeControlCharacters(obx::RedactConnectionString(message)).c_str());
   return code;
 }
 
@@ -46,15 +49,15 @@ void SetUpLogging(const outboxd::OutboxdConfig& config) {
     logger = std::make_shared<spdlog::logger>("outboxd", std::make_shared<outboxd::JsonLogSink>());
   } else {
     logger = spdlog::stderr_color_mt("outboxd");
+    // Control characters in any message (topics, tenant ids, plugin text) are escaped here, once.
+    logger->set_formatter(std::make_unique<outboxd::EscapingFormatter>());
   }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::flush_on(spdlog::level::info);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   std::string config_path;
   bool drain = false;
   outboxd::CreateOptions create_options;
@@ -143,4 +146,14 @@ int main(int argc, char** argv) {
   s = daemon->Run(options);
   if (!s.ok()) return Fail(1, s.message());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A plugin calling exit() must not end outboxd with its own status, silently.
+  outboxd::InstallExitGuard("outboxd");
+  const int code = Main(argc, argv);
+  outboxd::AllowExit();
+  return code;
 }

@@ -23,6 +23,7 @@
 #include "ctl/outboxctl_command.h"
 #include "ctl/tenant_fleet.h"
 #include "ctl/text_table.h"
+#include "observe/text_log_format.h"
 #include "store/outbox_store.h"
 #include "store/store_location.h"
 
@@ -508,6 +509,7 @@ int RunOutboxctl(const std::vector<std::string>& args) {
   // holds the command's output alone.
   if (!spdlog::get("outboxctl")) {
     auto logger = spdlog::stderr_color_mt("outboxctl");
+    logger->set_formatter(std::make_unique<EscapingFormatter>());  // one line per message
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::warn);
   }

@@ -10,6 +10,7 @@
 #include "observe/metric_text.h"
 #include "observe/process_metrics.h"
 #include "observe/status_document.h"
+#include "plugin/rejected_record_log.h"
 
 namespace outboxd {
 namespace {
@@ -135,6 +136,8 @@ FleetState Observability::Snapshot() const {
   state.discovery_added = d.added.load();
   state.discovery_removed = d.removed.load();
   state.discovery_recreated = d.recreated.load();
+  state.discovery_records_rejected_total = RejectedRecordLog::RejectedTotal();
+  state.discovery_records_rejected = RejectedRecordLog::RejectedInLastListing();
   {
     std::lock_guard<std::mutex> lock(plugins_mu_);
     state.plugins = plugins_;

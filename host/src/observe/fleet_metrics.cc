@@ -119,6 +119,14 @@ std::vector<prometheus::MetricFamily> CollectFleetMetrics(const FleetState& stat
   AddSample(&changes, {{"change", "removed"}}, static_cast<double>(state.discovery_removed));
   AddSample(&changes, {{"change", "recreated"}}, static_cast<double>(state.discovery_recreated));
   out.push_back(std::move(changes));
+  out.push_back(ScalarFamily("outboxd_discovery_records_rejected_total",
+                             "Discovery records skipped as invalid, counted at every listing",
+                             MetricType::Counter,
+                             static_cast<double>(state.discovery_records_rejected_total)));
+  out.push_back(ScalarFamily("outboxd_discovery_records_rejected",
+                             "Discovery records skipped as invalid by the latest listing",
+                             MetricType::Gauge,
+                             static_cast<double>(state.discovery_records_rejected)));
 
   auto plugins = MakeFamily("outboxd_plugin_info", "Loaded plugin generations", MetricType::Gauge);
   for (const FleetState::Plugin& p : state.plugins) {

@@ -52,6 +52,8 @@ struct FleetState {
   int64_t discovery_added = 0;
   int64_t discovery_removed = 0;
   int64_t discovery_recreated = 0;
+  int64_t discovery_records_rejected_total = 0;  // every listing's skipped records, counted
+  int64_t discovery_records_rejected = 0;        // skipped by the latest listing
   std::vector<Plugin> plugins;
   int64_t plugin_load_errors = 0;
   std::map<std::string, std::string> routes;  // topic -> handler description

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "common/mutex.h"
+#include "plugin/exit_guard.h"
 #include "obx/discovery.h"
 #include "obx/types.h"
 
@@ -65,6 +66,8 @@ struct obx_call_ctx {
   outboxd::DatabaseSink* const sink;     // null outside discover
 
  private:
+  // Names this plugin if it calls exit() on this thread during the call (plugin/exit_guard.h).
+  outboxd::PluginCallScope exit_scope_{host != nullptr ? &host->plugin_name : nullptr};
   outboxd::Mutex mu_;
   std::string error_ GUARDED_BY(mu_);
 };

@@ -23,7 +23,8 @@ std::string_view View(obx_str s) {
 // helper threads while discover runs.
 class RecordCollector : public DatabaseSink {
  public:
-  explicit RecordCollector(const std::string& plugin) : plugin_(plugin) {}
+  RecordCollector(const std::string& plugin, RejectedRecordLog* rejected)
+      : plugin_(plugin), rejected_(rejected) {}
 
   int32_t Emit(const obx_database_record& record) override {
     MutexLock lock(&mu_);
@@ -60,15 +61,31 @@ class RecordCollector : public DatabaseSink {
     const std::string_view conn = record.struct_size >= sizeof(obx_database_record)
                                       ? View(record.connection_string)
                                       : std::string_view();
-    const std::string line =
-        fmt::format("discovery plugin '{}': record #{} '{}' skipped: {} (connection {})", plugin_,
-                    seen_, EscapeForLog(id), reason,
-                    conn.empty() ? std::string("<none>") : "'" + EscapeForLog(conn) + "'");
+    const std::string_view schema = record.struct_size >= sizeof(obx_database_record)
+                                        ? View(record.schema_name)
+                                        : std::string_view();
+    const std::string_view table = record.struct_size >= sizeof(obx_database_record)
+                                       ? View(record.table_name)
+                                       : std::string_view();
+    std::string fingerprint;
+    for (const std::string_view part : {id, conn, schema, table, std::string_view(reason)}) {
+      fingerprint.append(part).push_back('\0');
+    }
+    bool repeat = false;
+    if (!rejected_->ShouldLog(fingerprint, RejectedRecordLog::Clock::now(), &repeat)) {
+      return OBX_STATUS_INVALID_ARGUMENT;  // logged recently, unchanged: counted only
+    }
+    const std::string line = fmt::format(
+        "discovery plugin '{}': record #{} '{}' skipped: {} (connection {}){}", plugin_, seen_,
+        EscapeForLog(id), reason,
+        conn.empty() ? std::string("<none>") : "'" + EscapeForLog(conn) + "'",
+        repeat ? "; still skipped, repeated at most every 10 minutes" : "");
     spdlog::warn("{}", RedactConnectionSecrets(line, conn));  // redacted last, the line whole
     return OBX_STATUS_INVALID_ARGUMENT;
   }
 
   const std::string plugin_;
+  RejectedRecordLog* const rejected_;
   Mutex mu_;
   size_t seen_ GUARDED_BY(mu_) = 0;
   std::vector<StoreLocation> locations_ GUARDED_BY(mu_);
@@ -108,7 +125,8 @@ DiscoveryInstance::~DiscoveryInstance() {
 Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
   const std::string what = "plugin '" + plugin_->name() + "': discovery failed";
   try {
-    RecordCollector collector(plugin_->name());
+    RecordCollector collector(plugin_->name(), &rejected_);
+    rejected_.StartListing();
     obx_call_ctx call(&host_ctx_, &abort_, &collector);
     int32_t rc = OBX_STATUS_ERROR;
     try {
@@ -125,6 +143,7 @@ Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
       return Status::Unavailable(RedactConnectionString(what + ": " + text));
     }
     *out = collector.Take();
+    rejected_.EndListing();
     return Status::OK();
   } catch (const std::exception& e) {  // out of memory while copying records
     return Status::Internal(what + ": " + e.what());

@@ -7,7 +7,8 @@
 // identifier was not already emitted in the same listing. Empty schema/table names become "infra" /
 // "outbox". A malformed record is skipped with one warning naming the plugin, the record's
 // identifier and the reason; connection strings only ever reach the log through
-// RedactConnectionString.
+// RedactConnectionString. The same record skipped again at later listings is counted but logged
+// again only when it changes or every 10 minutes (plugin/rejected_record_log.h).
 //
 // OWNERSHIP: unique; holds its LoadedPlugin, so the plugin's code stays mapped while the instance
 // lives. The destructor calls the plugin's destroy.
@@ -24,6 +25,7 @@
 #include "common/status.h"
 #include "plugin/call_context.h"
 #include "plugin/loaded_plugin.h"
+#include "plugin/rejected_record_log.h"
 #include "store/store_location.h"
 
 namespace outboxd {
@@ -57,6 +59,7 @@ class DiscoveryInstance {
   bool created_ = false;
   void* instance_ = nullptr;  // plugin-owned
   std::atomic<bool> abort_{false};
+  RejectedRecordLog rejected_;  // which skipped records are logged again (finding 18)
 };
 
 }  // namespace outboxd

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 namespace outboxd {
@@ -28,12 +30,24 @@ Status StagingDir::Open(const std::string& configured) {
     return Status::OK();
   }
   const char* runtime = getenv("XDG_RUNTIME_DIR");
-  std::filesystem::path base = (runtime != nullptr && *runtime != '\0')
-                                   ? std::filesystem::path(runtime)
-                                   : std::filesystem::temp_directory_path(ec);
+  const bool from_runtime = runtime != nullptr && *runtime != '\0';
+  const char* tmpdir = getenv("TMPDIR");
+  std::filesystem::path base = from_runtime ? std::filesystem::path(runtime)
+                                            : std::filesystem::temp_directory_path(ec);
+  // Where the folder would go is the operator's environment: InvalidArgument (exit 2), naming it.
+  const std::string where =
+      from_runtime ? "XDG_RUNTIME_DIR '" + std::string(runtime) + "'"
+                   : "the temporary folder '" +
+                         (ec && tmpdir != nullptr ? std::string(tmpdir) : base.string()) + "'";
+  const std::string fix = "; set staging_dir in the configuration, or point " +
+                          std::string(from_runtime ? "XDG_RUNTIME_DIR" : "TMPDIR") +
+                          " at a folder that exists";
+  if (ec) return Status::InvalidArgument("staging_dir: " + where + ": " + ec.message() + fix);
   std::string pattern = (base / "outboxd-staging-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::IoError("cannot create a private staging folder under '" + base.string() + "'");
+    const int err = errno;
+    return Status::InvalidArgument("staging_dir: cannot create a private staging folder in " +
+                                   where + ": " + std::strerror(err) + fix);
   }
   path_ = pattern;
   owned_ = true;

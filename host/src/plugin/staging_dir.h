@@ -5,8 +5,9 @@
 //
 // OWNERSHIP: owns the folder it created. THREADING: thread-compatible.
 // ERRORS: InvalidArgument naming staging_dir when the configured folder cannot be created or made
-// private (a configuration problem: exit 2); IoError naming the base folder when no temporary
-// folder can be made there.
+// private (a configuration problem: exit 2); InvalidArgument too, naming XDG_RUNTIME_DIR or TMPDIR
+// and its value, when no private folder can be made under the default base (a missing
+// $XDG_RUNTIME_DIR is an operator's environment problem, not a reason for a restart loop).
 #ifndef OUTBOXD_PLUGIN_STAGING_DIR_H_
 #define OUTBOXD_PLUGIN_STAGING_DIR_H_
 

@@ -57,12 +57,16 @@ TEST(FleetMetricsTest, UnderTheCapEveryTenantHasSeriesAndNothingIsDropped) {
 TEST(FleetMetricsTest, DiscoveryAndPluginFamilies) {
   FleetState state = Fleet(0, 10);
   state.discovery_added = 3;
+  state.discovery_records_rejected_total = 12;
+  state.discovery_records_rejected = 4;
   state.discovery_last_success_unix_ms = 1500;
   state.plugins.push_back({"exec", "0.1.0", 7, "abc", "handler_exec.so", true, false});
   state.connections["postgresql"] = 4;
   const std::string text = SerializeText(CollectFleetMetrics(state));
   EXPECT_EQ(testing::MetricValue(text, "outboxd_discovery_changes_total{change=\"added\"}"), 3);
   EXPECT_EQ(testing::MetricValue(text, "outboxd_discovery_last_success_timestamp_seconds"), 1.5);
+  EXPECT_EQ(testing::MetricValue(text, "outboxd_discovery_records_rejected_total"), 12);
+  EXPECT_EQ(testing::MetricValue(text, "outboxd_discovery_records_rejected"), 4);
   EXPECT_EQ(
       testing::MetricValue(text, "outboxd_plugin_info{plugin=\"exec\",version=\"0.1.0\",generation=\"7\"}"),
       1);

@@ -88,6 +88,23 @@ TEST_F(DiscoveryInstanceTest, SkipsMalformedRecordsAndLogsThemWithoutSecrets) {
   }
 }
 
+// Issue 14, finding 18: the same malformed records at every refresh are logged once (and counted
+// every time), not at every listing.
+TEST_F(DiscoveryInstanceTest, RecordsSkippedAgainAreCountedButNotLoggedAgain) {
+  std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{\"mode\":\"mixed\"}");
+  ASSERT_NE(d, nullptr);
+  const int64_t total_before = RejectedRecordLog::RejectedTotal();
+  LogCapture log;
+  for (int listing = 0; listing < 3; ++listing) {
+    std::vector<StoreLocation> out;
+    ASSERT_TRUE(d->Discover(&out).ok());
+    EXPECT_EQ(out.size(), 3u);
+    EXPECT_EQ(RejectedRecordLog::RejectedInLastListing(), 5);
+  }
+  EXPECT_EQ(plugin_testing::Matching(log, "discovery plugin 'discovery_fixture'").size(), 5u);
+  EXPECT_EQ(RejectedRecordLog::RejectedTotal() - total_before, 15);
+}
+
 TEST_F(DiscoveryInstanceTest, PluginErrorIsUnavailableAndLeavesOutputAlone) {
   std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{\"mode\":\"fail\"}");
   ASSERT_NE(d, nullptr);

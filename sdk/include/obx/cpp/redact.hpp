@@ -8,13 +8,15 @@
 //     piece they could not parse.
 //   - RedactConnectionString(text) hides what the text itself shows to be secret:
 //       * URI user info: scheme://user:SECRET@host -> scheme://user:***@host. The password runs from
-//         the first ':' after the user name to the LAST '@' on that line (before any next "://"),
-//         so unescaped '/', '@', ':' and '%' inside it are covered; this may hide more than the
-//         password (never less);
+//         the first ':' after the user name to the LAST '@' on that line (of the string, for
+//         one connection string), so unescaped '/', '@', ':', '%' and even "://" inside it are
+//         covered; this may hide more than the password (a later URI's user on the same line),
+//         never less;
 //       * key=value pairs whose key is password, passwd, pwd, sslpassword or pgpassword (any case,
 //         percent-encoded or not, spaces around '=' allowed), in libpq keyword strings and URI
 //         queries: the value up to the next white space, including a 'quoted part' with \-escapes
-//         and anything glued to it (password='x'secret -> password=***).
+//         and anything glued to it (password='x'secret -> password=***); a value that starts
+//         with '"' (not libpq's syntax, but operators write it) runs to the next '"' first.
 //   - RedactConnectionSecrets(text, connection) does the above and also removes every secret that
 //     `connection` holds wherever it occurs in `text`: raw, percent-decoded, as libpq unquotes it,
 //     and the pieces libpq may cut it into at '/', '@', ':', '?', '&', ',', '=', '#', '[', ']', '%',
@@ -116,6 +118,11 @@ inline std::size_t SecretKeyAt(std::string_view s, std::size_t i, std::size_t* v
 // (with \-escapes) up to white space. `stop_at_amp`: also stop at '&' (a URI query's separator,
 // used only when the whole string is known to be one URI).
 inline std::size_t ValueEnd(std::string_view s, std::size_t i, bool stop_at_amp) {
+  // A value that starts with '"' (not libpq syntax, but operators write it) runs to the next '"'.
+  if (!stop_at_amp && i < s.size() && s[i] == '"') {
+    const std::size_t close = s.find('"', i + 1);
+    i = close == std::string_view::npos ? s.size() : close + 1;
+  }
   while (i < s.size() && !IsSpace(s[i]) && !(stop_at_amp && s[i] == '&')) {
     if (s[i] == '\'' && !stop_at_amp) {
       for (++i; i < s.size() && s[i] != '\''; ++i) {
@@ -133,7 +140,7 @@ inline std::size_t ValueEnd(std::string_view s, std::size_t i, bool stop_at_amp)
 
 // Password spans of URI user info in free text. For each "scheme://", the user name runs to the
 // first ':' (password follows), '@' (no password) or one of "/?#[" and white space (no user info);
-// the password runs to the last '@' before the next "://" and, in free text, the end of the line.
+// the password runs to the last '@' of the line (of the string when `whole_string`).
 inline void FindUriPasswords(std::string_view s, bool whole_string, std::vector<Span>* out) {
   for (std::size_t sep = s.find("://"); sep != std::string_view::npos;
        sep = s.find("://", sep + 3)) {
@@ -145,16 +152,17 @@ inline void FindUriPasswords(std::string_view s, bool whole_string, std::vector<
     while (scheme < sep && !IsAlpha(s[scheme])) ++scheme;
     if (scheme == sep) continue;
     const std::size_t authority = sep + 3;
-    std::size_t end = s.find("://", authority);
-    if (end == std::string_view::npos) end = s.size();
-    if (!whole_string) end = std::min(end, s.find_first_of("\r\n", authority));
+    std::size_t line_end = whole_string ? s.size() : s.find_first_of("\r\n", authority);
+    if (line_end == std::string_view::npos) line_end = s.size();
     std::size_t colon = authority;
-    while (colon < end && s[colon] != ':' && s[colon] != '@' && s[colon] != '/' &&
+    while (colon < line_end && s[colon] != ':' && s[colon] != '@' && s[colon] != '/' &&
            s[colon] != '?' && s[colon] != '#' && s[colon] != '[' && !IsSpace(s[colon])) {
       ++colon;
     }
-    if (colon >= end || s[colon] != ':') continue;
-    const std::size_t at = s.substr(0, end).rfind('@');
+    if (colon >= line_end || s[colon] != ':') continue;
+    // To the LAST '@' of the line: the password may hold '@' and "://" (u:@x://y@h), so any
+    // earlier '@' or "://" may be inside it. In free text this may also hide a later URI's user.
+    const std::size_t at = s.substr(0, line_end).rfind('@');
     if (at == std::string_view::npos || at <= colon) continue;
     out->push_back({colon + 1, at});
   }

@@ -1,0 +1,49 @@
+// Fuzz target: the PostgreSQL connection string parser (store/poco/postgres_conninfo.h,
+// ParsePostgresConnection over libpq's PQconninfoParse). Properties: never crashes (ASan/UBSan);
+// the password of "postgresql://u:<secret>@<rest>" or "password='<secret>' <rest>" never appears
+// in the error message or in the description meant for logs, whatever libpq makes of the rest.
+//
+// Input: a byte choosing the shape, a length-prefixed secret, and the rest of the string.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "store/poco/postgres_conninfo.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider fdp(data, size);
+  const bool uri = fdp.ConsumeBool();
+  const std::string secret = fdp.ConsumeRandomLengthString(40);
+  const std::string rest = fdp.ConsumeRemainingBytesAsString();
+  if (secret.size() < 4 || secret.find_first_of(std::string("\0\r\n@", 4)) != std::string::npos ||
+      secret.find("***") != std::string::npos) {
+    return 0;
+  }
+  std::string connection;
+  if (uri) {
+    connection = "postgresql://u:" + secret + "@" + rest;
+  } else {
+    std::string quoted;
+    for (const char c : secret) {
+      if (c == '\'' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    connection = "password='" + quoted + "' " + rest;
+  }
+  if (rest.find(secret) != std::string::npos) return 0;  // ordinary text in the rest
+  outboxd::poco_store::PostgresTarget target;
+  const outboxd::Status s = outboxd::poco_store::ParsePostgresConnection(connection, &target);
+  const std::string shown = s.ok() ? target.description : s.message();
+  // The description (host:port/dbname) is redacted against the whole string too: even when libpq
+  // reads a piece of the password as a host or a database name, it is hidden there.
+  if (shown.find(secret) != std::string::npos) {
+    std::fprintf(stderr, "secret shown\n  connection: %s\n  shown: %s\n", connection.c_str(),
+                 shown.c_str());
+    std::abort();
+  }
+  return 0;
+}
