@@ -449,17 +449,30 @@ void Dispatcher::RecordDecided(Batch* batch) {
 void Dispatcher::Record(Batch* batch, const std::vector<Completion>& completions) {
   CompletionReport report;
   Status s;
+  // Tries at least record_retries times, and beyond that for as long as the lease surely holds
+  // (nobody can take the rows over before it lapses): an outage shorter than the lease then costs
+  // no redelivery. The delay doubles up to a tenth of the lease (at most 1 s), so the outcome is
+  // recorded soon after the server is back.
   auto delay = options_.record_retry_delay;
+  const auto max_delay = std::max(std::chrono::milliseconds(1),
+                                  std::min(std::chrono::milliseconds(1000), options_.lease / 10));
   for (int tries = 0;; ++tries) {
     report = CompletionReport{};
     s = batch->store->store().Complete(batch->owner_token, completions, &report);
-    if (s.ok() || tries + 1 >= options_.record_retries) break;
+    if (s.ok()) break;
+    if (tries + 1 >= options_.record_retries) {
+      const auto held_until = leases_->HeldUntil(batch->owner_token);
+      if (!held_until ||
+          std::chrono::steady_clock::now() + delay + options_.lease / 10 >= *held_until) {
+        break;
+      }
+    }
     ++counters_->store_errors;
     batch->store->CountError();
     spdlog::warn("Recording {} outcomes in store '{}' failed ({}); retrying in {} ms",
                  completions.size(), batch->store->id(), s.message(), delay.count());
     std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, options_.lease / 3);
+    delay = std::min(delay * 2, max_delay);
   }
   if (!s.ok()) {
     ++counters_->store_errors;

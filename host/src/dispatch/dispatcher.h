@@ -33,9 +33,11 @@
 //     are recorded (one call); the rest at the end of the batch, with the releases (one call). So
 //     a batch faster than record_window costs one call, and a process that dies in a handler call
 //     re-runs only the messages decided within record_window before that call (and the rows not
-//     yet started). Exact guarantee: docs/semantics.md. A database error there does NOT turn into a handler failure:
-//     the call is retried a few times while the lease is kept alive; if it still fails the outcome
-//     is given up (counted, logged) and the row is redelivered after its lease expires.
+//     yet started). Exact guarantee: docs/semantics.md. A database error there does NOT turn into
+//     a handler failure: the call is retried (at least record_retries times, and then for as long
+//     as LeaseKeeper::HeldUntil says the lease surely holds, so an outage shorter than the lease
+//     costs no redelivery); if it still fails the outcome is given up (counted, logged) and the
+//     row is redelivered after its lease expires.
 //
 // OWNERSHIP: borrows everything it is given; they must outlive it.
 // THREADING: RunOnce is thread-safe; each worker passes its own WorkerState.
@@ -67,7 +69,7 @@ struct DispatchOptions {
   std::chrono::milliseconds lease{30000};      // row lease; renewed every lease/3 while in flight
   int max_attempts = 5;                        // failed attempts before a message is failed for good
   BackoffPolicy backoff = &DefaultBackoff;     // delay before retry `attempt`
-  int record_retries = 5;                      // tries to record outcomes before giving up
+  int record_retries = 5;  // tries to record outcomes before giving up, unless the lease still holds
   std::chrono::milliseconds record_retry_delay{100};  // first delay between those tries (doubles)
   // Outcomes of a batch are recorded before its next handler call once the oldest unrecorded one is
   // this old (step 4); a batch that runs through faster is recorded in one call at its end.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -12,8 +13,9 @@ LeaseKeeper::LeaseKeeper(std::chrono::milliseconds lease) : lease_(lease) {}
 LeaseKeeper::~LeaseKeeper() { Stop(); }
 
 void LeaseKeeper::Register(const std::string& owner_token, std::shared_ptr<TenantStore> store) {
+  const auto now = std::chrono::steady_clock::now();
   MutexLock lock(&mu_);
-  batches_[owner_token] = std::move(store);
+  batches_[owner_token] = Held{std::move(store), now};
 }
 
 void LeaseKeeper::Unregister(const std::string& owner_token) {
@@ -25,10 +27,11 @@ void LeaseKeeper::RenewAll() {
   std::vector<std::pair<std::string, std::shared_ptr<TenantStore>>> batches;
   {
     MutexLock lock(&mu_);
-    batches.assign(batches_.begin(), batches_.end());
+    for (const auto& [token, held] : batches_) batches.emplace_back(token, held.store);
   }
   for (const auto& [token, store] : batches) {
     int64_t renewed = 0;
+    const auto start = std::chrono::steady_clock::now();
     Status s = store->store().RenewLease(token, lease_, &renewed);
     if (!s.ok()) {
       spdlog::warn("Could not renew leases in outbox database '{}': {}", store->id(), s.message());
@@ -36,6 +39,8 @@ void LeaseKeeper::RenewAll() {
     }
     MutexLock lock(&mu_);
     renewals_ += renewed;
+    auto it = batches_.find(token);
+    if (it != batches_.end()) it->second.since = std::max(it->second.since, start);
   }
 }
 
@@ -61,6 +66,14 @@ void LeaseKeeper::Stop() {
   }
   cv_.NotifyAll();
   if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+std::optional<std::chrono::steady_clock::time_point> LeaseKeeper::HeldUntil(
+    const std::string& owner_token) const {
+  MutexLock lock(&mu_);
+  auto it = batches_.find(owner_token);
+  if (it == batches_.end()) return std::nullopt;
+  return it->second.since + lease_;
 }
 
 std::size_t LeaseKeeper::in_flight() const {

@@ -1,7 +1,10 @@
 // LeaseKeeper: keeps the leases of in-flight batches alive while their handlers run, so a slow
 // handler is not taken over by another process, while a crashed process's leases lapse within one
-// lease period. Workers Register a batch (owner token + store) after claiming and Unregister it
+// lease period. Workers Register a batch (owner token + store) before claiming and Unregister it
 // after recording its outcomes; a heartbeat thread renews every registered batch each lease/3.
+// HeldUntil says until when a batch's lease surely holds (the start of its last successful
+// renewal, or of its registration, plus the lease): the dispatcher keeps trying to record outcomes
+// until then, since nobody else can take the rows over before.
 //
 // OWNERSHIP: holds shared_ptrs to the stores of registered batches.
 // THREADING: thread-safe. The registry lock is held only to copy entries, never across RenewLease.
@@ -12,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,6 +39,11 @@ class LeaseKeeper {
   void Start() EXCLUDES(mu_);  // starts the heartbeat thread (interval lease/3)
   void Stop() EXCLUDES(mu_);
 
+  // When the lease of `owner_token`'s rows lapses at the earliest (steady clock); nullopt when it
+  // is not registered.
+  std::optional<std::chrono::steady_clock::time_point> HeldUntil(const std::string& owner_token)
+      const EXCLUDES(mu_);
+
   std::size_t in_flight() const EXCLUDES(mu_);
   int64_t renewals() const EXCLUDES(mu_);
 
@@ -42,7 +51,11 @@ class LeaseKeeper {
   const std::chrono::milliseconds lease_;
   mutable Mutex mu_;
   CondVar cv_;
-  std::map<std::string, std::shared_ptr<TenantStore>> batches_ GUARDED_BY(mu_);
+  struct Held {
+    std::shared_ptr<TenantStore> store;
+    std::chrono::steady_clock::time_point since;  // the lease holds from at least then
+  };
+  std::map<std::string, Held> batches_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   int64_t renewals_ GUARDED_BY(mu_) = 0;
   std::thread heartbeat_;
