@@ -97,12 +97,18 @@ class ConnectionPool final : public ConnectionBudget::Holder {
       }
       if (budget_->TryAcquire()) break;
       // No free slot for an extra connection: wait for one of ours (all are lent out and come
-      // back when their callers finish).
+      // back when their callers finish). If none is left meanwhile (closed by an error, evicted by
+      // another store, or another extra one refused too), there is nothing to wait for: every
+      // waiter goes round again, the next as the first connection, which may wait for the budget
+      // and evict.
+      bool nothing_to_wait_for;
       {
         std::lock_guard<std::mutex> lock(mu_);
         --open_;
-        budget_refused_ = true;
+        nothing_to_wait_for = open_ == 0;
+        budget_refused_ = !nothing_to_wait_for;
       }
+      if (nothing_to_wait_for) available_.notify_all();
     }
     std::unique_ptr<Connection> fresh;
     Status status = opener_(&fresh);
