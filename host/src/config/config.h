@@ -113,7 +113,10 @@ struct DispatchConfig {
 
 // The "stores" object: settings shared by every tenant outbox store.
 struct StoresConfig {
-  // SQLite: how long a writer waits for a locked database, >= 0. Default 5s.
+  // How long a call waits for a lock, >= 0. Default 5s. SQLite: a writer waiting for a locked
+  // database. PostgreSQL: the sessions' lock_timeout (a table locked by another client's
+  // transaction fails the call as unavailable instead of pinning a worker; 0 counts as 1 ms).
+  // Cost of a longer value: a worker waits that long on a locked tenant before backing it off.
   std::chrono::milliseconds busy_timeout{std::chrono::seconds(5)};
 
   // Connections each store may keep open, 1..64. Default 2. The process holds up to

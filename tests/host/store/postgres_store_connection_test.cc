@@ -164,6 +164,45 @@ TEST_F(PostgresStoreBackendsTest, KilledConnectionIsReplacedByAFreshOne) {
 // frees it again when destroyed; a store whose connection died mid-use aborted the process with
 // "double free detected" when it discarded that connection. Every statement here has run
 // successfully on the connection before it is killed, then fails on it.
+// A table locked by another client's idle transaction fails a call after stores.busy_timeout
+// (lock_timeout) with Unavailable naming the lock, instead of waiting for as long as the lock is
+// held (chaos suite, TableLockHeldIdleInTransaction). Without the limit the claim would wait until
+// the holder gives up after 60 s and then succeed, which the test rejects.
+TEST_F(PostgresStoreBackendsTest, TableLockedByAnotherClientFailsTheCallAfterBusyTimeout) {
+  StoreOptions options = StoreTestDb::Options();
+  options.busy_timeout = std::chrono::milliseconds(200);
+  std::unique_ptr<OutboxStore> store = db_->Open(options);
+  EnqueueN(store.get(), 1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> locked{false};
+  std::thread holder([&] {
+    try {
+      auto session = db_->cluster().Session(db_->database());
+      session->begin();
+      *session << "LOCK TABLE " + db_->Table() + " IN ACCESS EXCLUSIVE MODE",
+          Poco::Data::Keywords::now;
+      locked = true;
+      released.wait_for(seconds(60));
+      session->rollback();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not hold the table lock: " << e.what();
+      locked = true;
+    }
+  });
+  while (!locked) std::this_thread::yield();
+  std::vector<OutboxMessage> out;
+  Status status = store->ClaimDue(1, seconds(30), "owner", &out);
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+  EXPECT_NE(status.message().find("lock timeout"), std::string::npos) << status.message();
+  EXPECT_TRUE(out.empty());
+  // The lock is gone: the same store claims the row.
+  ASSERT_TRUE(store->ClaimDue(1, seconds(30), "owner", &out).ok());
+  EXPECT_EQ(out.size(), 1u);
+}
+
 TEST_F(PostgresStoreBackendsTest, ConnectionKilledAfterStatementsRanIsDiscardedSafely) {
   std::unique_ptr<OutboxStore> store = db_->Open();
   EnqueueN(store.get(), 3);

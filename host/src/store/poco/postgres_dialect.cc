@@ -293,6 +293,12 @@ Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
       RouteNoticesToLog(static_cast<PGconn*>(impl->handle()));
     }
     *opened << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
+    // A statement waits for a lock at most busy_timeout (SQLite's meaning of the knob), so a table
+    // locked by another client (an idle transaction holding LOCK TABLE) fails this store's call
+    // with a clear Unavailable ("canceling statement due to lock timeout", backed off and logged)
+    // instead of pinning a worker for as long as the lock is held. 0 would mean no limit.
+    const int64_t lock_ms = std::max<int64_t>(1, options.busy_timeout.count());
+    *opened << "SET lock_timeout = " + std::to_string(lock_ms), Poco::Data::Keywords::now;
     *session = std::move(opened);
     probe_next_open_.store(false, std::memory_order_release);
     return Status::OK();
