@@ -275,7 +275,7 @@ std::string PostgresDialect::IdListParameter(const std::vector<int64_t>& ids) co
   return JoinIds(ids, '{', '}');
 }
 
-Status PostgresDialect::OpenSession(const StoreOptions& /*options*/,
+Status PostgresDialect::OpenSession(const StoreOptions& options,
                                     std::unique_ptr<Poco::Data::Session>* session) const {
   RegisterConnector();
   if (probe_next_open_.load(std::memory_order_acquire)) {
