@@ -314,8 +314,9 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
   std::string message = PocoExceptionMessage(e);
   // Poco appends the statement's SQL after libpq's (multi-line) text when a PREPARE fails: keep
   // the server's first line, which names the problem, and drop the SQL.
-  if (message.rfind("postgresql_stmt_prepare error: ", 0) == 0) {
-    message = message.substr(0, message.find('\n'));
+  if (const size_t at = message.find("postgresql_stmt_prepare error: ");
+      at != std::string::npos) {
+    message = message.substr(0, message.find('\n', at));
   }
   for (char& c : message) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -341,6 +342,11 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
          message.find("ERROR:  schema \"") != std::string::npos) &&
         message.find("\" does not exist") != std::string::npos) {
       return Status::NotFound(message);
+    }
+    // A lock wait cut by lock_timeout (stores.busy_timeout) while the statement is prepared on
+    // first use (parse analysis takes the table's lock): no SQLSTATE, recognised by its text.
+    if (state.empty() && message.find("due to lock timeout") != std::string::npos) {
+      return Status::Unavailable(message);
     }
     if (state.empty() &&
         (message.find("server closed the connection") != std::string::npos ||
