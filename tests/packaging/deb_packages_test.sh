@@ -111,6 +111,19 @@ if ! systemd-analyze verify --man=no --root="$WORK/root" /lib/systemd/system/out
   cat "$WORK/verify.log" >&2
   fail "systemd-analyze verify reports problems (above)"
 fi
+# The check above can fail: the same verify, on a copy of the unit with a misspelt key (reported
+# with exit code 0, hence the check on its output) and a missing ExecStart binary (exit code 1),
+# reports both.
+sed -e 's/^ProtectSystem=strict$/ProtectSytem=strict/' -e 's|^ExecStart=/usr/bin/outboxd |ExecStart=/usr/bin/outboxd-missing |' \
+  "$UNIT" > "$WORK/root/lib/systemd/system/outboxd-broken.service"
+systemd-analyze verify --man=no --root="$WORK/root" /lib/systemd/system/outboxd-broken.service \
+  > "$WORK/verify-broken.log" 2>&1 || true
+grep -q "Unknown key 'ProtectSytem'" "$WORK/verify-broken.log" &&
+  grep -q '/usr/bin/outboxd-missing is not executable' "$WORK/verify-broken.log" || {
+  cat "$WORK/verify-broken.log" >&2
+  fail "systemd-analyze verify does not report a broken copy of the unit (above): its pass proves nothing"
+}
+rm "$WORK/root/lib/systemd/system/outboxd-broken.service"
 systemd-analyze security --offline=true --root="$WORK/root" --no-pager \
   /lib/systemd/system/outboxd.service > "$WORK/security.log" 2>&1 || true
 EXPOSURE=$(sed -n 's/.*Overall exposure level for outboxd.service: \([0-9.]*\).*/\1/p' "$WORK/security.log")
