@@ -67,6 +67,7 @@ execute_process(COMMAND gzip -9nf ${OBX_PKG_BUILD_DIR}/changelog.Debian
                 WORKING_DIRECTORY ${OBX_PKG_BUILD_DIR} COMMAND_ERROR_IS_FATAL ANY)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/design.md
               ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/docs/store.md
+              ${PROJECT_SOURCE_DIR}/docs/operations.md ${PROJECT_SOURCE_DIR}/docs/semantics.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} PERMISSIONS ${OBX_FILE_PERMISSIONS} COMPONENT outboxd)
 foreach(pair "outboxd;outboxd" "sdk;outboxd-sdk-dev")
   list(GET pair 0 component)

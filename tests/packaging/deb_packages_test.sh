@@ -45,7 +45,8 @@ expect ./etc/outboxd/outboxd.json -rw-r--r--
 expect ./lib/systemd/system/outboxd.service -rw-r--r--
 expect ./usr/share/man/man8/outboxd.8.gz -rw-r--r--
 expect ./usr/share/man/man8/outboxctl.8.gz -rw-r--r--
-for doc in copyright changelog.Debian.gz README.md configuration.md design.md store.md; do
+for doc in copyright changelog.Debian.gz README.md configuration.md design.md store.md operations.md \
+           semantics.md; do
   expect ./usr/share/doc/outboxd/$doc -rw-r--r--
 done
 # Nothing else: no SDK files, nothing under /usr/local, nothing owned by a build user.
