@@ -146,9 +146,14 @@ for f in ./usr/include/obx/plugin.h ./usr/include/obx/cpp/plugin.hpp ./usr/inclu
          ./usr/lib/cmake/outboxd-sdk/outboxd-sdkConfig.cmake \
          ./usr/lib/cmake/outboxd-sdk/outboxd-sdkConfigVersion.cmake \
          ./usr/lib/cmake/outboxd-sdk/outboxd-sdkTargets.cmake ./usr/lib/cmake/outboxd-sdk/plugin.map \
-         ./usr/share/doc/outboxd-sdk-dev/copyright ./usr/share/doc/outboxd-sdk-dev/changelog.Debian.gz; do
+         ./usr/share/doc/outboxd-sdk-dev/copyright ./usr/share/doc/outboxd-sdk-dev/changelog.Debian.gz \
+         ./usr/share/doc/outboxd-sdk-dev/README.md ./usr/share/doc/outboxd-sdk-dev/ABI_VERSIONING.md; do
   grep -qxF "$f" "$WORK/sdk.list" || fail "SDK: $f missing"
 done
+# Debian policy 12.3: a package's documentation is in /usr/share/doc/<package>/, one folder.
+if grep -E '^\./usr/share/doc/.' "$WORK/sdk.list" | grep -Ev '^\./usr/share/doc/outboxd-sdk-dev/'; then
+  fail "SDK: documentation outside /usr/share/doc/outboxd-sdk-dev/ (above)"
+fi
 if grep -E '\.so$|^\./usr/bin/|^\./etc/' "$WORK/sdk.list"; then fail "SDK: holds binaries or config (above)"; fi
 
 # --- lintian --------------------------------------------------------------------------------------
