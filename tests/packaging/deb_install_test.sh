@@ -37,6 +37,8 @@ PID=""
 cleanup() {
   if [ -n "$PID" ]; then kill -KILL "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
   dpkg --purge outboxd outboxd-sdk-dev > /dev/null 2>&1 || true
+  rm -f /etc/systemd/system/multi-user.target.wants/outboxd.service \
+        /var/lib/systemd/deb-systemd-helper-enabled/outboxd.service.dsh-also
   rm -f /var/lib/outboxd/example.db /var/lib/outboxd/example.db-wal /var/lib/outboxd/example.db-shm
   rmdir /var/lib/outboxd 2>/dev/null || true
   if [ "$USER_EXISTED" -eq 0 ] && getent passwd outboxd >/dev/null; then
@@ -70,6 +72,11 @@ for so in /usr/lib/outboxd/plugins/*.so; do
 done
 systemd-analyze verify /lib/systemd/system/outboxd.service > "$WORK/verify.log" 2>&1 || true
 if [ -s "$WORK/verify.log" ]; then cat "$WORK/verify.log" >&2; fail "systemd-analyze verify on the installed unit (above)"; fi
+# The operator enables the service as the README says (offline here: no systemd as PID 1 is needed
+# to make the link); the purge below must take the link away with the unit.
+WANTS=/etc/systemd/system/multi-user.target.wants/outboxd.service
+systemctl enable outboxd.service > "$WORK/enable.log" 2>&1 || { cat "$WORK/enable.log" >&2; fail "systemctl enable outboxd failed"; }
+[ -L "$WANTS" ] || fail "systemctl enable did not make $WANTS"
 
 # --- 2. the installed daemon, as the outboxd user, with the packaged configuration ---------------
 DB=sqlite:/var/lib/outboxd/example.db
@@ -149,6 +156,7 @@ for d in /etc/outboxd /usr/lib/outboxd /usr/include/obx /usr/lib/cmake/outboxd-s
   [ ! -e "$d" ] || fail "purge left $d"
 done
 [ ! -e /var/lib/systemd/deb-systemd-helper-enabled/outboxd.service.dsh-also ] || fail "purge left deb-systemd-helper state"
+[ ! -L "$WANTS" ] || fail "purge left the enabled service's link $WANTS"
 LEFT=$(ls -A /var/lib/outboxd 2>/dev/null | grep -v '^example\.db\(-wal\|-shm\)\?$' || true)
 [ -z "$LEFT" ] || fail "purge left in /var/lib/outboxd: $LEFT"
 [ -f /var/lib/outboxd/example.db ] || fail "purge removed the tenant database"
