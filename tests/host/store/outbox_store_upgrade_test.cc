@@ -445,6 +445,46 @@ TEST_P(OutboxStoreUpgradeTest, ReservedVersionTableNameIsRejected) {
   EXPECT_NE(status.message().find("reserved"), std::string::npos) << status.message();
 }
 
+// PostgreSQL: a transaction that began before the upgrade and stays open (a pg_dump, a long
+// report) keeps CREATE INDEX CONCURRENTLY waiting longer than the lock timeout
+// (stores.busy_timeout). The tenant must stay usable meanwhile (its new columns exist; only the
+// failed-rows index is missing), and a later apply finishes the upgrade.
+TEST_P(OutboxStoreUpgradeTest, LongTransactionDuringTheIndexBuildLeavesTheTenantUsable) {
+  if (!db_->is_postgres()) GTEST_SKIP() << "SQLite builds the index inside the transaction";
+  const int64_t max_id = FillEveryStatus();
+  const std::vector<std::string> before = Dump(max_id);
+  std::unique_ptr<Poco::Data::Session> snapshot = db_->cluster().Session(db_->database());
+  Poco::Int64 one = 0;
+  *snapshot << "BEGIN ISOLATION LEVEL REPEATABLE READ", Poco::Data::Keywords::now;
+  *snapshot << "SELECT 1::bigint", Poco::Data::Keywords::into(one), Poco::Data::Keywords::now;
+
+  StoreOptions options = StoreTestDb::Options();
+  options.busy_timeout = milliseconds(200);  // the snapshot is held until the store gives up
+  std::unique_ptr<OutboxStore> store;
+  ASSERT_TRUE(OpenOutboxStore(FreshLocation(), options, &store).ok());
+  Status schema = store->EnsureSchema();
+  EXPECT_TRUE(schema.ok()) << schema.ToString();
+  std::vector<OutboxMessage> claimed;
+  Status claim = store->ClaimDue(10, seconds(30), "owner", &claimed);
+  EXPECT_TRUE(claim.ok()) << claim.ToString();
+  EXPECT_FALSE(claimed.empty());
+  NewMessage message;
+  message.topic = "after";
+  std::string id;
+  Status enqueued = store->Enqueue(message, &id);
+  EXPECT_TRUE(enqueued.ok()) << enqueued.ToString();
+  EXPECT_EQ(SchemaVersion(), 1) << "the upgrade is pending until the index exists";
+  *snapshot << "COMMIT", Poco::Data::Keywords::now;
+
+  // Without the old transaction, the next apply builds the index and records version 2.
+  ASSERT_TRUE(ApplyFresh().ok());
+  EXPECT_EQ(SchemaVersion(), kOutboxSchemaVersion);
+  EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM pg_index WHERE indexrelid = to_regclass('\"" +
+                          db_->schema() + "\".\"ix_outbox_failed\"') AND indisvalid"),
+            1);
+  EXPECT_EQ(Dump(max_id).size(), before.size());
+}
+
 // PostgreSQL: an INVALID failed-rows index left by an interrupted CREATE INDEX CONCURRENTLY is
 // dropped and built again.
 TEST_P(OutboxStoreUpgradeTest, InvalidLeftoverIndexIsRebuilt) {
