@@ -348,6 +348,54 @@ TEST_P(OutboxctlFleetTest, FailedListReplayAndPurgeWhileOutboxdRuns) {
   EXPECT_EQ(outboxd->WaitExit(kWait), std::optional<int>(0)) << outboxd->StderrTail();
 }
 
+// PostgreSQL: `schema apply` on a version-1 table while a transaction older than the upgrade
+// stays open in the database (a pg_dump, a long report). The failed-rows index cannot be built
+// before that transaction ends (CREATE INDEX CONCURRENTLY waits for it, at most the busy
+// timeout); the table stays usable, and apply says that the upgrade is not finished (exit 1)
+// instead of "schema ready". Once the transaction has ended, apply finishes the upgrade.
+TEST(OutboxctlSchemaApplyTest, PostgresUpgradeHeldByALongTransactionIsReportedNotFinished) {
+  ASSERT_TRUE(testing::BinariesBuilt());
+  std::string url;
+  OBX_REQUIRE_TEST_POSTGRES(&url);
+  TempDir dir;
+  Outboxctl ctl(dir.path());
+  testing::PgDatabases databases(url);
+  const std::string db = databases.Create("obx_apply_held");
+  ASSERT_FALSE(db.empty());
+  ASSERT_TRUE(ctl.SchemaApply(db));
+  // Back to version 1's shape where it matters: no failed-rows index, no version row.
+  testing::PgSession admin(db);
+  ASSERT_TRUE(admin.Exec("DROP INDEX infra.ix_outbox_failed; DELETE FROM infra.outbox_schema"));
+  ASSERT_EQ(ctl.Enqueue(db, "orders", "p").empty(), false);
+
+  testing::PgSession old(db);
+  ASSERT_TRUE(old.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  ASSERT_EQ(old.Scalar("SELECT 1"), 1);
+  RunResult r = ctl.Run({"schema", "apply", "--connection", db});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, "") << "not \"schema ready\"";
+  EXPECT_NE(r.err.find("upgrade to schema version " + std::to_string(kOutboxSchemaVersion) +
+                       " not finished (the table is at version 1 and usable)"),
+            std::string::npos)
+      << r.err;
+  r = ctl.Run({"schema", "status", "--connection", db, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"upgrade pending\""), std::string::npos) << r.out;
+  // Usable meanwhile.
+  EXPECT_FALSE(ctl.Enqueue(db, "orders", "p").empty());
+  std::optional<StoreStats> stats = ctl.Stats(db);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->ready, 2);
+
+  ASSERT_TRUE(old.Exec("COMMIT"));
+  ASSERT_TRUE(ctl.SchemaApply(db));
+  EXPECT_EQ(admin.Scalar("SELECT COUNT(*) FROM pg_index WHERE indexrelid = "
+                         "to_regclass('infra.ix_outbox_failed') AND indisvalid"),
+            1);
+  EXPECT_EQ(admin.Scalar("SELECT version FROM infra.outbox_schema WHERE table_name = 'outbox'"),
+            kOutboxSchemaVersion);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OutboxctlFleetTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "sqlite" ? std::string("Sqlite")

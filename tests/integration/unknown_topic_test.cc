@@ -1,6 +1,7 @@
 // dispatch.unknown_topic end to end on SQLite with the real binaries: under "park" a message whose
 // topic has no handler is held (ready or claimed, never failed, no attempt counted) and reported
-// at each refresh; once outboxd runs with a handler for the topic it is delivered as attempt 1.
+// at each refresh and counted in outboxd_messages_total{outcome="parked"}; once outboxd runs with
+// a handler for the topic it is delivered as attempt 1.
 // Under "fail" (default) with no handler topic at all, outboxd refuses to start unless
 // --allow-no-handlers.
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/support/observe_env.h"
 #include "integration/support/outbox_env.h"
 #include "integration/support/process.h"
 #include "support/temp_dir.h"
@@ -80,14 +82,28 @@ class UnknownTopicTest : public ::testing::Test {
 TEST_F(UnknownTopicTest, ParkHoldsMessagesWithoutAttemptsAndAHandlerLaterDeliversThemAsAttemptOne) {
   const std::vector<std::string> later = ctl_.EnqueueMany(db_, "later.topic", 3);
   const std::string now = ctl_.Enqueue(db_, "orders", "p");
-  std::unique_ptr<Process> outboxd = testing::StartOutboxd(
-      dir_, testing::WriteConfig(dir_, Config({"orders"}, "park")), "park");
+  nlohmann::json park = Config({"orders"}, "park");
+  park["http"] = {{"listen", "127.0.0.1:0"}};
+  std::unique_ptr<Process> outboxd =
+      testing::StartOutboxd(dir_, testing::WriteConfig(dir_, park), "park");
   ASSERT_TRUE(outboxd->ok()) << outboxd->error();
+  const int port = testing::WaitForHttpPort(outboxd.get());
+  ASSERT_GT(port, 0) << outboxd->StderrTail();
   ASSERT_TRUE(outboxd->WaitForLog("dispatch.unknown_topic is \"park\": ", kWait))
       << outboxd->StderrTail();
   // The warning at a refresh after messages were parked.
   ASSERT_TRUE(outboxd->WaitForLog("claimed messages had no handler and were parked", kWait))
       << outboxd->StderrTail();
+  // And in the metrics: each of the three was parked at least once.
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        std::optional<double> parked = testing::MetricValue(
+            testing::Scrape(port),
+            "outboxd_messages_total{outcome=\"parked\",topic=\"later.topic\"}");
+        return parked && *parked >= 3;
+      },
+      kWait))
+      << testing::Scrape(port);
   ASSERT_TRUE(testing::Eventually(
       [&] { return SplitLines(testing::ReadText(deliveries_)).size() == 1; }, kWait));
   EXPECT_EQ(SplitLines(testing::ReadText(deliveries_))[0], now + " 1");

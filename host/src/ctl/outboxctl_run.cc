@@ -130,8 +130,23 @@ std::string TableName(const StoreLocation& location) {
 int SchemaApply(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kAll, &fleet); code >= 0) return code;
-  std::vector<Status> results =
-      fleet->Visit([](std::size_t, OutboxStore& store) { return store.EnsureSchema(); });
+  std::vector<Status> results = fleet->Visit([](std::size_t, OutboxStore& store) {
+    OBX_RETURN_IF_ERROR(store.EnsureSchema());
+    // EnsureSchema leaves a PostgreSQL table usable but not yet upgraded while another process
+    // builds its index, or when the build was cut short by a long transaction (docs/store.md,
+    // "Schema versions"): apply must say so.
+    SchemaStatus schema;
+    OBX_RETURN_IF_ERROR(store.GetSchemaStatus(&schema));
+    if (schema.current_version < schema.binary_version) {
+      return Status::Unavailable(
+          "upgrade to schema version " + std::to_string(schema.binary_version) +
+          " not finished (the table is at version " + std::to_string(schema.current_version) +
+          " and usable): its failed-rows index is not built yet (another process is building "
+          "it, or a transaction older than the build stayed open longer than "
+          "stores.busy_timeout); run `outboxctl schema apply` again");
+    }
+    return Status::OK();
+  });
   const int code = ReportFailures(*fleet, results);
   const std::vector<StoreLocation>& tenants = fleet->tenants();
   if (!fleet->from_config()) {

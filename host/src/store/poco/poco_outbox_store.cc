@@ -340,10 +340,22 @@ Status PocoOutboxStore::DeploySchema(StoreConnection& connection) {
   // writes the version when done, and the table is usable meanwhile (the columns exist). Waiting
   // would deadlock: CREATE INDEX CONCURRENTLY waits for the snapshot of a session that waits for
   // its lock.
+  // The build waits for every transaction of the database older than it (a pg_dump, a long
+  // report), at most stores.busy_timeout (lock_timeout). Cut short, it leaves the upgrade pending
+  // (version 1, `schema status` says so; an INVALID index the next deployer rebuilds) but the
+  // table usable, so the tenant is still served; the next process start or `outboxctl schema
+  // apply` tries again.
   if (connection.QueryIntOnce(sql_.index_lock) == 0) return Status::OK();
   probe = connection.ProbeSchema();
-  if (probe.failed_index == 1) connection.ExecuteOnce(sql_.drop_invalid_failed_index);
-  if (probe.failed_index != 2) connection.ExecuteOnce(sql_.create_failed_index_concurrently);
+  try {
+    if (probe.failed_index == 1) connection.ExecuteOnce(sql_.drop_invalid_failed_index);
+    if (probe.failed_index != 2) connection.ExecuteOnce(sql_.create_failed_index_concurrently);
+  } catch (...) {
+    const Status failed = StatusFromCurrentException(*dialect_);
+    if (failed.code() != Status::Code::kUnavailable || !connection.SessionAlive()) throw;
+    connection.ExecuteOnce(sql_.index_unlock);
+    return Status::OK();
+  }
   connection.BeginWrite();
   try {
     for (const std::string& statement : sql_.prepare_schema) connection.ExecuteOnce(statement);
