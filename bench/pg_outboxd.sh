@@ -24,8 +24,9 @@
 #        (bench_stamp, CLOCK_REALTIME, same machine). notify=1 sets stores.notify and
 #        stores.max_connections = tenants + 100 (one listener per database + workers) and
 #        dispatch.max_poll_interval 30s (OBX_BENCH_NOTIFY_DISPATCH_JSON), as docs/configuration.md
-#        advises for notify; notify=0
-#        keeps the default cap (64) and polling. Prints one JSON object.
+#        advises for notify; notify=0 polls with stores.max_connections = tenants + 100. The
+#        window starts once start-up is over (no new sessions for 4 s, at most 240 s after the
+#        settle time); "startup_s" is discovery to that point. Prints one JSON object.
 #   pg_outboxd.sh latency  <server-url> <rate> <seconds> <notify 0|1>
 #        one tenant (obx_t_1), outboxd running; pgbench offers <rate> single-row INSERTs/s
 #        (--rate, Poisson arrivals, 2 clients) for 2 + <seconds>; enqueue-to-handler-start
@@ -40,7 +41,7 @@
 # <server-url>: postgresql://user@host:port (no database). Env: OBX_BUILD_DIR (default build),
 # OBX_BENCH_PLUGIN_DIR (built bench plugins, default $OBX_BUILD_DIR/bench-plugins),
 # OBX_BENCH_MAX_CONNECTIONS (stores.max_connections for burn-downs and polling runs; default:
-# burn-downs max(64, tenants + 16), polling runs unset = outboxd's default 64), OBX_BENCH_SETTLE_S
+# burn-downs max(64, tenants + 16), idle/latency polling runs tenants + 100), OBX_BENCH_SETTLE_S
 # (idle: seconds between "Discovery complete" and the measuring window, default 5, 10 from
 # 500 tenants), OBX_BENCH_POLL_DISPATCH_JSON (extra "dispatch" members for idle and
 # latency runs; default none: poll_interval 250ms backing off to 2s), OBX_BENCH_CONNS_PER_STORE
@@ -174,7 +175,10 @@ start_outboxd() {
     # As docs/configuration.md advises for notify: polling only as a slow fallback.
     dispatch=${OBX_BENCH_NOTIFY_DISPATCH_JSON-'"max_poll_interval": "30s"'}
   else
-    STORES="${MAXCONN:+\"max_connections\": $MAXCONN}"
+    # The target's condition: a cap >= the tenants (OBX_BENCH_MAX_CONNECTIONS overrides; with
+    # outboxd's default of 64, 1,000 polled tenants share 64 connections and every visit is a new
+    # session).
+    STORES="\"max_connections\": ${MAXCONN:-$(( T + 100 ))}"
   fi
   write_config "$WORK/outboxd.json" "$WORK/tenants.json" 4 50 "$STORES" "$dispatch" "$level" bench_stamp
   : > "$WORK/stamps"
@@ -216,6 +220,18 @@ idle() {
   local t_disc=$SECONDS
   local settle=${OBX_BENCH_SETTLE_S:-$(( T >= 500 ? 10 : 5 ))}
   sleep "$settle"  # settle: stores opened, listeners up, pollers backed off to max_poll_interval
+  # Then wait (at most 240 s) until start-up is over: no new server sessions for two 2-second
+  # samples in a row (each sample's own psql is one). A thousand tenants' first connections take
+  # tens of seconds on a loaded 2-core machine; measuring during them measures start-up, not idle.
+  local q0 q1 quiet=0 t_quiet=$SECONDS
+  q0=$(qa "$SERVER/postgres" -c "SELECT sum(sessions) FROM pg_stat_database")
+  while [ "$quiet" -lt 2 ] && [ $((SECONDS - t_quiet)) -lt 240 ]; do
+    sleep 2
+    q1=$(qa "$SERVER/postgres" -c "SELECT sum(sessions) FROM pg_stat_database")
+    if [ $((q1 - q0)) -le 1 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    q0=$q1
+  done
+  local startup_s=$((SECONDS - t_disc))
   local hz; hz=$(getconf CLK_TCK)
   local stat_sql="SELECT sum(xact_commit + xact_rollback), sum(sessions) FROM pg_stat_database"
   local x0 x1 s0 s1 c0 c1 conns_max=0 conns
@@ -248,9 +264,9 @@ idle() {
   done
   stop_outboxd
   stamp_latencies "$WORK/created" > "$WORK/lat"
-  python3 - "$T" "$S" "$NOTIFY" "$conns_max" "$x0" "$x1" "$s0" "$s1" "$c0" "$c1" "$w0" "$w1" "$hz" "$rss" "$STORES" "$WORK/lat" <<'PY'
+  python3 - "$T" "$S" "$NOTIFY" "$conns_max" "$x0" "$x1" "$s0" "$s1" "$c0" "$c1" "$w0" "$w1" "$hz" "$rss" "$STORES" "$WORK/lat" "$startup_s" <<'PY'
 import json, math, sys
-T, S, notify, conns, x0, x1, s0, s1, c0, c1, w0, w1, hz, rss, stores, latf = sys.argv[1:17]
+T, S, notify, conns, x0, x1, s0, s1, c0, c1, w0, w1, hz, rss, stores, latf, startup = sys.argv[1:18]
 vals = [float(v) for v in open(latf)]
 missed = sum(1 for v in vals if math.isnan(v))
 lat = sorted(v for v in vals if not math.isnan(v))
@@ -259,7 +275,7 @@ def pct(p):
 wall = float(w1) - float(w0)
 print(json.dumps({
     "tenants": int(T), "seconds": int(S), "notify": notify == "1", "stores_extra": stores,
-    "connections": int(conns),
+    "connections": int(conns), "startup_s": int(startup),
     "transactions_per_s": round((int(x1) - int(x0)) / wall, 1),
     "new_sessions_per_s": round((int(s1) - int(s0)) / wall, 1),
     "cpu_percent": round((int(c1) - int(c0)) / int(hz) / wall * 100, 2),

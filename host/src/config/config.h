@@ -136,12 +136,14 @@ struct StoresConfig {
   // max_poll_interval can be raised to cut idle queries.
   bool notify = false;
 
-  // With notify: the idle poll interval of a tenant whose listener is live (it has delivered a
-  // NOTIFY for that tenant, including the one sent to every store after the listener connects),
-  // >= 1s. Default 60s. Polling is then only a safety net: about tenants / (0.75 x this) claims per
-  // second at idle. Cost of a longer value: a message whose NOTIFY is lost (listener connection
-  // killed and not yet back), or a message enqueued with a due_at in the future, waits up to this
-  // long. A failed claim forgets the listener until its next NOTIFY.
+  // With notify: how often a table whose listener is live is checked anyway, >= 1s. Default 60s.
+  // The check is the listener's probe: one query per database on the listening connection ("does
+  // any table hold a row a claim would take now?"), so an idle listened tenant costs about
+  // databases / (0.75 x this) cheap queries per second, no worker visit and no new session; workers
+  // poll such a tenant only every 10 x this as a backstop. Cost of a longer value: a message whose
+  // NOTIFY is lost (listener connection killed and not yet back), a message enqueued with a due_at
+  // in the future, or a lease left by a crashed process waits up to this long. A failed claim
+  // forgets the listener until its next NOTIFY.
   std::chrono::milliseconds notify_safety_interval{std::chrono::seconds(60)};
 
   // Done rows older than this are deleted by cleanup, >= 0. Default 7d. Failed rows are never

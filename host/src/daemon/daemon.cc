@@ -20,7 +20,11 @@
 #include "plugin/plugin_loader.h"
 
 namespace outboxd {
+
 namespace {
+
+// Workers poll a tenant whose NOTIFY listener is live this many notify_safety_intervals apart.
+constexpr int kListenedBackstopFactor = 10;
 
 using Clock = std::chrono::steady_clock;
 
@@ -72,7 +76,12 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   ScheduleOptions schedule;
   schedule.poll_interval = config.dispatch.poll_interval;
   schedule.max_poll_interval = config.dispatch.max_poll_interval;
-  schedule.notify_safety_interval = config.stores.notify_safety_interval;
+  // With NOTIFY the listener checks every listened table itself each notify_safety_interval (its
+  // probe, on its own connection: PostgresNotifyListener); workers poll a listened tenant only as
+  // a backstop, ten times less often, in case the listener thread itself is held up.
+  schedule.notify_safety_interval = config.stores.notify
+                                        ? kListenedBackstopFactor * config.stores.notify_safety_interval
+                                        : config.stores.notify_safety_interval;
   schedule.batch_size = config.dispatch.batch_size;
   d->schedule_ = std::make_unique<TenantSchedule>(std::move(strategy), schedule);
   d->budget_ = std::make_shared<ConnectionBudget>(config.stores.max_connections);
@@ -122,8 +131,12 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
             ? -1
             : std::max(0, config.stores.max_connections - config.dispatch.workers - 2);
     d->listener_ = std::make_unique<PostgresNotifyListener>(
-        d->budget_.get(), max_listeners,
+        d->budget_.get(), max_listeners, config.stores.notify_safety_interval,
         [schedule_ptr](const std::string& store) { schedule_ptr->Notify(store); });
+  }
+  if (d->listener_ != nullptr) {
+    d->listener_->SetOnListening(
+        [schedule_ptr](const std::string& store) { schedule_ptr->MarkListened(store); });
   }
   PostgresNotifyListener* listener = d->listener_.get();
   sources.listener = listener;

@@ -148,6 +148,12 @@ void TenantSchedule::Sync(const std::vector<std::shared_ptr<TenantStore>>& store
   if (fire) FireReady();
 }
 
+void TenantSchedule::MarkListened(const std::string& id) {
+  MutexLock lock(&mu_);
+  auto it = tenants_.find(id);
+  if (it != tenants_.end()) it->second.listened = true;
+}
+
 void TenantSchedule::Notify(const std::string& id) {
   {
     MutexLock lock(&mu_);

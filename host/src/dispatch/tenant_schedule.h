@@ -69,7 +69,9 @@ class ScheduleClock {
 struct ScheduleOptions {
   std::chrono::milliseconds poll_interval{250};
   std::chrono::milliseconds max_poll_interval{2000};
-  // Idle interval of a tenant whose NOTIFY listener is live (stores.notify_safety_interval).
+  // Idle interval of a tenant whose NOTIFY listener is live. The daemon passes 10 x
+  // stores.notify_safety_interval: the listener probes such a tenant's table itself every
+  // notify_safety_interval and wakes it when a claim would find rows, so this is only a backstop.
   std::chrono::milliseconds notify_safety_interval{60000};
   int batch_size = 50;  // a claim of this many rows is "full"
   // Delay after `n` consecutive failed visits: DefaultBackoff(n + 1), i.e. 1 s, 2 s, 4 s ... 60 s
@@ -100,6 +102,9 @@ class TenantSchedule {
   // A NOTIFY for `id`: ready at once (when the visit ends, if being visited); marks its listener
   // live. Unknown ids are ignored.
   void Notify(const std::string& id);
+  // `id`'s listener is live (connected; it will probe and notify): the tenant's idle interval
+  // becomes notify_safety_interval from its next visit on. Does not make it ready.
+  void MarkListened(const std::string& id);
   // Every tenant due at once (handlers changed, SIGHUP).
   void WakeAll();
 

@@ -24,6 +24,7 @@ namespace outboxd::testing {
 namespace {
 
 using std::chrono::milliseconds;
+constexpr milliseconds kNoProbes{0};
 
 // Runs one statement on `url`; returns libpq's error text or "".
 std::string Exec(const std::string& url, const std::string& sql) {
@@ -101,7 +102,7 @@ TEST_F(PostgresNotifyListenerTest, InsertWakesTheStoreAndConnectWakesEveryStore)
   StoreLocation a = NewTenant("tenant-a");
   StoreLocation b = NewTenant("tenant-b");
   Wakeups wakeups;
-  PostgresNotifyListener listener(nullptr, -1, wakeups.Callback());
+  PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({a, b});
   listener.Start();
   // Connecting wakes each store once: rows may have been inserted before anyone listened.
@@ -120,7 +121,7 @@ TEST_F(PostgresNotifyListenerTest, WithoutTheTriggerNoNotificationArrives) {
   StoreLocation quiet = NewTenant("quiet", /*notify=*/false);
   StoreLocation loud = NewTenant("loud");
   Wakeups wakeups;
-  PostgresNotifyListener listener(nullptr, -1, wakeups.Callback());
+  PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({quiet, loud});
   listener.Start();
   ASSERT_TRUE(WaitFor([&] { return listener.listening_databases() == 2; }));
@@ -137,7 +138,7 @@ TEST_F(PostgresNotifyListenerTest, TheBudgetLimitsListenersAndUnwatchingGivesSlo
   StoreLocation c = NewTenant("c");
   ConnectionBudget budget(10);
   Wakeups wakeups;
-  PostgresNotifyListener listener(&budget, /*max_listeners=*/2, wakeups.Callback());
+  PostgresNotifyListener listener(&budget, /*max_listeners=*/2, kNoProbes, wakeups.Callback());
   listener.Watch({a, b, c});
   listener.Start();
   ASSERT_TRUE(WaitFor([&] { return listener.listening_databases() == 2; }));
@@ -157,7 +158,7 @@ TEST_F(PostgresNotifyListenerTest, NonPostgresStoresAreIgnored) {
   sqlite.identifier = "file";
   sqlite.connection_string = "sqlite:/nonexistent/tenant.db";
   Wakeups wakeups;
-  PostgresNotifyListener listener(nullptr, -1, wakeups.Callback());
+  PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({sqlite});
   listener.Start();
   listener.Stop();
@@ -168,7 +169,7 @@ TEST_F(PostgresNotifyListenerTest, NonPostgresStoresAreIgnored) {
 TEST_F(PostgresNotifyListenerTest, AListenerWhoseBackendIsKilledReconnectsAndWakesItsStores) {
   StoreLocation a = NewTenant("phoenix");
   Wakeups wakeups;
-  PostgresNotifyListener listener(nullptr, -1, wakeups.Callback());
+  PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({a});
   listener.Start();
   ASSERT_TRUE(WaitFor([&] { return wakeups.count("phoenix") == 1; }));
@@ -181,6 +182,53 @@ TEST_F(PostgresNotifyListenerTest, AListenerWhoseBackendIsKilledReconnectsAndWak
   const int before = wakeups.count("phoenix");
   Insert(a);
   ASSERT_TRUE(WaitFor([&] { return wakeups.count("phoenix") > before; }));
+}
+
+TEST_F(PostgresNotifyListenerTest, TheSafetyProbeWakesOnlyTablesWithRowsAClaimWouldTake) {
+  // No trigger anywhere: every wake comes from the listener's probe.
+  StoreLocation due = NewTenant("due", /*notify=*/false);
+  StoreLocation later = NewTenant("later", /*notify=*/false);
+  StoreLocation empty = NewTenant("empty", /*notify=*/false);
+  StoreLocation waiting = NewTenant("waiting", /*notify=*/false);
+  ASSERT_EQ(Exec(later.connection_string,
+                 "INSERT INTO infra.outbox (topic, payload, due_at) "
+                 "VALUES ('t', 'p', now() + interval '1 hour')"),
+            "");
+  Insert(waiting);  // there before the listener connects
+  Wakeups wakeups;
+  Wakeups listening;
+  PostgresNotifyListener listener(nullptr, -1, milliseconds(100), wakeups.Callback());
+  listener.SetOnListening(listening.Callback());
+  listener.Watch({due, later, empty, waiting});
+  listener.Start();
+  // Connecting marks every store listened and probes at once instead of waking them all: only
+  // the table that already held a claimable row is woken.
+  ASSERT_TRUE(WaitFor([&] { return wakeups.count("waiting") >= 1; }));
+  for (const char* id : {"due", "later", "empty", "waiting"}) EXPECT_EQ(listening.count(id), 1) << id;
+  EXPECT_EQ(wakeups.count("due"), 0);
+  Insert(due);
+  ASSERT_TRUE(WaitFor([&] { return wakeups.count("due") >= 1; }));
+  // Let every database answer a few more probes: a future due_at and an empty table wake nobody.
+  const int64_t probes = listener.probes();
+  ASSERT_TRUE(WaitFor([&] { return listener.probes() >= probes + 12; }));
+  EXPECT_EQ(wakeups.count("later"), 0);
+  EXPECT_EQ(wakeups.count("empty"), 0);
+  EXPECT_GE(wakeups.count("due"), 2);  // still claimable: every probe says so
+  EXPECT_EQ(listener.notifications(), 0);
+  listener.Stop();
+}
+
+TEST_F(PostgresNotifyListenerTest, AFailedProbeWakesEveryStoreOfTheDatabase) {
+  StoreLocation gone = NewTenant("gone", /*notify=*/false);
+  ASSERT_EQ(Exec(gone.connection_string, "DROP TABLE infra.outbox"), "");
+  Wakeups wakeups;
+  PostgresNotifyListener listener(nullptr, -1, milliseconds(100), wakeups.Callback());
+  listener.Watch({gone});
+  listener.Start();
+  // The probe fails (no table): the store's own visit is what finds out (and redeploys).
+  ASSERT_TRUE(WaitFor([&] { return wakeups.count("gone") >= 3; }));
+  EXPECT_EQ(listener.listening_databases(), 1);  // the listener itself stays connected
+  listener.Stop();
 }
 
 }  // namespace

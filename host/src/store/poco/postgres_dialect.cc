@@ -360,4 +360,13 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
   return TranslateGenericPocoException(e);
 }
 
+std::string ClaimableProbeSql(const std::string& schema, const std::string& table,
+                              const std::string& key) {
+  std::string quoted_key = "'";
+  for (char c : key) quoted_key += c == '\'' ? std::string("''") : std::string(1, c);
+  quoted_key += "'";
+  return "SELECT " + quoted_key + "::text WHERE EXISTS (SELECT 1 FROM " + QuoteIdentifier(schema) +
+         "." + QuoteIdentifier(table) + " WHERE " + kClaimable + ")";
+}
+
 }  // namespace outboxd::poco_store

@@ -64,6 +64,13 @@ class PostgresDialect final : public SqlDialect {
   mutable std::atomic<bool> probe_next_open_{true};
 };
 
+// One SELECT that returns the text `key` as its only row when `schema`.`table` has a row the claim
+// would take right now (the claim's own condition; an index scan of the claim index), and no row
+// otherwise. The NOTIFY listener runs it on its own connection as the safety net of a listened
+// table (PostgresNotifyListener). Names are validated identifiers; `key` is quoted.
+std::string ClaimableProbeSql(const std::string& schema, const std::string& table,
+                              const std::string& key);
+
 }  // namespace outboxd::poco_store
 
 #endif  // OUTBOXD_STORE_POCO_POSTGRES_DIALECT_H_
