@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/exponential_backoff.h"
 #include "daemon/plugin_discovery_source.h"
 #include "daemon/plugin_message_handler.h"
 #include "discovery/caching_discovery_source.h"
@@ -382,7 +383,8 @@ Status Daemon::Run(const RunOptions& options) {
         next_refresh = Clock::now() + refresh_interval;
       } else {
         next_refresh = Clock::now() + std::min(refresh_interval, discovery_retry);
-        discovery_retry = std::min(discovery_retry * 2, std::chrono::milliseconds(60000));
+        discovery_retry = NextExponentialDelay(discovery_retry, std::chrono::milliseconds(1000),
+                                               std::chrono::milliseconds(60000));
       }
     }
     if (Clock::now() >= next_cleanup) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/exponential_backoff.h"
 #include "dispatch/failure_text.h"
 
 namespace outboxd {
@@ -472,7 +473,7 @@ void Dispatcher::Record(Batch* batch, const std::vector<Completion>& completions
     spdlog::warn("Recording {} outcomes in store '{}' failed ({}); retrying in {} ms",
                  completions.size(), batch->store->id(), s.message(), delay.count());
     std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, max_delay);
+    delay = NextExponentialDelay(delay, options_.record_retry_delay, max_delay);
   }
   if (!s.ok()) {
     ++counters_->store_errors;
