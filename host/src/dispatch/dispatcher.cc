@@ -72,7 +72,9 @@ Dispatcher::Dispatcher(const RoutingState* routing, LeaseKeeper* leases,
     : routing_(routing),
       leases_(leases),
       counters_(counters),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      parking_(Parking::Options{options_.park_lookahead, options_.park_hold, options_.park_retry},
+               leases_, counters_) {}
 
 int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store_ptr,
                         const std::atomic<bool>& stopping) {
@@ -81,8 +83,8 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   worker->claimed = 0;
   worker->failed = false;
   worker->retry_in = std::chrono::milliseconds(-1);
-  if (lot_count_.load(std::memory_order_acquire) > 0) ReleaseLots(routing_version, now, false);
-  if (SkipParked(store_ptr->id(), routing_version, now)) return 0;
+  parking_.Release(routing_version, now);
+  if (parking_.Skip(store_ptr->id(), routing_version, now)) return 0;
 
   Batch batch;
   batch.worker = worker->index;
@@ -134,7 +136,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   if (!batch.completions.empty()) Record(&batch, batch.completions);
   if (batch.held_ids.empty()) leases_->Unregister(batch.owner_token);
   if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
-    ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
+    parking_.Gate(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
   }
   for (const Completion& c : batch.completions) {
     if (c.kind != Completion::Kind::kReschedule) continue;
@@ -143,61 +145,15 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   return batch.decided;
 }
 
-bool Dispatcher::SkipParked(const std::string& store_id, uint64_t routing_version,
-                            std::chrono::steady_clock::time_point now) {
-  if (park_gate_count_.load(std::memory_order_acquire) == 0) return false;
-  std::lock_guard<std::mutex> lock(park_mu_);
-  auto it = park_gates_.find(store_id);
-  if (it == park_gates_.end()) return false;
-  if (it->second.routing_version == routing_version && now < it->second.until) return true;
-  park_gates_.erase(it);
-  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
-  return false;
-}
+void Dispatcher::ReleaseParked() { parking_.ReleaseAll(); }
 
-void Dispatcher::ParkStore(const std::string& store_id, uint64_t routing_version,
-                           std::chrono::steady_clock::time_point now) {
-  spdlog::debug("Store '{}' has only messages of parked topics due; skipping it for {} ms or "
-                "until a handler is loaded",
-                store_id, options_.park_retry.count());
-  std::lock_guard<std::mutex> lock(park_mu_);
-  park_gates_[store_id] = ParkGate{routing_version, now + options_.park_retry};
-  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
-}
-
-void Dispatcher::ReleaseParked() {
-  ReleaseLots(routing_->version(), std::chrono::steady_clock::now(), /*all=*/true);
-}
-
-int Dispatcher::HeldParkedRows() {
-  std::lock_guard<std::mutex> lock(park_mu_);
-  int rows = 0;
-  for (const auto& [id, lot] : lots_) rows += lot.rows;
-  return rows;
-}
-
-int Dispatcher::HeldRows(const std::string& store_id) {
-  if (lot_count_.load(std::memory_order_acquire) == 0) return 0;
-  std::lock_guard<std::mutex> lock(park_mu_);
-  auto it = lots_.find(store_id);
-  return it == lots_.end() ? 0 : it->second.rows;
-}
+int Dispatcher::HeldParkedRows() { return parking_.HeldRows(); }
 
 void Dispatcher::HoldParked(Batch* batch) {
-  const std::string& id = batch->store->id();
-  std::lock_guard<std::mutex> lock(park_mu_);
-  ParkingLot& lot = lots_[id];
-  if (lot.holds.empty()) {
-    lot.routing_version = batch->routing_version;
-    lot.since = std::chrono::steady_clock::now();
-  }
-  const std::size_t room =
-      static_cast<std::size_t>(std::max(0, options_.park_lookahead - lot.rows));
-  const std::size_t n = std::min(room, batch->parked_ids.size());
-  if (n == 0) {
-    if (lot.holds.empty()) lots_.erase(id);
-    return;
-  }
+  const std::size_t n =
+      parking_.Hold(batch->store, batch->owner_token, batch->routing_version, batch->parked_ids,
+                    batch->parked_topics, std::chrono::steady_clock::now());
+  if (n == 0) return;
   batch->held_ids.assign(batch->parked_ids.begin(), batch->parked_ids.begin() + n);
   std::vector<int64_t> held = batch->held_ids;
   std::sort(held.begin(), held.end());
@@ -208,62 +164,6 @@ void Dispatcher::HoldParked(Batch* batch) {
                                    std::binary_search(held.begin(), held.end(), c.id);
                           }),
            cs.end());
-  std::vector<TopicObserver*> held_topics;
-  if (!batch->parked_topics.empty()) {
-    held_topics.assign(batch->parked_topics.begin(), batch->parked_topics.begin() + n);
-  }
-  lot.holds.push_back(
-      ParkedHold{batch->store, batch->owner_token, batch->held_ids, std::move(held_topics)});
-  lot.rows += static_cast<int>(n);
-  lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
-}
-
-void Dispatcher::ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now,
-                             bool all) {
-  std::vector<ParkedHold> release;
-  {
-    std::lock_guard<std::mutex> lock(park_mu_);
-    for (auto it = lots_.begin(); it != lots_.end();) {
-      const ParkingLot& lot = it->second;
-      if (!all && lot.routing_version == routing_version && now - lot.since < options_.park_hold) {
-        ++it;
-        continue;
-      }
-      for (ParkedHold& hold : it->second.holds) release.push_back(std::move(hold));
-      it = lots_.erase(it);
-    }
-    lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
-  }
-  for (ParkedHold& hold : release) {
-    std::vector<Completion> completions;
-    for (int64_t id : hold.ids) {
-      Completion c;
-      c.id = id;
-      c.kind = Completion::Kind::kRelease;
-      completions.push_back(std::move(c));
-    }
-    CompletionReport report;
-    Status s = hold.store->store().Complete(hold.owner_token, completions, &report);
-    if (s.ok()) {
-      counters_->released += static_cast<int64_t>(report.applied.size());
-      if (!hold.topics.empty()) {
-        std::vector<int64_t> applied = report.applied;
-        std::sort(applied.begin(), applied.end());
-        for (std::size_t i = 0; i < hold.ids.size(); ++i) {
-          if (std::binary_search(applied.begin(), applied.end(), hold.ids[i])) {
-            hold.topics[i]->Count(MessageOutcome::kReleased, 1);
-          }
-        }
-      }
-    } else {
-      ++counters_->store_errors;
-      hold.store->CountError();
-      spdlog::warn("Releasing {} parked messages in store '{}' failed ({}); they are claimed again "
-                   "once their lease expires",
-                   completions.size(), hold.store->id(), s.message());
-    }
-    leases_->Unregister(hold.owner_token);
-  }
 }
 
 void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping) {
@@ -275,7 +175,7 @@ void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping
     }
     return n;
   };
-  const int held = HeldRows(batch->store->id());
+  const int held = parking_.HeldRows(batch->store->id());
   int parked = parked_in(batch->messages, 0);
   while (parked > 0 && held + parked < options_.park_lookahead &&
          !stopping.load(std::memory_order_relaxed)) {

@@ -18,17 +18,8 @@
 //       for it (not a new attempt: "Gave up after N attempts" and the column agree)
 //     When stopping, rows not yet started are released (back to ready, no attempt counted); when
 //     the shutdown grace runs out while handlers still run, ReleaseUnstarted does it for them.
-//     Parked rows would come back first at every claim (oldest first). So they are *held*: left
-//     in progress under their batch's owner token, lease renewed by the LeaseKeeper, in a per-store
-//     parking lot of at most park_lookahead rows, and the batch claims again to reach the rows
-//     behind them. Later claims skip held rows by themselves, so nothing is claimed twice while a
-//     topic stays parked. A lot is released (back to ready, no attempt counted) as soon as the
-//     routing changes (a handler may be back: the rows are claimed again at once), after
-//     park_hold (so that another outboxd process that has the handler gets its turn), and by
-//     ReleaseParked at shutdown. A parked row that does not fit in the lot is released at once, and
-//     a store whose claim then yielded nothing else is skipped for park_retry or until the routing
-//     changes: a parked topic never makes a worker spin on the same rows. A process that dies
-//     while holding parked rows loses their lease like any other claim (one attempt counted).
+//     Parked rows are held in the store's parking lot while the batch claims again past them, and
+//     a store with nothing else due is skipped for a while: dispatch/parking.h.
 //  4. record outcomes: before each handler call, the outcomes decided more than record_window ago
 //     are recorded (one call); the rest at the end of the batch, with the releases (one call). So
 //     a batch faster than record_window costs one call, and a process that dies in a handler call
@@ -60,6 +51,7 @@
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/dispatch_observer.h"
 #include "dispatch/lease_keeper.h"
+#include "dispatch/parking.h"
 #include "dispatch/routing_state.h"
 
 namespace outboxd {
@@ -122,14 +114,9 @@ class Dispatcher {
   void Record(Batch* batch, const std::vector<Completion>& completions);
   // Records the batch's decided outcomes now (everything but releases) and drops them from it.
   void RecordDecided(Batch* batch);
+  // Holds the batch's parked rows in its store's parking lot (as many as fit) and drops their
+  // releases from the batch.
   void HoldParked(Batch* batch);
-  bool SkipParked(const std::string& store_id, uint64_t routing_version,
-                  std::chrono::steady_clock::time_point now);
-  void ParkStore(const std::string& store_id, uint64_t routing_version,
-                 std::chrono::steady_clock::time_point now);
-  // Releases the lots made under another routing version or older than park_hold (all: every lot).
-  void ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now, bool all);
-  int HeldRows(const std::string& store_id);
   // Counts each recorded outcome on its topic (observer only).
   void CountOutcomes(const Batch& batch, const std::vector<Completion>& completions,
                      const std::vector<int64_t>& applied_sorted, std::vector<int64_t> lease_lost);
@@ -143,27 +130,7 @@ class Dispatcher {
   DispatchCounters* const counters_;
   const DispatchOptions options_;
 
-  struct ParkGate {
-    uint64_t routing_version;  // the gate holds while the routing is still this version
-    std::chrono::steady_clock::time_point until;
-  };
-  struct ParkedHold {  // rows held under one batch's owner token
-    std::shared_ptr<TenantStore> store;
-    std::string owner_token;
-    std::vector<int64_t> ids;
-    std::vector<TopicObserver*> topics;  // parallel to ids (empty without an observer)
-  };
-  struct ParkingLot {
-    uint64_t routing_version;
-    std::chrono::steady_clock::time_point since;
-    int rows = 0;
-    std::vector<ParkedHold> holds;
-  };
-  std::mutex park_mu_;
-  std::unordered_map<std::string, ParkGate> park_gates_;  // by store id; guarded by park_mu_
-  std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
-  std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
-  std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
+  Parking parking_;  // parked rows held per store, and stores skipped for them
 
   // Batches between claim and the end of delivery, for ReleaseUnstarted.
   Mutex in_flight_mu_;
