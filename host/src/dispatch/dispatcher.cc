@@ -261,22 +261,22 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         observer->HandlerStarted(batch->worker, topic_observer);
         handler_start = std::chrono::steady_clock::now();
       }
-      Delivery d = handler->Handle(m, tenant);
+      HandlerOutcome d = handler->Handle(m, tenant);
       if (observer != nullptr) {
         topic_observer->ObserveHandlerSeconds(SecondsSince(handler_start));
         observer->HandlerFinished(batch->worker);
       }
-      switch (d.outcome) {
-        case Delivery::Outcome::kOk:
+      switch (d.kind) {
+        case HandlerOutcome::Kind::kOk:
           c.kind = Completion::Kind::kDispatched;
           break;
-        case Delivery::Outcome::kPermanentFailure:
+        case HandlerOutcome::Kind::kPermanentFailure:
           c.kind = Completion::Kind::kFail;
           c.error = BoundFailureText(d.error);
           spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
                        m.message_id, m.topic, tenant, c.error);
           break;
-        case Delivery::Outcome::kRetry:
+        case HandlerOutcome::Kind::kRetry:
           c.error = BoundFailureText(d.error);
           if (attempt >= options_.max_attempts) {
             c.kind = Completion::Kind::kFail;

@@ -1,6 +1,6 @@
 // HandlerInstance: one configured instance of a handler plugin (vtable create .. destroy), and the
 // host side of obx_handler_vtable.handle: it builds the message view, calls the plugin and maps
-// what comes back into a HandlerOutcome.
+// what comes back into a HandlerOutcome (plugin/handler_outcome.h).
 //
 // OWNERSHIP: shared; holds its LoadedPlugin, so the plugin's code stays mapped while the instance
 // lives. The destructor calls the plugin's destroy: release the last reference only after every
@@ -17,19 +17,11 @@
 
 #include "common/status.h"
 #include "plugin/call_context.h"
+#include "plugin/handler_outcome.h"
 #include "plugin/loaded_plugin.h"
 #include "store/outbox_message.h"
 
 namespace outboxd {
-
-struct HandlerOutcome {
-  enum class Kind { kOk, kRetry, kPermanentFailure };
-  Kind kind = Kind::kOk;
-  std::chrono::milliseconds retry_after{0};  // kRetry: 0 = host backoff
-  // Text from set_error (empty for kOk); for kRetry / kPermanentFailure without text, a default
-  // that names the plugin.
-  std::string error;
-};
 
 class HandlerInstance {
  public:
