@@ -3,6 +3,7 @@
 #ifndef OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
 #define OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -18,6 +19,7 @@ class FakeMessageHandler : public MessageHandler {
   struct Call {
     OutboxMessage message;
     std::string tenant;
+    std::chrono::steady_clock::time_point deadline;
   };
   explicit FakeMessageHandler(std::string name = "fake")
       : name_(std::move(name)), script_([](const OutboxMessage&) { return HandlerOutcome::Ok(); }) {}
@@ -35,11 +37,12 @@ class FakeMessageHandler : public MessageHandler {
     return calls_;
   }
 
-  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant) const override {
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        std::chrono::steady_clock::time_point deadline) const override {
     std::function<HandlerOutcome(const OutboxMessage&)> script;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      calls_.push_back({message, tenant});
+      calls_.push_back({message, tenant, deadline});
       script = script_;
     }
     return script(message);

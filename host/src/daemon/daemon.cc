@@ -106,6 +106,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.batch_size = config.dispatch.batch_size;
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
+  dispatch.handler_timeout = config.dispatch.handler_timeout;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   dispatch.observer = d->observe_->observer();

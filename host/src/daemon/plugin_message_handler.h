@@ -4,6 +4,7 @@
 #ifndef OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
 #define OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,8 +20,9 @@ class PluginMessageHandler : public MessageHandler {
   explicit PluginMessageHandler(std::shared_ptr<HandlerInstance> instance)
       : instance_(std::move(instance)) {}
 
-  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant) const override {
-    return instance_->Handle(message, tenant);
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        std::chrono::steady_clock::time_point deadline) const override {
+    return instance_->Handle(message, tenant, deadline);
   }
   std::string Describe() const override {
     return "plugin '" + instance_->plugin().name() + "' " + instance_->plugin().version();

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/exponential_backoff.h"
-#include "dispatch/failure_text.h"
+#include "dispatch/delivery_decision.h"
 
 namespace outboxd {
 
@@ -59,6 +59,29 @@ int64_t DueAtMs(const OutboxMessage& m) {
   return due;
 }
 
+// The warning for a handler call's outcome (nothing for a success).
+void LogDecision(const OutboxMessage& m, const std::string& tenant, const DeliveryDecision& d) {
+  switch (d.verdict) {
+    case DeliveryDecision::Verdict::kRescheduled:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' attempt {} failed, retrying in {} "
+                   "ms: {}",
+                   m.message_id, m.topic, tenant, d.attempt, d.completion.delay.count(),
+                   d.completion.error);
+      return;
+    case DeliveryDecision::Verdict::kPoison:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed after {} attempts (poison): "
+                   "{}",
+                   m.message_id, m.topic, tenant, d.attempt, d.completion.error);
+      return;
+    case DeliveryDecision::Verdict::kPermanentFailure:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
+                   m.message_id, m.topic, tenant, d.completion.error);
+      return;
+    default:
+      return;
+  }
+}
+
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -74,7 +97,9 @@ Dispatcher::Dispatcher(const RoutingState* routing, LeaseKeeper* leases,
       counters_(counters),
       options_(std::move(options)),
       parking_(Parking::Options{options_.park_lookahead, options_.park_hold, options_.park_retry},
-               leases_, counters_) {}
+               leases_, counters_),
+      watchdog_(options_.handler_timeout, /*report=*/nullptr,
+                [this](void* batch) { RecordDecided(static_cast<Batch*>(batch)); }) {}
 
 int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store_ptr,
                         const std::atomic<bool>& stopping) {
@@ -202,6 +227,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   // Outcomes decided and not recorded yet (releases excluded) are recorded before the next handler
   // call once the oldest of them is record_window old (see dispatcher.h, step 4).
   std::optional<std::chrono::steady_clock::time_point> pending_since;
+  const DeliveryLimits limits{options_.max_attempts, options_.handler_timeout};
   for (const OutboxMessage& m : batch->messages) {
     {
       MutexLock lock(&in_flight_mu_);
@@ -222,15 +248,10 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       batch->completions.push_back(std::move(c));
       continue;
     }
-    const int64_t attempt = int64_t{m.attempts} + 1;  // attempts saturates at INT32_MAX
-    if (m.attempts >= options_.max_attempts) {
-      // Not run again, so not a new attempt: the count stays what the message says (finding 14).
-      c.kind = Completion::Kind::kFail;
-      c.count_attempt = false;
-      c.error = BoundFailureText("Gave up after " + std::to_string(m.attempts) +
-                                 " attempts; last error: " + m.last_error.value_or("none"));
+    std::optional<DeliveryDecision> decided = DecideBeforeDelivery(m, limits);
+    if (decided) {
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
-                   m.message_id, m.topic, tenant, c.error);
+                   m.message_id, m.topic, tenant, decided->completion.error);
     } else if (table->Find(m.topic) == nullptr && table->IsParked(m.topic)) {
       c.kind = Completion::Kind::kRelease;  // unless held (HoldParked): never an attempt counted
       ++batch->parked;
@@ -243,9 +264,8 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       spdlog::debug("Outbox message {} (topic '{}') in store '{}' parked: no handler loaded",
                     m.message_id, m.topic, tenant);
     } else if (const MessageHandler* handler = table->Find(m.topic); handler == nullptr) {
-      c.kind = Completion::Kind::kFail;
-      c.error = "No handler registered for topic '" + m.topic + "'";
-      spdlog::warn("{} (message {} in store '{}')", c.error, m.message_id, tenant);
+      decided = DecideWithoutHandler(m);
+      spdlog::warn("{} (message {} in store '{}')", decided->completion.error, m.message_id, tenant);
     } else {
       if (pending_since &&
           std::chrono::steady_clock::now() - *pending_since >= options_.record_window) {
@@ -253,7 +273,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         pending_since.reset();
       }
       spdlog::debug("Delivering outbox message {} (topic '{}', attempt {}) from store '{}' to {}",
-                    m.message_id, m.topic, attempt, tenant, handler->Describe());
+                    m.message_id, m.topic, int64_t{m.attempts} + 1, tenant, handler->Describe());
       std::chrono::steady_clock::time_point handler_start;
       if (observer != nullptr) {
         observer->ObservePickupDelay(
@@ -261,37 +281,26 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         observer->HandlerStarted(batch->worker, topic_observer);
         handler_start = std::chrono::steady_clock::now();
       }
-      HandlerOutcome d = handler->Handle(m, tenant);
+      const auto deadline = std::chrono::steady_clock::now() + options_.handler_timeout;
+      // Outcomes still unrecorded when they reach record_window are recorded by the watchdog if
+      // this call is still running then (a hung call must not hold them back).
+      watchdog_.Enter(batch->worker, tenant, m, *handler, deadline,
+                      pending_since ? batch : nullptr,
+                      pending_since ? *pending_since + options_.record_window
+                                    : std::chrono::steady_clock::time_point::max());
+      const HandlerOutcome outcome = handler->Handle(m, tenant, deadline);
+      const auto returned_at = std::chrono::steady_clock::now();
+      if (watchdog_.Leave(batch->worker)) pending_since.reset();  // they were recorded meanwhile
       if (observer != nullptr) {
-        topic_observer->ObserveHandlerSeconds(SecondsSince(handler_start));
+        topic_observer->ObserveHandlerSeconds(
+            std::chrono::duration<double>(returned_at - handler_start).count());
         observer->HandlerFinished(batch->worker);
       }
-      switch (d.kind) {
-        case HandlerOutcome::Kind::kOk:
-          c.kind = Completion::Kind::kDispatched;
-          break;
-        case HandlerOutcome::Kind::kPermanentFailure:
-          c.kind = Completion::Kind::kFail;
-          c.error = BoundFailureText(d.error);
-          spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
-                       m.message_id, m.topic, tenant, c.error);
-          break;
-        case HandlerOutcome::Kind::kRetry:
-          c.error = BoundFailureText(d.error);
-          if (attempt >= options_.max_attempts) {
-            c.kind = Completion::Kind::kFail;
-            spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed after {} attempts "
-                         "(poison): {}", m.message_id, m.topic, tenant, attempt, c.error);
-          } else {
-            c.kind = Completion::Kind::kReschedule;
-            c.delay = d.retry_after.count() > 0 ? d.retry_after : options_.backoff(attempt);
-            spdlog::warn("Outbox message {} (topic '{}') in store '{}' attempt {} failed, retrying "
-                         "in {} ms: {}", m.message_id, m.topic, tenant, attempt, c.delay.count(),
-                         c.error);
-          }
-          break;
-      }
+      decided =
+          DecideAfterDelivery(m, outcome, limits, options_.backoff, returned_at, deadline);
+      LogDecision(m, tenant, *decided);
     }
+    if (decided) c = std::move(decided->completion);
     if (c.kind != Completion::Kind::kRelease && !pending_since) {
       pending_since = std::chrono::steady_clock::now();
     }

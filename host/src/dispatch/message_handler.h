@@ -18,8 +18,10 @@ namespace outboxd {
 class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
-  // `tenant` is the store identifier the message came from.
-  virtual HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant) const = 0;
+  // `tenant` is the store identifier the message came from. From `deadline` on the handler is
+  // asked to give up (a plugin's should_abort returns non-zero); it may still return later.
+  virtual HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                                std::chrono::steady_clock::time_point deadline) const = 0;
   // For logs: e.g. "exec@1.0.0".
   virtual std::string Describe() const = 0;
 };

@@ -71,8 +71,8 @@ HandlerInstance::~HandlerInstance() {
   }
 }
 
-HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message,
-                                       const std::string& tenant) const {
+HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message, const std::string& tenant,
+                                       obx_call_ctx::Deadline deadline) const {
   const std::string& name = plugin_->name();
   try {
     obx_message_view view{};
@@ -89,7 +89,7 @@ HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message,
 
     obx_handler_result result{};
     result.struct_size = sizeof(result);
-    obx_call_ctx call(&host_ctx_, &abort_);
+    obx_call_ctx call(&host_ctx_, &abort_, /*database_sink=*/nullptr, deadline);
     int32_t rc = OBX_OUTCOME_RETRY;
     try {
       rc = vtable_->handle(instance_, &call, &view, &result);

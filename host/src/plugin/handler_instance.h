@@ -39,7 +39,10 @@ class HandlerInstance {
   // Delivers one message: attempt = message.attempts + 1, tenant as given. OK -> kOk; RETRY ->
   // kRetry with retry_after (negative values read as 0); PERMANENT_FAILURE -> kPermanentFailure;
   // any other value, or an exception escaping the plugin -> kRetry with an error naming the plugin.
-  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant) const;
+  // From `deadline` on, the call's should_abort returns non-zero (the plugin may give up early);
+  // what that means for the message is the dispatcher's decision (dispatch/delivery_decision.h).
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        obx_call_ctx::Deadline deadline = obx_call_ctx::kNoDeadline) const;
 
   // From now on the plugin's should_abort returns non-zero, for calls in flight and later ones
   // (shutdown: handlers that support it finish early and usually return RETRY).

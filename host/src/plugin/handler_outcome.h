@@ -1,8 +1,8 @@
 // HandlerOutcome: the host's one type for "how did delivering one message go". The ABI's
 // OBX_OUTCOME_* codes (obx/handler.h) are mapped into it once, by HandlerInstance::Handle; the
-// dispatcher (dispatch/message_handler.h) and its test fakes speak only this type. (The SDK's
-// obx::Result is the plugin author's side of the same ABI codes: header-only, it cannot include
-// host code.)
+// dispatcher (dispatch/message_handler.h) and its test fakes speak only this type, and
+// dispatch/delivery_decision.h turns it into what the store records. (The SDK's obx::Result is the
+// plugin author's side of the same ABI codes: header-only, it cannot include host code.)
 //
 // THREADING: plain value.
 #ifndef OUTBOXD_PLUGIN_HANDLER_OUTCOME_H_

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 #include "fakes/fake_discovery_source.h"
 #include "fakes/fake_message_handler.h"
@@ -245,6 +246,33 @@ TEST_F(DispatcherTest, OutcomesOlderThanTheRecordWindowAreRecordedBeforeTheNextH
   EXPECT_EQ(RunOnce(), 3);
   EXPECT_EQ(seen, (std::vector<MessageStatus>{MessageStatus::kDone, MessageStatus::kDone}));
   EXPECT_EQ(store().calls(Op::kComplete), 3);
+  EXPECT_EQ(counters_.dispatched.load(), 3);
+}
+
+// Issue 14 finding 9: a handler call that hangs must not hold back the outcomes decided before it
+// in its batch: once they are record_window old they are recorded while it still runs (before,
+// they stayed in progress until the call returned, and were redelivered after a restart).
+TEST_F(DispatcherTest, HungCallDoesNotHoldBackTheOutcomesBeforeIt) {
+  Route({{"t", handler_}});  // record_window 100 ms
+  const int64_t first = store().Add("t");
+  const int64_t second = store().Add("t");
+  const int64_t third = store().Add("t");
+  bool recorded_while_hung = false;
+  handler_->Script([&](const OutboxMessage& m) {
+    if (m.id != third) return HandlerOutcome::Ok();
+    // "Hangs" until the two before it are done in the store (bounded, so the test can fail).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until && !recorded_while_hung) {
+      recorded_while_hung = store().Get(first).status == MessageStatus::kDone &&
+                            store().Get(second).status == MessageStatus::kDone;
+      std::this_thread::yield();
+    }
+    return HandlerOutcome::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 3);
+  EXPECT_TRUE(recorded_while_hung);
+  EXPECT_EQ(store().Get(third).status, MessageStatus::kDone);
+  EXPECT_EQ(store().calls(Op::kComplete), 2);
   EXPECT_EQ(counters_.dispatched.load(), 3);
 }
 
