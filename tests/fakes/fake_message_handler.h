@@ -1,8 +1,9 @@
-// FakeMessageHandler: records every delivery and answers with a scripted outcome (a fixed Delivery
-// or a function of the message). THREADING: thread-safe.
+// FakeMessageHandler: records every delivery and answers with a scripted outcome (a fixed
+// HandlerOutcome or a function of the message). THREADING: thread-safe.
 #ifndef OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
 #define OUTBOXD_TESTS_FAKES_FAKE_MESSAGE_HANDLER_H_
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -18,15 +19,16 @@ class FakeMessageHandler : public MessageHandler {
   struct Call {
     OutboxMessage message;
     std::string tenant;
+    std::chrono::steady_clock::time_point deadline;
   };
   explicit FakeMessageHandler(std::string name = "fake")
-      : name_(std::move(name)), script_([](const OutboxMessage&) { return Delivery::Ok(); }) {}
+      : name_(std::move(name)), script_([](const OutboxMessage&) { return HandlerOutcome::Ok(); }) {}
 
-  void Answer(Delivery d) {
+  void Answer(HandlerOutcome d) {
     std::lock_guard<std::mutex> lock(mu_);
     script_ = [d](const OutboxMessage&) { return d; };
   }
-  void Script(std::function<Delivery(const OutboxMessage&)> f) {
+  void Script(std::function<HandlerOutcome(const OutboxMessage&)> f) {
     std::lock_guard<std::mutex> lock(mu_);
     script_ = std::move(f);
   }
@@ -35,11 +37,12 @@ class FakeMessageHandler : public MessageHandler {
     return calls_;
   }
 
-  Delivery Handle(const OutboxMessage& message, const std::string& tenant) const override {
-    std::function<Delivery(const OutboxMessage&)> script;
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        std::chrono::steady_clock::time_point deadline) const override {
+    std::function<HandlerOutcome(const OutboxMessage&)> script;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      calls_.push_back({message, tenant});
+      calls_.push_back({message, tenant, deadline});
       script = script_;
     }
     return script(message);
@@ -50,7 +53,7 @@ class FakeMessageHandler : public MessageHandler {
   std::string name_;
   mutable std::mutex mu_;
   mutable std::vector<Call> calls_;
-  std::function<Delivery(const OutboxMessage&)> script_;
+  std::function<HandlerOutcome(const OutboxMessage&)> script_;
 };
 
 }  // namespace outboxd::testing

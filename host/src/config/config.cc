@@ -31,6 +31,7 @@ using Presence = JsonObjectReader::Presence;
 constexpr milliseconds kMinRefreshInterval{100};
 constexpr milliseconds kMinPollInterval{1};
 constexpr milliseconds kMinLease{100};
+constexpr milliseconds kMinHandlerTimeout{100};
 constexpr milliseconds kMinCleanupInterval{1000};
 constexpr milliseconds kMinNotifySafetyInterval{1000};
 constexpr milliseconds kZero{0};
@@ -69,7 +70,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   JsonObjectReader r(*object, root.PathOf("dispatch"));
   OBX_RETURN_IF_ERROR(
       r.CheckKnownKeys({"strategy", "batch_size", "poll_interval", "max_poll_interval", "lease",
-                        "max_attempts", "workers", "shutdown_grace", "unknown_topic"}));
+                        "handler_timeout", "max_attempts", "workers", "shutdown_grace",
+                        "unknown_topic"}));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("strategy", {kStrategyFair, kStrategyRoundRobin, kStrategyDrainFirst},
                    &out->strategy));
@@ -87,6 +89,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
     }
   }
   OBX_RETURN_IF_ERROR(r.ReadDuration("lease", kMinLease, &out->lease));
+  out->handler_timeout = out->lease;
+  OBX_RETURN_IF_ERROR(r.ReadDuration("handler_timeout", kMinHandlerTimeout, &out->handler_timeout));
   OBX_RETURN_IF_ERROR(r.ReadInt("max_attempts", 1, 1000, &out->max_attempts));
   OBX_RETURN_IF_ERROR(r.ReadInt("workers", 1, 256, &out->workers));
   OBX_RETURN_IF_ERROR(
@@ -286,7 +290,9 @@ std::string DescribeConfig(const OutboxdConfig& config) {
   out << " dispatch={strategy=" << p.strategy << " batch_size=" << p.batch_size
       << " poll_interval=" << FormatDuration(p.poll_interval)
       << " max_poll_interval=" << FormatDuration(p.max_poll_interval)
-      << " lease=" << FormatDuration(p.lease) << " max_attempts=" << p.max_attempts
+      << " lease=" << FormatDuration(p.lease)
+      << " handler_timeout=" << FormatDuration(p.handler_timeout)
+      << " max_attempts=" << p.max_attempts
       << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace)
       << " unknown_topic=" << p.unknown_topic << "}";
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)

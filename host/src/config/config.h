@@ -91,6 +91,16 @@ struct DispatchConfig {
   // Shorter recovers sooner after a crash but costs more renewal queries.
   std::chrono::milliseconds lease{std::chrono::seconds(30)};
 
+  // How long one handler call may run, 100ms..3650d. Default: the lease (resolved by the parser
+  // when the key is absent). From then on the call's should_abort returns non-zero (plugins that
+  // poll it give up), a RETRY or PERMANENT FAILURE it returns is recorded as a retry with
+  // last_error "handler exceeded dispatch.handler_timeout (<value>)" (an OK stays done), and one
+  // warning names the tenant, topic, message_id and plugin of the call. A handler that ignores
+  // should_abort still blocks its worker until it returns (its lease keeps being renewed). Cost: a
+  // clock read per should_abort call and two uncontended mutex operations per handler call; a
+  // shorter value gives up on slow-but-healthy calls sooner (each such give-up costs an attempt).
+  std::chrono::milliseconds handler_timeout{std::chrono::seconds(30)};
+
   // Deliveries before a message is marked failed (status 3), 1..1000. Default 5.
   int max_attempts = 5;
 

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/exponential_backoff.h"
 #include "daemon/plugin_discovery_source.h"
 #include "daemon/plugin_message_handler.h"
 #include "discovery/caching_discovery_source.h"
@@ -114,6 +115,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.batch_size = config.dispatch.batch_size;
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
+  dispatch.handler_timeout = config.dispatch.handler_timeout;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   dispatch.observer = d->observe_->observer();
@@ -395,7 +397,8 @@ Status Daemon::Run(const RunOptions& options) {
         next_refresh = Clock::now() + refresh_interval;
       } else {
         next_refresh = Clock::now() + std::min(refresh_interval, discovery_retry);
-        discovery_retry = std::min(discovery_retry * 2, std::chrono::milliseconds(60000));
+        discovery_retry = NextExponentialDelay(discovery_retry, std::chrono::milliseconds(1000),
+                                               std::chrono::milliseconds(60000));
       }
     }
     if (Clock::now() >= next_cleanup) {

@@ -4,6 +4,7 @@
 #ifndef OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
 #define OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,14 +20,9 @@ class PluginMessageHandler : public MessageHandler {
   explicit PluginMessageHandler(std::shared_ptr<HandlerInstance> instance)
       : instance_(std::move(instance)) {}
 
-  Delivery Handle(const OutboxMessage& message, const std::string& tenant) const override {
-    HandlerOutcome o = instance_->Handle(message, tenant);
-    switch (o.kind) {
-      case HandlerOutcome::Kind::kOk: return Delivery::Ok();
-      case HandlerOutcome::Kind::kPermanentFailure: return Delivery::PermanentFailure(std::move(o.error));
-      case HandlerOutcome::Kind::kRetry: break;
-    }
-    return Delivery::Retry(std::move(o.error), o.retry_after);
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        std::chrono::steady_clock::time_point deadline) const override {
+    return instance_->Handle(message, tenant, deadline);
   }
   std::string Describe() const override {
     return "plugin '" + instance_->plugin().name() + "' " + instance_->plugin().version();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/exponential_backoff.h"
+
 namespace outboxd {
 
 TenantStore::TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> store)
@@ -19,8 +21,7 @@ void TenantStore::RecordFailure(const Status& status, TimePoint now) {
   std::chrono::milliseconds delay;
   {
     MutexLock lock(&mu_);
-    const int step = std::min(failures_, 6);  // 1, 2, 4, ... 60 s
-    delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
+    delay = ExponentialDelay(kMinBackoff, kMaxBackoff, failures_);  // 1, 2, 4, ... 60 s
     ++failures_;
     retry_at_ = now + delay;
     last_error_ = RedactConnectionSecrets(status.message(), location().connection_string);

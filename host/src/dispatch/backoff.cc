@@ -1,15 +1,16 @@
 #include "dispatch/backoff.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <random>
+
+#include "common/exponential_backoff.h"
 
 namespace outboxd {
 
 std::chrono::milliseconds ComputeBackoff(int attempt, int jitter_ms) {
-  const int exponent = std::clamp(attempt, 0, 10);
-  const int64_t base = std::min<int64_t>(60'000, int64_t{250} << exponent);
-  return std::chrono::milliseconds(base + std::clamp(jitter_ms, 0, 249));
+  return ExponentialDelay(std::chrono::milliseconds(250), std::chrono::milliseconds(60'000),
+                          attempt) +
+         std::chrono::milliseconds(std::clamp(jitter_ms, 0, 249));
 }
 
 std::chrono::milliseconds DefaultBackoff(int attempt) {

@@ -1,5 +1,5 @@
-// Retry backoff: delay(attempt) = min(60 s, 250 ms * 2^min(attempt, 10)) + uniform jitter [0, 250) ms,
-// the reference formula. attempt is the number of the attempt that just failed (1 = first delivery).
+// Retry backoff: delay(attempt) = min(60 s, 250 ms * 2^attempt) + uniform jitter [0, 250) ms, the
+// reference formula (common/exponential_backoff.h does the arithmetic). attempt is the number of the attempt that just failed (1 = first delivery).
 //
 // THREADING: ComputeBackoff is pure; DefaultBackoff uses a thread-local generator, so both are safe
 // from any thread.

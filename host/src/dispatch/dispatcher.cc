@@ -10,7 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "dispatch/failure_text.h"
+#include "common/exponential_backoff.h"
+#include "dispatch/delivery_decision.h"
 
 namespace outboxd {
 
@@ -58,6 +59,29 @@ int64_t DueAtMs(const OutboxMessage& m) {
   return due;
 }
 
+// The warning for a handler call's outcome (nothing for a success).
+void LogDecision(const OutboxMessage& m, const std::string& tenant, const DeliveryDecision& d) {
+  switch (d.verdict) {
+    case DeliveryDecision::Verdict::kRescheduled:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' attempt {} failed, retrying in {} "
+                   "ms: {}",
+                   m.message_id, m.topic, tenant, d.attempt, d.completion.delay.count(),
+                   d.completion.error);
+      return;
+    case DeliveryDecision::Verdict::kPoison:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed after {} attempts (poison): "
+                   "{}",
+                   m.message_id, m.topic, tenant, d.attempt, d.completion.error);
+      return;
+    case DeliveryDecision::Verdict::kPermanentFailure:
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
+                   m.message_id, m.topic, tenant, d.completion.error);
+      return;
+    default:
+      return;
+  }
+}
+
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -71,7 +95,11 @@ Dispatcher::Dispatcher(const RoutingState* routing, LeaseKeeper* leases,
     : routing_(routing),
       leases_(leases),
       counters_(counters),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      parking_(Parking::Options{options_.park_lookahead, options_.park_hold, options_.park_retry},
+               leases_, counters_),
+      watchdog_(options_.handler_timeout, /*report=*/nullptr,
+                [this](void* batch) { RecordDecided(static_cast<Batch*>(batch)); }) {}
 
 int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store_ptr,
                         const std::atomic<bool>& stopping) {
@@ -80,8 +108,8 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   worker->claimed = 0;
   worker->failed = false;
   worker->retry_in = std::chrono::milliseconds(-1);
-  if (lot_count_.load(std::memory_order_acquire) > 0) ReleaseLots(routing_version, now, false);
-  if (SkipParked(store_ptr->id(), routing_version, now)) return 0;
+  parking_.Release(routing_version, now);
+  if (parking_.Skip(store_ptr->id(), routing_version, now)) return 0;
 
   Batch batch;
   batch.worker = worker->index;
@@ -133,7 +161,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   if (!batch.completions.empty()) Record(&batch, batch.completions);
   if (batch.held_ids.empty()) leases_->Unregister(batch.owner_token);
   if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
-    ParkStore(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
+    parking_.Gate(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
   }
   for (const Completion& c : batch.completions) {
     if (c.kind != Completion::Kind::kReschedule) continue;
@@ -142,61 +170,15 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>&
   return batch.decided;
 }
 
-bool Dispatcher::SkipParked(const std::string& store_id, uint64_t routing_version,
-                            std::chrono::steady_clock::time_point now) {
-  if (park_gate_count_.load(std::memory_order_acquire) == 0) return false;
-  std::lock_guard<std::mutex> lock(park_mu_);
-  auto it = park_gates_.find(store_id);
-  if (it == park_gates_.end()) return false;
-  if (it->second.routing_version == routing_version && now < it->second.until) return true;
-  park_gates_.erase(it);
-  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
-  return false;
-}
+void Dispatcher::ReleaseParked() { parking_.ReleaseAll(); }
 
-void Dispatcher::ParkStore(const std::string& store_id, uint64_t routing_version,
-                           std::chrono::steady_clock::time_point now) {
-  spdlog::debug("Store '{}' has only messages of parked topics due; skipping it for {} ms or "
-                "until a handler is loaded",
-                store_id, options_.park_retry.count());
-  std::lock_guard<std::mutex> lock(park_mu_);
-  park_gates_[store_id] = ParkGate{routing_version, now + options_.park_retry};
-  park_gate_count_.store(static_cast<int>(park_gates_.size()), std::memory_order_release);
-}
-
-void Dispatcher::ReleaseParked() {
-  ReleaseLots(routing_->version(), std::chrono::steady_clock::now(), /*all=*/true);
-}
-
-int Dispatcher::HeldParkedRows() {
-  std::lock_guard<std::mutex> lock(park_mu_);
-  int rows = 0;
-  for (const auto& [id, lot] : lots_) rows += lot.rows;
-  return rows;
-}
-
-int Dispatcher::HeldRows(const std::string& store_id) {
-  if (lot_count_.load(std::memory_order_acquire) == 0) return 0;
-  std::lock_guard<std::mutex> lock(park_mu_);
-  auto it = lots_.find(store_id);
-  return it == lots_.end() ? 0 : it->second.rows;
-}
+int Dispatcher::HeldParkedRows() { return parking_.HeldRows(); }
 
 void Dispatcher::HoldParked(Batch* batch) {
-  const std::string& id = batch->store->id();
-  std::lock_guard<std::mutex> lock(park_mu_);
-  ParkingLot& lot = lots_[id];
-  if (lot.holds.empty()) {
-    lot.routing_version = batch->routing_version;
-    lot.since = std::chrono::steady_clock::now();
-  }
-  const std::size_t room =
-      static_cast<std::size_t>(std::max(0, options_.park_lookahead - lot.rows));
-  const std::size_t n = std::min(room, batch->parked_ids.size());
-  if (n == 0) {
-    if (lot.holds.empty()) lots_.erase(id);
-    return;
-  }
+  const std::size_t n =
+      parking_.Hold(batch->store, batch->owner_token, batch->routing_version, batch->parked_ids,
+                    batch->parked_topics, std::chrono::steady_clock::now());
+  if (n == 0) return;
   batch->held_ids.assign(batch->parked_ids.begin(), batch->parked_ids.begin() + n);
   std::vector<int64_t> held = batch->held_ids;
   std::sort(held.begin(), held.end());
@@ -207,62 +189,6 @@ void Dispatcher::HoldParked(Batch* batch) {
                                    std::binary_search(held.begin(), held.end(), c.id);
                           }),
            cs.end());
-  std::vector<TopicObserver*> held_topics;
-  if (!batch->parked_topics.empty()) {
-    held_topics.assign(batch->parked_topics.begin(), batch->parked_topics.begin() + n);
-  }
-  lot.holds.push_back(
-      ParkedHold{batch->store, batch->owner_token, batch->held_ids, std::move(held_topics)});
-  lot.rows += static_cast<int>(n);
-  lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
-}
-
-void Dispatcher::ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now,
-                             bool all) {
-  std::vector<ParkedHold> release;
-  {
-    std::lock_guard<std::mutex> lock(park_mu_);
-    for (auto it = lots_.begin(); it != lots_.end();) {
-      const ParkingLot& lot = it->second;
-      if (!all && lot.routing_version == routing_version && now - lot.since < options_.park_hold) {
-        ++it;
-        continue;
-      }
-      for (ParkedHold& hold : it->second.holds) release.push_back(std::move(hold));
-      it = lots_.erase(it);
-    }
-    lot_count_.store(static_cast<int>(lots_.size()), std::memory_order_release);
-  }
-  for (ParkedHold& hold : release) {
-    std::vector<Completion> completions;
-    for (int64_t id : hold.ids) {
-      Completion c;
-      c.id = id;
-      c.kind = Completion::Kind::kRelease;
-      completions.push_back(std::move(c));
-    }
-    CompletionReport report;
-    Status s = hold.store->store().Complete(hold.owner_token, completions, &report);
-    if (s.ok()) {
-      counters_->released += static_cast<int64_t>(report.applied.size());
-      if (!hold.topics.empty()) {
-        std::vector<int64_t> applied = report.applied;
-        std::sort(applied.begin(), applied.end());
-        for (std::size_t i = 0; i < hold.ids.size(); ++i) {
-          if (std::binary_search(applied.begin(), applied.end(), hold.ids[i])) {
-            hold.topics[i]->Count(MessageOutcome::kReleased, 1);
-          }
-        }
-      }
-    } else {
-      ++counters_->store_errors;
-      hold.store->CountError();
-      spdlog::warn("Releasing {} parked messages in store '{}' failed ({}); they are claimed again "
-                   "once their lease expires",
-                   completions.size(), hold.store->id(), s.message());
-    }
-    leases_->Unregister(hold.owner_token);
-  }
 }
 
 void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping) {
@@ -274,7 +200,7 @@ void Dispatcher::ClaimPastParked(Batch* batch, const std::atomic<bool>& stopping
     }
     return n;
   };
-  const int held = HeldRows(batch->store->id());
+  const int held = parking_.HeldRows(batch->store->id());
   int parked = parked_in(batch->messages, 0);
   while (parked > 0 && held + parked < options_.park_lookahead &&
          !stopping.load(std::memory_order_relaxed)) {
@@ -301,6 +227,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   // Outcomes decided and not recorded yet (releases excluded) are recorded before the next handler
   // call once the oldest of them is record_window old (see dispatcher.h, step 4).
   std::optional<std::chrono::steady_clock::time_point> pending_since;
+  const DeliveryLimits limits{options_.max_attempts, options_.handler_timeout};
   for (const OutboxMessage& m : batch->messages) {
     {
       MutexLock lock(&in_flight_mu_);
@@ -321,15 +248,10 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       batch->completions.push_back(std::move(c));
       continue;
     }
-    const int64_t attempt = int64_t{m.attempts} + 1;  // attempts saturates at INT32_MAX
-    if (m.attempts >= options_.max_attempts) {
-      // Not run again, so not a new attempt: the count stays what the message says (finding 14).
-      c.kind = Completion::Kind::kFail;
-      c.count_attempt = false;
-      c.error = BoundFailureText("Gave up after " + std::to_string(m.attempts) +
-                                 " attempts; last error: " + m.last_error.value_or("none"));
+    std::optional<DeliveryDecision> decided = DecideBeforeDelivery(m, limits);
+    if (decided) {
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
-                   m.message_id, m.topic, tenant, c.error);
+                   m.message_id, m.topic, tenant, decided->completion.error);
     } else if (table->Find(m.topic) == nullptr && table->IsParked(m.topic)) {
       c.kind = Completion::Kind::kRelease;  // unless held (HoldParked): never an attempt counted
       ++batch->parked;
@@ -342,9 +264,8 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
       spdlog::debug("Outbox message {} (topic '{}') in store '{}' parked: no handler loaded",
                     m.message_id, m.topic, tenant);
     } else if (const MessageHandler* handler = table->Find(m.topic); handler == nullptr) {
-      c.kind = Completion::Kind::kFail;
-      c.error = "No handler registered for topic '" + m.topic + "'";
-      spdlog::warn("{} (message {} in store '{}')", c.error, m.message_id, tenant);
+      decided = DecideWithoutHandler(m);
+      spdlog::warn("{} (message {} in store '{}')", decided->completion.error, m.message_id, tenant);
     } else {
       if (pending_since &&
           std::chrono::steady_clock::now() - *pending_since >= options_.record_window) {
@@ -352,7 +273,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         pending_since.reset();
       }
       spdlog::debug("Delivering outbox message {} (topic '{}', attempt {}) from store '{}' to {}",
-                    m.message_id, m.topic, attempt, tenant, handler->Describe());
+                    m.message_id, m.topic, int64_t{m.attempts} + 1, tenant, handler->Describe());
       std::chrono::steady_clock::time_point handler_start;
       if (observer != nullptr) {
         observer->ObservePickupDelay(
@@ -360,37 +281,26 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         observer->HandlerStarted(batch->worker, topic_observer);
         handler_start = std::chrono::steady_clock::now();
       }
-      Delivery d = handler->Handle(m, tenant);
+      const auto deadline = std::chrono::steady_clock::now() + options_.handler_timeout;
+      // Outcomes still unrecorded when they reach record_window are recorded by the watchdog if
+      // this call is still running then (a hung call must not hold them back).
+      watchdog_.Enter(batch->worker, tenant, m, *handler, deadline,
+                      pending_since ? batch : nullptr,
+                      pending_since ? *pending_since + options_.record_window
+                                    : std::chrono::steady_clock::time_point::max());
+      const HandlerOutcome outcome = handler->Handle(m, tenant, deadline);
+      const auto returned_at = std::chrono::steady_clock::now();
+      if (watchdog_.Leave(batch->worker)) pending_since.reset();  // they were recorded meanwhile
       if (observer != nullptr) {
-        topic_observer->ObserveHandlerSeconds(SecondsSince(handler_start));
+        topic_observer->ObserveHandlerSeconds(
+            std::chrono::duration<double>(returned_at - handler_start).count());
         observer->HandlerFinished(batch->worker);
       }
-      switch (d.outcome) {
-        case Delivery::Outcome::kOk:
-          c.kind = Completion::Kind::kDispatched;
-          break;
-        case Delivery::Outcome::kPermanentFailure:
-          c.kind = Completion::Kind::kFail;
-          c.error = BoundFailureText(d.error);
-          spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
-                       m.message_id, m.topic, tenant, c.error);
-          break;
-        case Delivery::Outcome::kRetry:
-          c.error = BoundFailureText(d.error);
-          if (attempt >= options_.max_attempts) {
-            c.kind = Completion::Kind::kFail;
-            spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed after {} attempts "
-                         "(poison): {}", m.message_id, m.topic, tenant, attempt, c.error);
-          } else {
-            c.kind = Completion::Kind::kReschedule;
-            c.delay = d.retry_after.count() > 0 ? d.retry_after : options_.backoff(attempt);
-            spdlog::warn("Outbox message {} (topic '{}') in store '{}' attempt {} failed, retrying "
-                         "in {} ms: {}", m.message_id, m.topic, tenant, attempt, c.delay.count(),
-                         c.error);
-          }
-          break;
-      }
+      decided =
+          DecideAfterDelivery(m, outcome, limits, options_.backoff, returned_at, deadline);
+      LogDecision(m, tenant, *decided);
     }
+    if (decided) c = std::move(decided->completion);
     if (c.kind != Completion::Kind::kRelease && !pending_since) {
       pending_since = std::chrono::steady_clock::now();
     }
@@ -472,7 +382,7 @@ void Dispatcher::Record(Batch* batch, const std::vector<Completion>& completions
     spdlog::warn("Recording {} outcomes in store '{}' failed ({}); retrying in {} ms",
                  completions.size(), batch->store->id(), s.message(), delay.count());
     std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, max_delay);
+    delay = NextExponentialDelay(delay, options_.record_retry_delay, max_delay);
   }
   if (!s.ok()) {
     ++counters_->store_errors;

@@ -5,7 +5,8 @@
 //     LeaseKeeper renews it while handlers run). A row whose lease expired is suspect (its owner
 //     died or stalled on it): while it is the oldest claimable row the claim takes it alone, so a
 //     poison message only ever runs, and counts lost leases, by itself (docs/semantics.md);
-//  3. deliver each row to the handler for its topic (case-insensitive):
+//  3. deliver each row to the handler for its topic (case-insensitive); what is recorded for it is
+//     decided by the pure functions of dispatch/delivery_decision.h:
 //       OK                -> dispatched
 //       RETRY             -> rescheduled at db now + (retry_after or backoff(attempt)), or failed
 //                            when attempt >= max_attempts
@@ -18,29 +19,27 @@
 //       for it (not a new attempt: "Gave up after N attempts" and the column agree)
 //     When stopping, rows not yet started are released (back to ready, no attempt counted); when
 //     the shutdown grace runs out while handlers still run, ReleaseUnstarted does it for them.
-//     Parked rows would come back first at every claim (oldest first). So they are *held*: left
-//     in progress under their batch's owner token, lease renewed by the LeaseKeeper, in a per-store
-//     parking lot of at most park_lookahead rows, and the batch claims again to reach the rows
-//     behind them. Later claims skip held rows by themselves, so nothing is claimed twice while a
-//     topic stays parked. A lot is released (back to ready, no attempt counted) as soon as the
-//     routing changes (a handler may be back: the rows are claimed again at once), after
-//     park_hold (so that another outboxd process that has the handler gets its turn), and by
-//     ReleaseParked at shutdown. A parked row that does not fit in the lot is released at once, and
-//     a store whose claim then yielded nothing else is skipped for park_retry or until the routing
-//     changes: a parked topic never makes a worker spin on the same rows. A process that dies
-//     while holding parked rows loses their lease like any other claim (one attempt counted).
+//     Parked rows are held in the store's parking lot while the batch claims again past them, and
+//     a store with nothing else due is skipped for a while: dispatch/parking.h.
 //  4. record outcomes: before each handler call, the outcomes decided more than record_window ago
-//     are recorded (one call); the rest at the end of the batch, with the releases (one call). So
-//     a batch faster than record_window costs one call, and a process that dies in a handler call
-//     re-runs only the messages decided within record_window before that call (and the rows not
-//     yet started). Exact guarantee: docs/semantics.md. A database error there does NOT turn into
-//     a handler failure: the call is retried (at least record_retries times, and then for as long
-//     as LeaseKeeper::HeldUntil says the lease surely holds, so an outage shorter than the lease
-//     costs no redelivery); if it still fails the outcome is given up (counted, logged) and the
-//     row is redelivered after its lease expires.
+//     are recorded (one call), and so they are while a handler call is still running when they
+//     reach that age (the HandlerWatchdog's thread records them: a hung call does not hold back
+//     the messages handled before it); the rest at the end of the batch, with the releases (one
+//     call). So a batch faster than record_window costs one call, and a process that dies in a
+//     handler call re-runs only the messages decided within record_window before that call (and
+//     the rows not yet started). Exact guarantee: docs/semantics.md. A database error there does
+//     NOT turn into a handler failure: the call is retried (at least record_retries times, and
+//     then for as long as LeaseKeeper::HeldUntil says the lease surely holds, so an outage shorter
+//     than the lease costs no redelivery); if it still fails the outcome is given up (counted,
+//     logged) and the row is redelivered after its lease expires.
+//  5. every handler call has a deadline, handler_timeout after it starts: from then on the plugin's
+//     should_abort returns non-zero, a RETRY or PERMANENT FAILURE it returns is recorded as a retry
+//     naming the timeout (dispatch/delivery_decision.h), and the HandlerWatchdog logs the call
+//     once (tenant, topic, message_id, plugin) as it passes the deadline, even if it never returns.
 //
 // OWNERSHIP: borrows everything it is given; they must outlive it.
-// THREADING: RunOnce is thread-safe; each worker passes its own WorkerState.
+// THREADING: RunOnce is thread-safe; each worker passes its own WorkerState (distinct indexes:
+// the watchdog keeps one call per index).
 #ifndef OUTBOXD_DISPATCH_DISPATCHER_H_
 #define OUTBOXD_DISPATCH_DISPATCHER_H_
 
@@ -59,7 +58,9 @@
 #include "dispatch/backoff.h"
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/dispatch_observer.h"
+#include "dispatch/handler_watchdog.h"
 #include "dispatch/lease_keeper.h"
+#include "dispatch/parking.h"
 #include "dispatch/routing_state.h"
 
 namespace outboxd {
@@ -68,6 +69,9 @@ struct DispatchOptions {
   int batch_size = 50;                         // rows claimed per batch
   std::chrono::milliseconds lease{30000};      // row lease; renewed every lease/3 while in flight
   int max_attempts = 5;                        // failed attempts before a message is failed for good
+  // A handler call's deadline (dispatch.handler_timeout): past it should_abort returns non-zero and
+  // a non-OK outcome becomes a retry naming the timeout (dispatch/delivery_decision.h).
+  std::chrono::milliseconds handler_timeout{30000};
   BackoffPolicy backoff = &DefaultBackoff;     // delay before retry `attempt`
   int record_retries = 5;  // tries to record outcomes before giving up, unless the lease still holds
   std::chrono::milliseconds record_retry_delay{100};  // first delay between those tries (doubles)
@@ -121,15 +125,11 @@ class Dispatcher {
   // Records `completions` (a subsequence of the batch's, in claim order) in one call.
   void Record(Batch* batch, const std::vector<Completion>& completions);
   // Records the batch's decided outcomes now (everything but releases) and drops them from it.
+  // From the worker, or from the watchdog while the worker is inside a handler call.
   void RecordDecided(Batch* batch);
+  // Holds the batch's parked rows in its store's parking lot (as many as fit) and drops their
+  // releases from the batch.
   void HoldParked(Batch* batch);
-  bool SkipParked(const std::string& store_id, uint64_t routing_version,
-                  std::chrono::steady_clock::time_point now);
-  void ParkStore(const std::string& store_id, uint64_t routing_version,
-                 std::chrono::steady_clock::time_point now);
-  // Releases the lots made under another routing version or older than park_hold (all: every lot).
-  void ReleaseLots(uint64_t routing_version, std::chrono::steady_clock::time_point now, bool all);
-  int HeldRows(const std::string& store_id);
   // Counts each recorded outcome on its topic (observer only).
   void CountOutcomes(const Batch& batch, const std::vector<Completion>& completions,
                      const std::vector<int64_t>& applied_sorted, std::vector<int64_t> lease_lost);
@@ -143,27 +143,7 @@ class Dispatcher {
   DispatchCounters* const counters_;
   const DispatchOptions options_;
 
-  struct ParkGate {
-    uint64_t routing_version;  // the gate holds while the routing is still this version
-    std::chrono::steady_clock::time_point until;
-  };
-  struct ParkedHold {  // rows held under one batch's owner token
-    std::shared_ptr<TenantStore> store;
-    std::string owner_token;
-    std::vector<int64_t> ids;
-    std::vector<TopicObserver*> topics;  // parallel to ids (empty without an observer)
-  };
-  struct ParkingLot {
-    uint64_t routing_version;
-    std::chrono::steady_clock::time_point since;
-    int rows = 0;
-    std::vector<ParkedHold> holds;
-  };
-  std::mutex park_mu_;
-  std::unordered_map<std::string, ParkGate> park_gates_;  // by store id; guarded by park_mu_
-  std::unordered_map<std::string, ParkingLot> lots_;      // by store id; guarded by park_mu_
-  std::atomic<int> park_gate_count_{0};  // park_gates_.size(): skips the lock when zero
-  std::atomic<int> lot_count_{0};        // lots_.size(): skips the lock when zero
+  Parking parking_;  // parked rows held per store, and stores skipped for them
 
   // Batches between claim and the end of delivery, for ReleaseUnstarted.
   Mutex in_flight_mu_;
@@ -176,6 +156,10 @@ class Dispatcher {
   };
   std::mutex batch_log_mu_;
   std::unordered_map<std::string, BatchLog> batch_log_;  // by store id; guarded by batch_log_mu_
+
+  // Reports handler calls past options_.handler_timeout and records a stalled batch's outcomes
+  // (RecordDecided, on its thread). Last member: its thread stops before anything else goes.
+  HandlerWatchdog watchdog_;
 };
 
 // A random 128-bit owner token, 32 lower-case hex digits; unique per claimed batch.

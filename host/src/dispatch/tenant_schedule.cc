@@ -5,6 +5,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/exponential_backoff.h"
+
 namespace outboxd {
 namespace {
 
@@ -279,7 +281,7 @@ void TenantSchedule::Done(const Visit& visit, const Result& result) {
           }
           t.idle_delay = result.claimed > 0
                              ? options_.poll_interval
-                             : std::min(std::max(t.idle_delay * 2, options_.poll_interval), ceiling);
+                             : NextExponentialDelay(t.idle_delay, options_.poll_interval, ceiling);
           TimePoint due = now + Jitter(delay);
           if (result.retry_in.count() >= 0) due = std::min(due, now + result.retry_in);
           fire |= ScheduleAt(id, &t, due);

@@ -8,7 +8,8 @@
 // thread
 //   that makes the call and valid until the call returns. It collects the plugin's error text
 //   (set_error, last call wins), forwards emitted databases to a DatabaseSink (discovery only) and
-//   exposes the owning instance's abort flag (should_abort). Neither pointer is owned.
+//   answers should_abort: non-zero once the owning instance's abort flag is set (shutdown) or the
+//   call's deadline has passed (handle: dispatch.handler_timeout). Neither pointer is owned.
 //
 // THREADING: the SDK lets a plugin call set_error/emit_database/should_abort from its own helper
 // threads while the hook runs, so SetError/TakeError are guarded by a mutex and DatabaseSink
@@ -17,6 +18,7 @@
 #define OUTBOXD_PLUGIN_CALL_CONTEXT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,9 +45,12 @@ struct obx_host_ctx {
 };
 
 struct obx_call_ctx {
+  using Deadline = std::chrono::steady_clock::time_point;
+  static constexpr Deadline kNoDeadline = Deadline::max();
+
   obx_call_ctx(const obx_host_ctx* host_ctx, const std::atomic<bool>* abort_flag,
-               outboxd::DatabaseSink* database_sink = nullptr)
-      : host(host_ctx), abort(abort_flag), sink(database_sink) {}
+               outboxd::DatabaseSink* database_sink = nullptr, Deadline call_deadline = kNoDeadline)
+      : host(host_ctx), abort(abort_flag), sink(database_sink), deadline(call_deadline) {}
   obx_call_ctx(const obx_call_ctx&) = delete;
   obx_call_ctx& operator=(const obx_call_ctx&) = delete;
 
@@ -53,7 +58,11 @@ struct obx_call_ctx {
   void SetError(std::string_view text);
   // The text recorded by set_error ("" when none), leaving the context empty.
   std::string TakeError();
-  bool ShouldAbort() const { return abort != nullptr && abort->load(std::memory_order_relaxed); }
+  // One relaxed load, plus a steady-clock read when the call has a deadline.
+  bool ShouldAbort() const {
+    if (abort != nullptr && abort->load(std::memory_order_relaxed)) return true;
+    return deadline != kNoDeadline && std::chrono::steady_clock::now() >= deadline;
+  }
   std::string_view plugin_name() const {
     return host != nullptr ? std::string_view(host->plugin_name) : std::string_view("?");
   }
@@ -64,6 +73,7 @@ struct obx_call_ctx {
   const obx_host_ctx* const host;        // may be null (calls made outside any instance)
   const std::atomic<bool>* const abort;  // may be null: should_abort then always returns 0
   outboxd::DatabaseSink* const sink;     // null outside discover
+  const Deadline deadline;               // kNoDeadline: none
 
  private:
   // Names this plugin if it calls exit() on this thread during the call (plugin/exit_guard.h).

@@ -10,12 +10,7 @@ namespace {
 
 obx_str Str(const std::string& s) { return obx_str{s.data(), s.size()}; }
 
-HandlerOutcome Retry(std::string error) {
-  HandlerOutcome outcome;
-  outcome.kind = HandlerOutcome::Kind::kRetry;
-  outcome.error = std::move(error);
-  return outcome;
-}
+HandlerOutcome Retry(std::string error) { return HandlerOutcome::Retry(std::move(error)); }
 
 // The last resort when even building an error text failed (out of memory).
 HandlerOutcome RetryNoThrow(const std::string& plugin) noexcept {
@@ -30,24 +25,19 @@ HandlerOutcome RetryNoThrow(const std::string& plugin) noexcept {
 
 HandlerOutcome MapOutcome(const std::string& plugin, int32_t rc, const obx_handler_result& result,
                           std::string error) {
-  HandlerOutcome outcome;
   switch (rc) {
     case OBX_OUTCOME_OK:
-      return outcome;
+      return HandlerOutcome::Ok();
     case OBX_OUTCOME_RETRY:
-      outcome.kind = HandlerOutcome::Kind::kRetry;
-      outcome.retry_after =
-          std::chrono::milliseconds(result.retry_after_ms > 0 ? result.retry_after_ms : 0);
-      outcome.error = error.empty()
-                          ? "plugin '" + plugin + "' asked for a retry without an error text"
-                          : std::move(error);
-      return outcome;
+      return HandlerOutcome::Retry(
+          error.empty() ? "plugin '" + plugin + "' asked for a retry without an error text"
+                        : std::move(error),
+          std::chrono::milliseconds(result.retry_after_ms > 0 ? result.retry_after_ms : 0));
     case OBX_OUTCOME_PERMANENT_FAILURE:
-      outcome.kind = HandlerOutcome::Kind::kPermanentFailure;
-      outcome.error = error.empty() ? "plugin '" + plugin +
-                                          "' reported a permanent failure without an error text"
-                                    : std::move(error);
-      return outcome;
+      return HandlerOutcome::PermanentFailure(
+          error.empty()
+              ? "plugin '" + plugin + "' reported a permanent failure without an error text"
+              : std::move(error));
     default:
       return Retry("plugin '" + plugin + "' returned unknown outcome " + std::to_string(rc) +
                    (error.empty() ? std::string() : ": " + error));
@@ -81,8 +71,8 @@ HandlerInstance::~HandlerInstance() {
   }
 }
 
-HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message,
-                                       const std::string& tenant) const {
+HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message, const std::string& tenant,
+                                       obx_call_ctx::Deadline deadline) const {
   const std::string& name = plugin_->name();
   try {
     obx_message_view view{};
@@ -99,7 +89,7 @@ HandlerOutcome HandlerInstance::Handle(const OutboxMessage& message,
 
     obx_handler_result result{};
     result.struct_size = sizeof(result);
-    obx_call_ctx call(&host_ctx_, &abort_);
+    obx_call_ctx call(&host_ctx_, &abort_, /*database_sink=*/nullptr, deadline);
     int32_t rc = OBX_OUTCOME_RETRY;
     try {
       rc = vtable_->handle(instance_, &call, &view, &result);

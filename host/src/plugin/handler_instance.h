@@ -1,6 +1,6 @@
 // HandlerInstance: one configured instance of a handler plugin (vtable create .. destroy), and the
 // host side of obx_handler_vtable.handle: it builds the message view, calls the plugin and maps
-// what comes back into a HandlerOutcome.
+// what comes back into a HandlerOutcome (plugin/handler_outcome.h).
 //
 // OWNERSHIP: shared; holds its LoadedPlugin, so the plugin's code stays mapped while the instance
 // lives. The destructor calls the plugin's destroy: release the last reference only after every
@@ -17,19 +17,11 @@
 
 #include "common/status.h"
 #include "plugin/call_context.h"
+#include "plugin/handler_outcome.h"
 #include "plugin/loaded_plugin.h"
 #include "store/outbox_message.h"
 
 namespace outboxd {
-
-struct HandlerOutcome {
-  enum class Kind { kOk, kRetry, kPermanentFailure };
-  Kind kind = Kind::kOk;
-  std::chrono::milliseconds retry_after{0};  // kRetry: 0 = host backoff
-  // Text from set_error (empty for kOk); for kRetry / kPermanentFailure without text, a default
-  // that names the plugin.
-  std::string error;
-};
 
 class HandlerInstance {
  public:
@@ -47,7 +39,10 @@ class HandlerInstance {
   // Delivers one message: attempt = message.attempts + 1, tenant as given. OK -> kOk; RETRY ->
   // kRetry with retry_after (negative values read as 0); PERMANENT_FAILURE -> kPermanentFailure;
   // any other value, or an exception escaping the plugin -> kRetry with an error naming the plugin.
-  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant) const;
+  // From `deadline` on, the call's should_abort returns non-zero (the plugin may give up early);
+  // what that means for the message is the dispatcher's decision (dispatch/delivery_decision.h).
+  HandlerOutcome Handle(const OutboxMessage& message, const std::string& tenant,
+                        obx_call_ctx::Deadline deadline = obx_call_ctx::kNoDeadline) const;
 
   // From now on the plugin's should_abort returns non-zero, for calls in flight and later ones
   // (shutdown: handlers that support it finish early and usually return RETRY).

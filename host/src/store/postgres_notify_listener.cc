@@ -12,6 +12,7 @@
 #include <random>
 #include <utility>
 
+#include "common/exponential_backoff.h"
 #include "store/libpq_notices.h"
 #include "store/poco/postgres_conninfo.h"
 #include "store/poco/postgres_dialect.h"
@@ -180,8 +181,7 @@ void PostgresNotifyListener::Apply(const WatchSet& wanted) {
 
 void PostgresNotifyListener::ScheduleRetry(Database* db, const char* what,
                                            const std::string& error) {
-  const int step = std::min(db->failures, 6);
-  const auto delay = std::min(kMaxBackoff, kMinBackoff * (1 << step));
+  const auto delay = ExponentialDelay(kMinBackoff, kMaxBackoff, db->failures);
   ++db->failures;
   db->retry_at = Clock::now() + delay;
   poco_store::PostgresTarget target;

@@ -308,7 +308,8 @@ TEST(ConfigUnknownKeyTest, Discovery) {
 TEST(ConfigUnknownKeyTest, Dispatch) {
   EXPECT_EQ(ErrorOf(With("dispatch", "batchsize", 5)),
             "dispatch.batchsize: unknown key (known: strategy, batch_size, poll_interval, "
-            "max_poll_interval, lease, max_attempts, workers, shutdown_grace, unknown_topic)");
+            "max_poll_interval, lease, handler_timeout, max_attempts, workers, shutdown_grace, "
+            "unknown_topic)");
 }
 
 TEST(ConfigUnknownKeyTest, Stores) {
@@ -560,6 +561,7 @@ TEST(ConfigDurationTest, EveryDurationKeyAcceptsTheSyntax) {
   };
   for (Case c : {Case{"discovery", "refresh_interval"}, Case{"discovery", "cache_ttl"},
                  Case{"dispatch", "poll_interval"}, Case{"dispatch", "lease"},
+                 Case{"dispatch", "handler_timeout"},
                  Case{"dispatch", "shutdown_grace"}, Case{"stores", "busy_timeout"},
                  Case{"stores", "retention"}, Case{"stores", "cleanup_interval"}}) {
     json config = With(c.section, c.key, "1h30m");
@@ -581,7 +583,8 @@ TEST(ConfigDurationTest, EveryDurationKeyIsBounded) {
   };
   for (Case c : {Case{"discovery", "refresh_interval"}, Case{"discovery", "cache_ttl"},
                  Case{"dispatch", "poll_interval"}, Case{"dispatch", "max_poll_interval"},
-                 Case{"dispatch", "lease"}, Case{"dispatch", "shutdown_grace"},
+                 Case{"dispatch", "lease"}, Case{"dispatch", "handler_timeout"},
+                 Case{"dispatch", "shutdown_grace"},
                  Case{"stores", "busy_timeout"}, Case{"stores", "retention"},
                  Case{"stores", "cleanup_interval"}}) {
     const std::string path = std::string(c.section) + "." + c.key;
@@ -629,8 +632,22 @@ TEST(ConfigDurationTest, Minimums) {
             "dispatch.poll_interval: must be at least 1ms, got \"0s\"");
   EXPECT_EQ(ErrorOf(With("dispatch", "lease", "99ms")),
             "dispatch.lease: must be at least 100ms, got \"99ms\"");
+  EXPECT_EQ(ErrorOf(With("dispatch", "handler_timeout", "99ms")),
+            "dispatch.handler_timeout: must be at least 100ms, got \"99ms\"");
   EXPECT_EQ(ErrorOf(With("stores", "cleanup_interval", "999ms")),
             "stores.cleanup_interval: must be at least 1s, got \"999ms\"");
+}
+
+// Issue 14 finding 9: the handler deadline defaults to the lease (given or not), and may differ.
+TEST(ConfigDurationTest, HandlerTimeoutDefaultsToTheLease) {
+  EXPECT_EQ(ParseOk(Minimal()).dispatch.handler_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(ParseOk(With("dispatch", "lease", "2m")).dispatch.handler_timeout,
+            std::chrono::minutes(2));
+  json config = With("dispatch", "lease", "2m");
+  config["dispatch"]["handler_timeout"] = "5s";
+  const OutboxdConfig c = ParseOk(config);
+  EXPECT_EQ(c.dispatch.handler_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.dispatch.lease, std::chrono::minutes(2));
 }
 
 TEST(ConfigDurationTest, MaxPollIntervalBelowPollInterval) {

@@ -71,7 +71,7 @@ class PluginReloaderTest : public ::testing::Test {
     m.message_id = "m-1";
     m.topic = "fixture.good";
     m.payload = "version";
-    return handler.Handle(m, "t").error;
+    return handler.Handle(m, "t", std::chrono::steady_clock::time_point::max()).error;
   }
 
   TempDir dir_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 #include "fakes/fake_discovery_source.h"
 #include "fakes/fake_message_handler.h"
@@ -141,7 +142,7 @@ TEST_F(DispatcherTest, NoHandlerFailsWithReferenceText) {  // scenario 26
 
 TEST_F(DispatcherTest, RetryReschedulesWithBackoffAndError) {  // scenario 28
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::Retry("std::runtime_error: smtp down"));
+  handler_->Answer(HandlerOutcome::Retry("std::runtime_error: smtp down"));
   const int64_t id = store().Add("t");
   EXPECT_EQ(RunOnce(), 1);
   auto row = store().Get(id);
@@ -153,7 +154,7 @@ TEST_F(DispatcherTest, RetryReschedulesWithBackoffAndError) {  // scenario 28
 
 TEST_F(DispatcherTest, RetryAfterFromHandlerWins) {
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::Retry("busy", milliseconds(7000)));
+  handler_->Answer(HandlerOutcome::Retry("busy", milliseconds(7000)));
   const int64_t id = store().Add("t");
   RunOnce();
   EXPECT_EQ(store().Get(id).next_attempt_at_ms - store().now_ms(), 7000);
@@ -162,7 +163,7 @@ TEST_F(DispatcherTest, RetryAfterFromHandlerWins) {
 TEST_F(DispatcherTest, LastAttemptFailsInsteadOfRescheduling) {  // scenario 29
   Start({"s1"}, "round-robin", 50, /*max_attempts=*/3);
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::Retry("nope"));
+  handler_->Answer(HandlerOutcome::Retry("nope"));
   const int64_t id = store().Add("t", "{}", /*attempts=*/2);
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
@@ -171,7 +172,7 @@ TEST_F(DispatcherTest, LastAttemptFailsInsteadOfRescheduling) {  // scenario 29
 
 TEST_F(DispatcherTest, AlwaysFailingHandlerRunsExactlyMaxAttemptsTimes) {  // scenario 30
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::Retry("boom"));
+  handler_->Answer(HandlerOutcome::Retry("boom"));
   const int64_t id = store().Add("t");
   std::vector<int64_t> delays;
   for (int i = 0; i < 10; ++i) {
@@ -193,7 +194,7 @@ TEST_F(DispatcherTest, AlwaysFailingHandlerRunsExactlyMaxAttemptsTimes) {  // sc
 
 TEST_F(DispatcherTest, PermanentFailureFailsAtOnce) {  // scenario 31
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::PermanentFailure("bad payload"));
+  handler_->Answer(HandlerOutcome::PermanentFailure("bad payload"));
   const int64_t id = store().Add("t");
   RunOnce();
   EXPECT_EQ(store().Get(id).status, MessageStatus::kFailed);
@@ -203,7 +204,7 @@ TEST_F(DispatcherTest, PermanentFailureFailsAtOnce) {  // scenario 31
 
 TEST_F(DispatcherTest, LongErrorIsBounded) {  // scenario 33
   Route({{"t", handler_}});
-  handler_->Answer(Delivery::Retry("std::runtime_error: " + std::string(4096, 'x')));
+  handler_->Answer(HandlerOutcome::Retry("std::runtime_error: " + std::string(4096, 'x')));
   const int64_t id = store().Add("t");
   RunOnce();
   const std::string err = *store().Get(id).message.last_error;
@@ -240,11 +241,38 @@ TEST_F(DispatcherTest, OutcomesOlderThanTheRecordWindowAreRecordedBeforeTheNextH
   std::vector<MessageStatus> seen;  // status of `first` and `second` when `third` runs
   handler_->Script([&](const OutboxMessage& m) {
     if (m.id == third) seen = {store().Get(first).status, store().Get(second).status};
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 3);
   EXPECT_EQ(seen, (std::vector<MessageStatus>{MessageStatus::kDone, MessageStatus::kDone}));
   EXPECT_EQ(store().calls(Op::kComplete), 3);
+  EXPECT_EQ(counters_.dispatched.load(), 3);
+}
+
+// Issue 14 finding 9: a handler call that hangs must not hold back the outcomes decided before it
+// in its batch: once they are record_window old they are recorded while it still runs (before,
+// they stayed in progress until the call returned, and were redelivered after a restart).
+TEST_F(DispatcherTest, HungCallDoesNotHoldBackTheOutcomesBeforeIt) {
+  Route({{"t", handler_}});  // record_window 100 ms
+  const int64_t first = store().Add("t");
+  const int64_t second = store().Add("t");
+  const int64_t third = store().Add("t");
+  bool recorded_while_hung = false;
+  handler_->Script([&](const OutboxMessage& m) {
+    if (m.id != third) return HandlerOutcome::Ok();
+    // "Hangs" until the two before it are done in the store (bounded, so the test can fail).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until && !recorded_while_hung) {
+      recorded_while_hung = store().Get(first).status == MessageStatus::kDone &&
+                            store().Get(second).status == MessageStatus::kDone;
+      std::this_thread::yield();
+    }
+    return HandlerOutcome::Ok();
+  });
+  EXPECT_EQ(RunOnce(), 3);
+  EXPECT_TRUE(recorded_while_hung);
+  EXPECT_EQ(store().Get(third).status, MessageStatus::kDone);
+  EXPECT_EQ(store().calls(Op::kComplete), 2);
   EXPECT_EQ(counters_.dispatched.load(), 3);
 }
 
@@ -266,7 +294,7 @@ TEST_F(DispatcherTest, CompletionAfterLostLeaseChangesNothingAndIsCounted) {  //
     std::vector<OutboxMessage> stolen;
     EXPECT_TRUE(store().ClaimDue(10, milliseconds(30000), "other-process", &stolen).ok());
     EXPECT_EQ(stolen.size(), 1u);
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 0);
   auto row = store().Get(id);
@@ -305,7 +333,7 @@ TEST_F(DispatcherTest, StoppingReleasesRowsNotStarted) {
   const int64_t third = store().Add("t");
   handler_->Script([this](const OutboxMessage&) {
     stopping_ = true;
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(store().Get(first).status, MessageStatus::kDone);
@@ -360,12 +388,12 @@ TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // 
   handler_->Script([this](const OutboxMessage&) {
     tenants_->discovery().Set({FakeDiscoverySource::Location("s2")});
     EXPECT_TRUE(provider_->Refresh().ok());
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(s1->Get(a).status, MessageStatus::kDone);  // the removed store finished its batch
   EXPECT_EQ(provider_->Snapshot()->size(), 1u);
-  handler_->Answer(Delivery::Ok());
+  handler_->Answer(HandlerOutcome::Ok());
   const int64_t b = store("s2").Add("t");
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(store("s2").Get(b).status, MessageStatus::kDone);
@@ -382,7 +410,7 @@ TEST_F(DispatcherTest, LeaseKeeperRenewsInFlightBatch) {
     std::vector<OutboxMessage> stolen;
     EXPECT_TRUE(store().ClaimDue(10, milliseconds(30000), "other", &stolen).ok());
     EXPECT_TRUE(stolen.empty());
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(store().Get(id).status, MessageStatus::kDone);

@@ -35,9 +35,9 @@ class DispatchMetricsTest : public ::testing::Test {
                     .ok());
     routing_.Publish(table);
     handler_->Script([](const OutboxMessage& m) {
-      if (m.topic == "bad") return Delivery::PermanentFailure("no");
-      if (m.topic == "again") return Delivery::Retry("later");
-      return Delivery::Ok();
+      if (m.topic == "bad") return HandlerOutcome::PermanentFailure("no");
+      if (m.topic == "again") return HandlerOutcome::Retry("later");
+      return HandlerOutcome::Ok();
     });
   }
 
@@ -100,7 +100,7 @@ TEST_F(DispatchMetricsTest, ALostLeaseIsCountedOnItsTopic) {
   handler_->Script([&](const OutboxMessage&) {
     // Another process takes the row over while the handler runs.
     tenants_.store("s1").SetOwnerForTest(id, "someone-else");
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   RunOnce();
   EXPECT_EQ(Count("ok", "lease_lost"), 1);
@@ -112,7 +112,7 @@ TEST_F(DispatchMetricsTest, AHandlerRunningPastItsBoundMakesTheProcessUnhealthy)
   std::string during;
   handler_->Script([&](const OutboxMessage&) {
     during = health_.Check(HealthTracker::Clock::now() + milliseconds(31000));
-    return Delivery::Ok();
+    return HandlerOutcome::Ok();
   });
   health_.Beat();
   RunOnce();

@@ -187,6 +187,19 @@ TEST_F(HandlerInstanceTest, ShouldAbortFollowsRequestAbort) {
   EXPECT_EQ(outcome.error, "aborted");
 }
 
+// Issue 14 finding 9: a call's deadline (dispatch.handler_timeout) turns should_abort on for that
+// call only.
+TEST_F(HandlerInstanceTest, ShouldAbortFollowsTheCallDeadline) {
+  std::shared_ptr<HandlerInstance> h = Make("good_c_handler");
+  ASSERT_NE(h, nullptr);
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(h->Handle(MakeMessage("abort?"), "t", now + std::chrono::hours(1)).kind, Kind::kOk);
+  HandlerOutcome outcome = h->Handle(MakeMessage("abort?"), "t", now);
+  EXPECT_EQ(outcome.kind, Kind::kRetry);
+  EXPECT_EQ(outcome.error, "aborted");
+  EXPECT_EQ(h->Handle(MakeMessage("abort?"), "t").kind, Kind::kOk) << "no deadline, no abort";
+}
+
 TEST_F(HandlerInstanceTest, KeepsItsPluginAlive) {
   std::shared_ptr<LoadedPlugin> plugin = Load("good_c_handler");
   const fs::path staged = plugin->staged_path();
