@@ -42,13 +42,15 @@ Observability::~Observability() { Stop(); }
 void Observability::Attach(const Sources& sources) {
   sources_ = sources;
   const bool http = !config_.http.listen.empty();
+  // The backlog gauges feed /metrics and /status (http) and systemd's STATUS= line.
+  const bool backlog = http || notifier_.enabled();
   if (metrics_) return;
-  if (http && sources.provider != nullptr) {
+  if (backlog && sources.provider != nullptr) {
     BacklogTrackerOptions options;
     options.interval = config_.http.backlog_interval;
     backlog_ = std::make_unique<BacklogTracker>(sources.provider, options);
   }
-  if (http || notifier_.watchdog_interval().count() > 0) {
+  if (backlog || notifier_.watchdog_interval().count() > 0) {
     metrics_ = std::make_unique<DispatchMetrics>(health_.get(), backlog_.get());
   }
 }
@@ -69,9 +71,18 @@ void Observability::StartBacklog() {
   if (backlog_) backlog_->Start();
 }
 
+void Observability::StartWatchdog() {
+  if (notifier_.watchdog_interval().count() <= 0 || watchdog_) return;
+  watchdog_ = std::make_unique<WatchdogPinger>(
+      notifier_.watchdog_interval(), [this] { return health_->Check(); },
+      [this] { notifier_.Watchdog(); });
+  watchdog_->Start();
+}
+
 void Observability::Stop() {
   if (http_) http_->Stop();
   if (backlog_) backlog_->Stop();
+  if (watchdog_) watchdog_->Stop();
 }
 
 void Observability::SetPlugins(std::vector<FleetState::Plugin> plugins) {
