@@ -86,7 +86,7 @@ void Observability::Stop() {
 }
 
 void Observability::SetPlugins(std::vector<FleetState::Plugin> plugins) {
-  std::lock_guard<std::mutex> lock(plugins_mu_);
+  MutexLock lock(&plugins_mu_);
   plugins_ = std::move(plugins);
 }
 
@@ -150,7 +150,7 @@ FleetState Observability::Snapshot() const {
   state.discovery_records_rejected_total = RejectedRecordLog::RejectedTotal();
   state.discovery_records_rejected = RejectedRecordLog::RejectedInLastListing();
   {
-    std::lock_guard<std::mutex> lock(plugins_mu_);
+    MutexLock lock(&plugins_mu_);
     state.plugins = plugins_;
   }
   if (sources_.reloader != nullptr) state.plugin_load_errors = sources_.reloader->load_errors();

@@ -22,11 +22,12 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "config/config.h"
 #include "daemon/plugin_reloader.h"
 #include "discovery/store_provider.h"
@@ -102,8 +103,8 @@ class Observability {
   DiscoveryCounters discovery_;
   Sources sources_;
   std::atomic<bool> plugins_loaded_{false};
-  mutable std::mutex plugins_mu_;
-  std::vector<FleetState::Plugin> plugins_;  // GUARDED_BY(plugins_mu_)
+  mutable Mutex plugins_mu_;
+  std::vector<FleetState::Plugin> plugins_ GUARDED_BY(plugins_mu_);
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<WatchdogPinger> watchdog_;
 };
