@@ -8,6 +8,8 @@
 // OWNERSHIP: owns its thread (Stop() or the destructor joins it); `ping` and `check` are copied in
 // and must stay callable until Stop() returns.
 // THREADING: Start/Stop from one thread; `ping` and `check` run on the pinger's thread.
+// ERRORS: none returned; a withheld ping is the error line above (sd_notify's own failures are not
+// reported, as systemd itself would notice the missing pings).
 #ifndef OUTBOXD_OBSERVE_WATCHDOG_PINGER_H_
 #define OUTBOXD_OBSERVE_WATCHDOG_PINGER_H_
 
