@@ -98,7 +98,10 @@ TEST_F(CheckConfigTest, EachBrokenVariantExits2WithTheSameLineAsANormalStart) {
   const std::vector<std::pair<std::string, std::function<void(nlohmann::json*)>>> variants = {
       {"unknown key", [](nlohmann::json* c) { (*c)["bogus"] = 1; }},
       {"bad batch_size", [](nlohmann::json* c) { (*c)["dispatch"]["batch_size"] = "abc"; }},
-      {"missing plugin_dir", [](nlohmann::json* c) { c->erase("plugin_dir"); }},
+      // A folder that is not there. (Not the key left out: its default, /usr/lib/outboxd/plugins,
+      // exists while the .deb package is installed, e.g. by tests/packaging in the same ctest run.)
+      {"missing plugin_dir",
+       [this](nlohmann::json* c) { (*c)["plugin_dir"] = (dir_ / "no-such-plugins").string(); }},
       {"unknown handler plugin", [](nlohmann::json* c) { (*c)["handlers"][0]["plugin"] = "nope"; }},
       {"unknown discovery plugin", [](nlohmann::json* c) { (*c)["discovery"]["plugin"] = "nope"; }},
       {"bad http.listen", [](nlohmann::json* c) { (*c)["http"] = {{"listen", "localhost"}}; }},

@@ -2,7 +2,9 @@
 // done, retried, poisoned, one handler still running, one tenant missing at start), on SQLite files
 // and on PostgreSQL databases. The tenant gauges must equal the rows' real counts, the message
 // counters what the handler saw, outboxd_tenant_up must be 0 for the missing tenant and 1 once it
-// exists, and `promtool check metrics` must accept the scrape (and reject a broken one).
+// exists, and `promtool check metrics` must accept the scrape (and reject a broken one). A second
+// scenario keeps messages waiting ready and due (the only worker hangs) so the ready gauge is
+// checked against a count other than zero, and a message due later is not counted.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -195,6 +197,58 @@ TEST_P(ObserveScrapeTest, GaugesMatchTheRowsCountersMatchTheHandlerAndPromtoolAc
   EXPECT_TRUE(testing::WaitForMetric(port, "outboxd_messages_total{outcome=\"done\",topic=\"block\"}", 1));
   const std::string last = testing::Scrape(port);
   EXPECT_EQ(testing::PromtoolCheckMetrics(dir_, last).exit_code, 0);
+  outboxd->Signal(SIGTERM);
+  EXPECT_EQ(outboxd->WaitExit(kWait), 0);
+}
+
+// The ready gauge counts rows that are ready AND due, not only zero: while the only worker hangs in
+// a handler, three messages wait ready and due and one waits for a later due time.
+TEST_P(ObserveScrapeTest, TheReadyGaugeCountsTheRowsThatWaitReadyAndDue) {
+  const std::string t1 = MakeTenant("t1", false);
+  ASSERT_FALSE(HasFailure());
+  const std::filesystem::path calls = dir_ / "calls.txt";
+  const std::filesystem::path flag = dir_.WriteFile("block.flag", "");
+  nlohmann::json config = {
+      {"plugin_dir", testing::PluginDir().string()},
+      {"discovery",
+       {{"plugin", "static"},
+        {"config", {{"databases", {{{"identifier", "t1"}, {"connection_string", t1}}}}}}}},
+      {"dispatch",
+       {{"poll_interval", "50ms"}, {"max_poll_interval", "200ms"}, {"workers", 1},
+        {"batch_size", 1}}},
+      {"http", {{"listen", "127.0.0.1:0"}, {"backlog_interval", "1s"}}},
+      {"handlers", {testing::ObserveExecHandler(calls, flag)}}};
+  std::unique_ptr<Process> outboxd =
+      testing::StartOutboxd(dir_, testing::WriteConfig(dir_, config));
+  ASSERT_TRUE(outboxd->ok()) << outboxd->error();
+  const int port = testing::WaitForHttpPort(outboxd.get());
+  ASSERT_GT(port, 0) << outboxd->StderrTail();
+
+  ctl_.Enqueue(t1, "block", "p");
+  ASSERT_TRUE(Eventually([&] { return testing::HandlerCalls(calls, "block") == 1; }, kWait))
+      << outboxd->StderrTail();
+  for (int i = 0; i < 3; ++i) ctl_.Enqueue(t1, "ok", "p");
+  testing::RunResult later = ctl_.Run(
+      {"enqueue", "--connection", t1, "--topic", "ok", "--payload", "p", "--delay", "1h"});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  std::optional<StoreStats> rows = ctl_.Stats(t1);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->ready, 4) << "three due now and one due in an hour";
+  EXPECT_TRUE(testing::WaitForMetric(port, "outboxd_tenant_ready_messages{tenant=\"t1\"}", 3))
+      << testing::Scrape(port);
+  EXPECT_TRUE(
+      testing::WaitForMetric(port, "outboxd_tenant_in_progress_messages{tenant=\"t1\"}", 1));
+  const std::string scrape = testing::Scrape(port);
+  EXPECT_EQ(MetricValue(scrape, "outboxd_ready_messages"), 3);
+  EXPECT_GT(MetricValue(scrape, "outboxd_tenant_oldest_ready_age_seconds{tenant=\"t1\"}")
+                .value_or(0),
+            0);
+
+  std::error_code ec;
+  std::filesystem::remove(flag, ec);  // the worker is free: the three due messages go
+  EXPECT_TRUE(ctl_.WaitDone(t1, 4, kWait, /*settled=*/false))
+      << testing::Describe(ctl_.Stats(t1));
+  EXPECT_TRUE(testing::WaitForMetric(port, "outboxd_tenant_ready_messages{tenant=\"t1\"}", 0));
   outboxd->Signal(SIGTERM);
   EXPECT_EQ(outboxd->WaitExit(kWait), 0);
 }

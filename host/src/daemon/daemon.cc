@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 // While a retired plugin generation drains, the control loop looks every this often.
 constexpr std::chrono::milliseconds kReapInterval{100};
 
-// The control loop wakes at least this often: the health beat, the systemd watchdog and readiness.
+// The control loop wakes at least this often: the health beat and readiness.
 constexpr std::chrono::milliseconds kBeatInterval{1000};
 
 // How often systemd's STATUS= line is refreshed.
@@ -197,15 +197,7 @@ void Daemon::NotifySystemd(bool forced_refresh_done) {
     notifier.Status(observe_->StatusLine());
     next_status_ = now + kStatusInterval;
   }
-  if (notifier.watchdog_interval().count() > 0 && now >= next_watchdog_) {
-    const std::string problem = observe_->health().Check();
-    if (problem.empty()) {
-      notifier.Watchdog();
-    } else {
-      spdlog::error("Not healthy, withholding the systemd watchdog ping: {}", problem);
-    }
-    next_watchdog_ = now + notifier.watchdog_interval();
-  }
+  // WATCHDOG=1 comes from Observability's own thread (observe/watchdog_pinger.h).
 }
 
 Status Daemon::CheckConfig(const OutboxdConfig& config, bool discover, std::string* summary,
@@ -356,6 +348,7 @@ Status Daemon::Run(const RunOptions& options) {
   pool_->Start();
   observe_->StartBacklog();
   observe_->health().Beat();
+  observe_->StartWatchdog();
   NotifySystemd(false);
 
   std::unique_lock<std::mutex> lock(mu_);

@@ -96,7 +96,7 @@ class Daemon {
   bool Drained();
   void RequestDrainCheck();  // a worker thread: the pool went quiet (--drain checks Drained)
   void PublishPlugins();  // control thread: the live plugin list for /status and /metrics
-  void NotifySystemd(bool forced_refresh_done);  // READY / STATUS / WATCHDOG as due
+  void NotifySystemd(bool forced_refresh_done);  // READY / STATUS as due (WATCHDOG: Observability)
 
   const OutboxdConfig config_;
   const CreateOptions create_options_;
@@ -128,7 +128,6 @@ class Daemon {
   // Control thread only: systemd notification state.
   bool notified_ready_ = false;
   std::chrono::steady_clock::time_point next_status_{};
-  std::chrono::steady_clock::time_point next_watchdog_{};
 };
 
 // "<hostname>:<pid>".

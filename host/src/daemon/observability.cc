@@ -42,13 +42,15 @@ Observability::~Observability() { Stop(); }
 void Observability::Attach(const Sources& sources) {
   sources_ = sources;
   const bool http = !config_.http.listen.empty();
+  // The backlog gauges feed /metrics and /status (http) and systemd's STATUS= line.
+  const bool backlog = http || notifier_.enabled();
   if (metrics_) return;
-  if (http && sources.provider != nullptr) {
+  if (backlog && sources.provider != nullptr) {
     BacklogTrackerOptions options;
     options.interval = config_.http.backlog_interval;
     backlog_ = std::make_unique<BacklogTracker>(sources.provider, options);
   }
-  if (http || notifier_.watchdog_interval().count() > 0) {
+  if (backlog || notifier_.watchdog_interval().count() > 0) {
     metrics_ = std::make_unique<DispatchMetrics>(health_.get(), backlog_.get());
   }
 }
@@ -69,13 +71,22 @@ void Observability::StartBacklog() {
   if (backlog_) backlog_->Start();
 }
 
+void Observability::StartWatchdog() {
+  if (notifier_.watchdog_interval().count() <= 0 || watchdog_) return;
+  watchdog_ = std::make_unique<WatchdogPinger>(
+      notifier_.watchdog_interval(), [this] { return health_->Check(); },
+      [this] { notifier_.Watchdog(); });
+  watchdog_->Start();
+}
+
 void Observability::Stop() {
   if (http_) http_->Stop();
   if (backlog_) backlog_->Stop();
+  if (watchdog_) watchdog_->Stop();
 }
 
 void Observability::SetPlugins(std::vector<FleetState::Plugin> plugins) {
-  std::lock_guard<std::mutex> lock(plugins_mu_);
+  MutexLock lock(&plugins_mu_);
   plugins_ = std::move(plugins);
 }
 
@@ -139,7 +150,7 @@ FleetState Observability::Snapshot() const {
   state.discovery_records_rejected_total = RejectedRecordLog::RejectedTotal();
   state.discovery_records_rejected = RejectedRecordLog::RejectedInLastListing();
   {
-    std::lock_guard<std::mutex> lock(plugins_mu_);
+    MutexLock lock(&plugins_mu_);
     state.plugins = plugins_;
   }
   if (sources_.reloader != nullptr) state.plugin_load_errors = sources_.reloader->load_errors();

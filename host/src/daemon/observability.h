@@ -1,9 +1,12 @@
 // Observability: the daemon's observation side, wired from the config (issue 10):
-//  - http.listen set: DispatchMetrics (the dispatcher's observer), a BacklogTracker thread, and the
-//    HTTP endpoint: GET /metrics (Prometheus text 0.0.4), /healthz (200 "ok" or 503 with one line),
-//    /readyz (200 or 503 with a JSON list of reasons), /status (JSON), anything else 404;
+//  - http.listen set, or started by systemd (NOTIFY_SOCKET, whose STATUS= line shows the backlog):
+//    DispatchMetrics (the dispatcher's observer) and a BacklogTracker thread;
+//  - http.listen set: the HTTP endpoint: GET /metrics (Prometheus text 0.0.4), /healthz (200 "ok"
+//    or 503 with one line), /readyz (200 or 503 with a JSON list of reasons), /status (JSON),
+//    anything else 404;
 //  - always: the HealthTracker and the systemd notifier (a no-op without NOTIFY_SOCKET). When
-//    systemd's watchdog is on and http is off, the observer still runs for the health check.
+//    systemd's watchdog is on (WATCHDOG_USEC), a WatchdogPinger feeds it from its own thread while
+//    the health check passes; with http off the observer still runs for the health check.
 // Ready means: plugins loaded (set by the daemon after wiring), at least one discovery succeeded,
 // and at least one topic routed to a handler.
 //
@@ -19,11 +22,12 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "config/config.h"
 #include "daemon/plugin_reloader.h"
 #include "discovery/store_provider.h"
@@ -35,6 +39,7 @@
 #include "observe/fleet_state.h"
 #include "observe/health_tracker.h"
 #include "observe/sd_notifier.h"
+#include "observe/watchdog_pinger.h"
 #include "store/connection_budget.h"
 #include "store/postgres_notify_listener.h"
 
@@ -67,9 +72,11 @@ class Observability {
   void Attach(const Sources& sources);
   // Binds http.listen (no-op when unset): Unavailable when it cannot be bound. Logs the address.
   Status StartHttp();
-  // Starts the backlog refresh thread (http only).
+  // Starts the backlog refresh thread (http or systemd only).
   void StartBacklog();
-  // Stops the HTTP server and the backlog thread (idempotent).
+  // Starts feeding systemd's watchdog (only when WATCHDOG_USEC is set for this process).
+  void StartWatchdog();
+  // Stops the HTTP server, the backlog thread and the watchdog pinger (idempotent).
   void Stop();
 
   void SetPluginsLoaded() { plugins_loaded_.store(true); }
@@ -96,9 +103,10 @@ class Observability {
   DiscoveryCounters discovery_;
   Sources sources_;
   std::atomic<bool> plugins_loaded_{false};
-  mutable std::mutex plugins_mu_;
-  std::vector<FleetState::Plugin> plugins_;  // GUARDED_BY(plugins_mu_)
+  mutable Mutex plugins_mu_;
+  std::vector<FleetState::Plugin> plugins_ GUARDED_BY(plugins_mu_);
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<WatchdogPinger> watchdog_;
 };
 
 }  // namespace outboxd

@@ -22,7 +22,7 @@ BacklogTracker::BacklogTracker(const StoreProvider* provider, BacklogTrackerOpti
 BacklogTracker::~BacklogTracker() { Stop(); }
 
 void BacklogTracker::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -30,10 +30,10 @@ void BacklogTracker::Start() {
 
 void BacklogTracker::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
-    cv_.notify_all();
   }
+  cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -44,7 +44,7 @@ std::chrono::milliseconds BacklogTracker::Jitter(std::chrono::milliseconds range
 
 void BacklogTracker::OnClaim(const std::string& tenant, int64_t rows) {
   const Clock::time_point now = Clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(tenant);
   if (it == entries_.end()) return;  // not tracked yet: the next round adds it
   if (rows > 0) {
@@ -55,7 +55,7 @@ void BacklogTracker::OnClaim(const std::string& tenant, int64_t rows) {
 }
 
 TenantBacklog BacklogTracker::Get(const std::string& tenant) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(tenant);
   return it == entries_.end() ? TenantBacklog{} : it->second.value;
 }
@@ -64,7 +64,7 @@ BacklogTracker::Clock::time_point BacklogTracker::RunDue(Clock::time_point now) 
   std::shared_ptr<const StoreSet> stores = provider_->Snapshot();
   std::vector<std::shared_ptr<TenantStore>> due;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::unordered_set<std::string> live;
     for (const auto& store : *stores) {
       live.insert(store->id());
@@ -100,13 +100,13 @@ BacklogTracker::Clock::time_point BacklogTracker::RunDue(Clock::time_point now) 
       store->RecordFailure(s, Clock::now());
       continue;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(store->id());
     if (it == entries_.end()) continue;
     it->second.value = TenantBacklog{backlog, true, started};
     it->second.skips = 0;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Clock::time_point next = now + options_.interval;
   for (const auto& [id, e] : entries_) next = std::min(next, e.next_due);
   return next;
@@ -115,10 +115,10 @@ BacklogTracker::Clock::time_point BacklogTracker::RunDue(Clock::time_point now) 
 void BacklogTracker::Loop() {
   for (;;) {
     const Clock::time_point next = RunDue(Clock::now());
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // At least 10 ms between rounds: tenants due together are taken in one round.
     const Clock::time_point wake = std::max(next, Clock::now() + std::chrono::milliseconds(10));
-    if (cv_.wait_until(lock, wake, [this] { return stop_; })) return;
+    if (cv_.WaitUntil(&mu_, wake, [this]() REQUIRES(mu_) { return stop_; })) return;
   }
 }
 

@@ -22,14 +22,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "discovery/store_provider.h"
 #include "store/outbox_message.h"
 
@@ -83,15 +83,16 @@ class BacklogTracker {
     int skips = 0;
   };
   void Loop();
-  std::chrono::milliseconds Jitter(std::chrono::milliseconds range);  // uniform in [0, range)
+  // Uniform in [0, range).
+  std::chrono::milliseconds Jitter(std::chrono::milliseconds range) REQUIRES(mu_);
 
   const StoreProvider* const provider_;
   const BacklogTrackerOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                                 // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Entry> entries_;    // GUARDED_BY(mu_)
-  std::mt19937_64 rng_{std::random_device{}()};       // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
+  std::mt19937_64 rng_ GUARDED_BY(mu_) = std::mt19937_64{std::random_device{}()};
   std::atomic<int64_t> queries_{0};
   std::atomic<int64_t> skipped_{0};
   std::thread thread_;

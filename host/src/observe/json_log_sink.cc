@@ -48,7 +48,16 @@ std::map<std::string, std::string> LogFieldsOf(std::string_view message) {
   if (id.empty()) id = WordAfter(message, "Outbox message ");
   if (id.empty()) id = WordAfter(message, "(message ");
   if (!id.empty()) fields["message_id"] = id;
-  std::string plugin = Quoted(message, "plugin '");
+  // A plugin's own line (HostApi().log) starts with "[plugin:P] ": that names it for sure.
+  std::string plugin;
+  constexpr std::string_view kPluginPrefix = "[plugin:";
+  if (message.substr(0, kPluginPrefix.size()) == kPluginPrefix) {
+    const size_t end = message.find("] ", kPluginPrefix.size());
+    if (end != std::string_view::npos) {
+      plugin = std::string(message.substr(kPluginPrefix.size(), end - kPluginPrefix.size()));
+    }
+  }
+  if (plugin.empty()) plugin = Quoted(message, "plugin '");
   if (plugin.empty()) plugin = Quoted(message, "Plugin '");
   if (!plugin.empty()) fields["plugin"] = plugin;
   return fields;

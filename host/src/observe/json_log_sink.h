@@ -3,7 +3,8 @@
 //    "topic":"email.send","message_id":"...","plugin":"exec"}
 // tenant, topic, message_id and plugin appear where the message names them in outboxd's usual
 // phrasing (store 'X' / outbox database 'X' / "Discovered new outbox database: X", topic 'T',
-// message M / outbox message M, plugin 'P'); the message itself is kept whole.
+// message M / outbox message M, plugin 'P', and a plugin's own lines: "[plugin:P] ..."); the
+// message itself is kept whole.
 //
 // OWNERSHIP: the logger owns the sink. THREADING: thread-safe (spdlog's base_sink lock).
 #ifndef OUTBOXD_OBSERVE_JSON_LOG_SINK_H_

@@ -19,6 +19,16 @@ TEST(JsonLogSinkTest, FieldsAreTakenFromOutboxdsPhrasing) {
   EXPECT_TRUE(LogFieldsOf("Refresh requested").empty());
 }
 
+// Regression: a plugin's own lines (HostApi().log writes "[plugin:P] text") had no plugin field.
+TEST(JsonLogSinkTest, APluginsOwnLineNamesThePlugin) {
+  auto f = LogFieldsOf("[plugin:log] message tenant=t1 topic=ok message_id=9d53 attempt=1");
+  EXPECT_EQ(f["plugin"], "log");
+  EXPECT_EQ(LogFieldsOf("[plugin:exec] calling plugin 'other' for store 'c1'")["plugin"], "exec")
+      << "the prefix names the plugin that wrote the line";
+  EXPECT_EQ(LogFieldsOf("text about [plugin:x] later").count("plugin"), 0u)
+      << "only a prefix counts";
+}
+
 TEST(JsonLogSinkTest, WritesOneJsonObjectPerLine) {
   FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
