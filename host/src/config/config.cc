@@ -191,8 +191,8 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
                                         "log_format", "allow_insecure_plugin_dir",
                                         "plugin_sha256_allowlist", "discovery", "dispatch",
                                         "stores", "http", "handlers"}));
-  OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kOptional, &out->plugin_dir));
-  OBX_RETURN_IF_ERROR(r.ReadString("staging_dir", Presence::kOptional, &out->staging_dir));
+  OBX_RETURN_IF_ERROR(r.ReadPath("plugin_dir", &out->plugin_dir));
+  OBX_RETURN_IF_ERROR(r.ReadPath("staging_dir", &out->staging_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("worker_id", Presence::kOptional, &out->worker_id));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("log_level", {"trace", "debug", "info", "warn", "error"}, &out->log_level));

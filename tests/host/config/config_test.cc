@@ -538,6 +538,25 @@ TEST(ConfigBadValueTest, WrongTypedStringsAreNeverEchoed) {
   }
 }
 
+// A connection string pasted into a path key: every message shows a path after normalisation
+// (".../postgresql:/u:pw@h"), which no redaction pattern recognises, so it is refused unshown.
+TEST(ConfigBadValueTest, APasswordInAPathKeyIsRefusedUnshown) {
+  for (const auto& c : outboxd::testing::HostileConnections()) {
+    for (const char* key : {"plugin_dir", "staging_dir"}) {
+      const std::string message = ErrorOf(With("", key, c.connection));
+      EXPECT_EQ(message, std::string(key) +
+                             ": expected a folder path, got a string that holds a password (a "
+                             "connection string?); it is not shown")
+          << c.name;
+      outboxd::testing::ExpectNoSecret(message, c, key);
+    }
+  }
+  // Ordinary paths, including ones with '@', ':' and '=' in them, are fine.
+  for (const char* path : {"/opt/outboxd/plugins", "rel/dir", "/srv/a@b:c=d/x", "/p/word=x"}) {
+    EXPECT_EQ(ParseOk(With("", "plugin_dir", path)).plugin_dir, path);
+  }
+}
+
 TEST(ConfigBadValueTest, TopLevelMustBeAnObject) {
   EXPECT_EQ(ErrorOfText("[]"), "expected a JSON object at the top level, got an array");
   EXPECT_EQ(ErrorOfText("\"x\""), "expected a JSON object at the top level, got a string");
