@@ -151,6 +151,9 @@ struct StoreBacklog {
   // Database now minus the due time (max(created_at, due_at, next_attempt_at)) of the oldest
   // ready-and-due row; 0 when there is none.
   int64_t oldest_ready_age_ms = 0;
+  // The latest lease end among in-progress rows, in milliseconds from the database's now (<= 0
+  // when every such lease has run out); 0 when none is in progress. `outboxd --drain` reports it.
+  int64_t latest_lease_left_ms = 0;
 };
 
 }  // namespace outboxd

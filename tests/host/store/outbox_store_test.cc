@@ -621,6 +621,20 @@ TEST_P(OutboxStoreTest, GetBacklogCountsReadyDueInProgressFailedAndTheOldestRead
   EXPECT_LT(backlog.oldest_ready_age_ms, 60000);
 }
 
+// Issue 14 finding 15: --drain names when the latest lease of a tenant's in-progress rows ends.
+TEST_P(OutboxStoreTest, GetBacklogGivesTheLatestLeaseEndOfInProgressRows) {
+  StoreBacklog backlog;
+  EnqueueN(store_.get(), 3);
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.latest_lease_left_ms, 0) << "nothing in progress";
+  ASSERT_EQ(Claim(1, "owner-A", milliseconds(60000)).size(), 1u);
+  ASSERT_EQ(Claim(1, "owner-B", milliseconds(3600000)).size(), 1u);
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.in_progress, 2);
+  EXPECT_GT(backlog.latest_lease_left_ms, 3600000 - 60000) << "the hour-long lease, not the minute";
+  EXPECT_LE(backlog.latest_lease_left_ms, 3600000);
+}
+
 TEST_P(OutboxStoreTest, ClaimReturnsNextAttemptAtOfARetriedMessage) {
   int64_t id = EnqueueOne();
   std::vector<OutboxMessage> first = Claim(1);

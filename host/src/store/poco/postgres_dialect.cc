@@ -232,7 +232,9 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "count(*) FILTER (WHERE status = 1)::bigint, "
       "(SELECT count(*) FROM {table} WHERE status = 3)::bigint, "
       "COALESCE(floor(extract(epoch from now() - min(GREATEST(created_at, due_at, "
-      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0) "
+      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0), "
+      "COALESCE(floor(extract(epoch from max(locked_until) FILTER (WHERE status = 1) - now()) "
+      "* 1000)::bigint, 0) "
       "FROM {table} WHERE status IN (0, 1)");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
                        Millis("$1::bigint"));

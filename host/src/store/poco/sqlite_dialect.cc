@@ -97,13 +97,15 @@ constexpr const char* kReadyDue =
     "status = 0 AND (due_at IS NULL OR due_at <= {now}) AND "
     "(next_attempt_at IS NULL OR next_attempt_at <= {now})";
 
-// ready_due, in_progress, failed, oldest_ready_age_ms: the claim index, then the failed index.
+// ready_due, in_progress, failed, oldest_ready_age_ms, latest_lease_left_ms: the claim index,
+// then the failed index.
 constexpr const char* kBacklog =
     "SELECT COALESCE(SUM(CASE WHEN {ready_due} THEN 1 ELSE 0 END), 0), "
     "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
     "(SELECT COUNT(*) FROM {table} WHERE status = 3), "
     "COALESCE({now} - MIN(CASE WHEN {ready_due} THEN "
-    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0) "
+    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0), "
+    "COALESCE(MAX(CASE WHEN status = 1 THEN locked_until END) - {now}, 0) "
     "FROM {table} WHERE status IN (0, 1)";
 
 // Poison isolation (docs/semantics.md, "Poison messages"): when the oldest claimable row is one

@@ -57,12 +57,14 @@ struct ClaimStatement {
 
 struct BacklogStatement {
   BacklogStatement(Session& s, const std::string& sql) : stmt(s) {
-    stmt << sql, into(ready_due), into(in_progress), into(failed), into(oldest_age_ms);
+    stmt << sql, into(ready_due), into(in_progress), into(failed), into(oldest_age_ms),
+        into(latest_lease_left_ms);
   }
   std::vector<Int64> ready_due;
   std::vector<Int64> in_progress;
   std::vector<Int64> failed;
   std::vector<Int64> oldest_age_ms;
+  std::vector<Int64> latest_lease_left_ms;
   Statement stmt;
 };
 
@@ -564,6 +566,7 @@ StoreBacklog StoreConnection::Backlog() {
   s.in_progress.clear();
   s.failed.clear();
   s.oldest_age_ms.clear();
+  s.latest_lease_left_ms.clear();
   s.stmt.execute();
   if (s.ready_due.size() != 1) {
     throw Poco::Data::DataException("backlog query returned " +
@@ -574,6 +577,7 @@ StoreBacklog StoreConnection::Backlog() {
   backlog.in_progress = s.in_progress[0];
   backlog.failed = s.failed[0];
   backlog.oldest_ready_age_ms = std::max<int64_t>(0, s.oldest_age_ms[0]);
+  backlog.latest_lease_left_ms = s.latest_lease_left_ms[0];
   return backlog;
 }
 
