@@ -69,7 +69,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   JsonObjectReader r(*object, root.PathOf("dispatch"));
   OBX_RETURN_IF_ERROR(
       r.CheckKnownKeys({"strategy", "batch_size", "poll_interval", "max_poll_interval", "lease",
-                        "max_attempts", "workers", "shutdown_grace", "unknown_topic"}));
+                        "max_attempts", "workers", "shutdown_grace", "unknown_topic",
+                        "max_payload_bytes"}));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("strategy", {kStrategyFair, kStrategyRoundRobin, kStrategyDrainFirst},
                    &out->strategy));
@@ -89,6 +90,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   OBX_RETURN_IF_ERROR(r.ReadDuration("lease", kMinLease, &out->lease));
   OBX_RETURN_IF_ERROR(r.ReadInt("max_attempts", 1, 1000, &out->max_attempts));
   OBX_RETURN_IF_ERROR(r.ReadInt("workers", 1, 256, &out->workers));
+  OBX_RETURN_IF_ERROR(
+      r.ReadInt("max_payload_bytes", 1024, 1024 * 1024 * 1024, &out->max_payload_bytes));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("unknown_topic", {kUnknownTopicFail, kUnknownTopicPark}, &out->unknown_topic));
   return r.ReadDuration("shutdown_grace", kZero, &out->shutdown_grace);
@@ -288,7 +291,8 @@ std::string DescribeConfig(const OutboxdConfig& config) {
       << " max_poll_interval=" << FormatDuration(p.max_poll_interval)
       << " lease=" << FormatDuration(p.lease) << " max_attempts=" << p.max_attempts
       << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace)
-      << " unknown_topic=" << p.unknown_topic << "}";
+      << " unknown_topic=" << p.unknown_topic << " max_payload_bytes=" << p.max_payload_bytes
+      << "}";
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)
       << " max_connections_per_store=" << s.max_connections_per_store
       << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")

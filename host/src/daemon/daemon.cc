@@ -45,6 +45,7 @@ StoreOptions StoreOptionsFor(const OutboxdConfig& config) {
   options.busy_timeout = config.stores.busy_timeout;
   options.max_connections = config.stores.max_connections_per_store;
   options.notify_trigger = config.stores.notify;
+  options.max_payload_bytes = config.dispatch.max_payload_bytes;
   return options;
 }
 
@@ -109,6 +110,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.batch_size = config.dispatch.batch_size;
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
+  dispatch.max_payload_bytes = config.dispatch.max_payload_bytes;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   dispatch.observer = d->observe_->observer();

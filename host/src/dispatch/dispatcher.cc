@@ -330,6 +330,15 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
                                  " attempts; last error: " + m.last_error.value_or("none"));
       spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
                    m.message_id, m.topic, tenant, c.error);
+    } else if (m.payload_withheld) {
+      // Over the cap: never read, never run (finding 19), so not an attempt either.
+      c.kind = Completion::Kind::kFail;
+      c.count_attempt = false;
+      c.error = "payload of " + std::to_string(m.payload_bytes) +
+                " bytes exceeds dispatch.max_payload_bytes (" +
+                std::to_string(options_.max_payload_bytes) + ")";
+      spdlog::warn("Outbox message {} (topic '{}') in store '{}' failed permanently: {}",
+                   m.message_id, m.topic, tenant, c.error);
     } else if (table->Find(m.topic) == nullptr && table->IsParked(m.topic)) {
       c.kind = Completion::Kind::kRelease;  // unless held (HoldParked): never an attempt counted
       ++batch->parked;

@@ -195,6 +195,21 @@ TEST(ConfigParseTest, EveryStrategy) {
             kStrategyDrainFirst);
 }
 
+// Issue 14 finding 19: the payload cap, 16 MiB by default, 1 KiB..1 GiB.
+TEST(ConfigParseTest, MaxPayloadBytes) {
+  EXPECT_EQ(ParseOk(Minimal()).dispatch.max_payload_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(ParseOk(With("dispatch", "max_payload_bytes", 1024)).dispatch.max_payload_bytes, 1024);
+  EXPECT_EQ(ParseOk(With("dispatch", "max_payload_bytes", 1073741824)).dispatch.max_payload_bytes,
+            1073741824);
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_payload_bytes", 1023)),
+            "dispatch.max_payload_bytes: expected an integer from 1024 to 1073741824, got 1023");
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_payload_bytes", 1073741825)),
+            "dispatch.max_payload_bytes: expected an integer from 1024 to 1073741824, got "
+            "1073741825");
+  EXPECT_NE(DescribeConfig(ParseOk(Minimal())).find("max_payload_bytes=16777216"),
+            std::string::npos);
+}
+
 TEST(ConfigParseTest, IntegerBoundsAreInclusive) {
   EXPECT_EQ(ParseOk(With("dispatch", "batch_size", 1)).dispatch.batch_size, 1);
   EXPECT_EQ(ParseOk(With("dispatch", "max_attempts", 1)).dispatch.max_attempts, 1);
@@ -308,7 +323,8 @@ TEST(ConfigUnknownKeyTest, Discovery) {
 TEST(ConfigUnknownKeyTest, Dispatch) {
   EXPECT_EQ(ErrorOf(With("dispatch", "batchsize", 5)),
             "dispatch.batchsize: unknown key (known: strategy, batch_size, poll_interval, "
-            "max_poll_interval, lease, max_attempts, workers, shutdown_grace, unknown_topic)");
+            "max_poll_interval, lease, max_attempts, workers, shutdown_grace, unknown_topic, "
+            "max_payload_bytes)");
 }
 
 TEST(ConfigUnknownKeyTest, Stores) {

@@ -37,7 +37,7 @@ struct ClaimStatement {
   ClaimStatement(Session& s, const std::string& sql) : stmt(s) {
     stmt << sql, use(owner_token), use(lease_ms), use(limit), into(id), into(message_id),
         into(topic), into(payload), into(correlation_id), into(created_at), into(due_at),
-        into(attempts), into(last_error), into(next_attempt_at);
+        into(attempts), into(last_error), into(next_attempt_at), into(payload_bytes);
   }
   std::string owner_token;
   Int64 lease_ms = 0;
@@ -52,6 +52,7 @@ struct ClaimStatement {
   std::vector<Int64> attempts;
   std::vector<NullableText> last_error;
   std::vector<NullableInt> next_attempt_at;
+  std::vector<Int64> payload_bytes;
   Statement stmt;
 };
 
@@ -378,6 +379,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
       m.attempts = static_cast<int32_t>(n.Int(7));
       if (!n.IsNull(8)) m.last_error = n.Text(8);
       if (!n.IsNull(9)) m.next_attempt_at_ms = n.Int(9);
+      m.payload_bytes = n.Int(10);
       out->push_back(std::move(m));
     }
     n.Done();
@@ -397,6 +399,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
   s.attempts.clear();
   s.last_error.clear();
   s.next_attempt_at.clear();
+  s.payload_bytes.clear();
   s.stmt.execute();
   for (size_t i = 0; i < s.id.size(); ++i) {
     OutboxMessage m;
@@ -410,6 +413,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
     m.attempts = static_cast<int32_t>(s.attempts[i]);
     m.last_error = FromNullable(s.last_error[i]);
     if (!s.next_attempt_at[i].isNull()) m.next_attempt_at_ms = s.next_attempt_at[i].value();
+    m.payload_bytes = s.payload_bytes[i];
     out->push_back(std::move(m));
   }
 }
