@@ -10,7 +10,8 @@
 //   4  echoed bare        RedactConnectionSecrets(<prefix>"<secret>"<suffix>,
 //                                                  "postgresql://u:<secret>@h/db")
 // A secret that also occurs in the text without it (so it is ordinary text there), shorter than
-// 4 bytes, or holding a line break in a shape that ends at the line, is not checked.
+// 4 bytes, or holding a line break in a shape that ends at the line, is not checked; what counts
+// as shown is leak_check.h's ShowsSecret.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "leak_check.h"
 #include "obx/cpp/redact.hpp"
 
 namespace {
@@ -64,7 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string secret = fdp.ConsumeRemainingBytesAsString();
   if (secret.size() < 4 || Has(secret, std::string(1, '\0'))) return 0;
 
-  std::string before, after, written = secret;
+  std::string before, after;
+  // The secret as the shape writes it (shape 2 escapes quotes and backslashes).
+  const auto write = [shape](const std::string& sec) {
+    if (shape != 2) return sec;
+    std::string out;
+    for (const char c : sec) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  };
   switch (shape) {
     case 0:
       if (HasAny(secret, "\r\n")) return 0;  // a URI password cannot hold a line break
@@ -77,11 +89,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       after = " " + suffix;
       break;
     case 2:
-      written.clear();
-      for (const char c : secret) {
-        if (c == '\'' || c == '\\') written += '\\';
-        written += c;
-      }
       before = prefix + " password='";
       after = "' " + suffix;
       break;
@@ -91,24 +98,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       after = suffix;
       break;
     default:
+      if (HasAny(secret, "\r\n@")) return 0;
       before = prefix + "\"";
       after = "\"" + suffix;
       break;
   }
+  const std::string written = write(secret);
   const std::string text = before + written + after;
   // Ordinary text elsewhere, or around the junctions: not a secret the redaction could know.
   if (Has(before + after, secret) || Has(before + "***" + after, secret) ||
       Has(written, "***")) {
     return 0;
   }
-  if (shape == 4) {
-    if (HasAny(secret, "\r\n@")) return 0;
-    const std::string connection = "postgresql://u:" + secret + "@h/db";
-    const std::string out = obx::RedactConnectionSecrets(text, connection);
-    if (Has(out, secret)) Leak(shape, text, out, secret);
-    return 0;
-  }
-  const std::string out = obx::RedactConnectionString(text);
-  if (Has(out, secret)) Leak(shape, text, out, secret);
+  const auto show = [&](const std::string& sec) {
+    const std::string in = before + write(sec) + after;
+    return shape == 4 ? obx::RedactConnectionSecrets(in, "postgresql://u:" + sec + "@h/db")
+                      : obx::RedactConnectionString(in);
+  };
+  if (obx_fuzz::ShowsSecret(secret, show)) Leak(shape, text, show(secret), secret);
   return 0;
 }

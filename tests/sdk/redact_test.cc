@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "support/hostile_connections.h"
 
 namespace {
@@ -83,6 +85,25 @@ TEST(RedactTest, FuzzFindingsStayFixed) {
             "near \"***\"");
   EXPECT_EQ(obx::RedactConnectionString("host=h password=\"two words\" dbname=d"),
             "host=h password=*** dbname=d");
+  // A stray quote in an earlier value ended it where the later value's quoted part began.
+  const std::string stray = "x password=v:%Es*'$ab password='  *r(*' f";
+  EXPECT_EQ(obx::RedactConnectionString(stray).find("*r(*"), std::string::npos)
+      << obx::RedactConnectionString(stray);
+}
+
+// A configuration error quotes a value as JSON: libpq's "\ " reads "\\ " there and a
+// "double-quoted" value \"...\" (issue 14, redaction gaps left open by session 2).
+TEST(RedactTest, JsonEscapedValuesAreHidden) {
+  EXPECT_EQ(obx::RedactConnectionString(R"(got "host=h password=\"two words\" dbname=d")"),
+            R"(got "host=h password=*** dbname=d")");
+  EXPECT_EQ(obx::RedactConnectionString(R"(got "host=h password=Back\\ sl4sh dbname=d")"),
+            R"(got "host=h password=*** dbname=d")");
+  EXPECT_EQ(obx::RedactConnectionString(R"(host=h password=Back\ sl4sh dbname=d)"),
+            "host=h password=*** dbname=d");
+  for (const auto& c : HostileConnections()) {
+    const std::string json = "expected an object, got " + nlohmann::json(c.connection).dump();
+    ExpectNoSecret(obx::RedactConnectionString(json), c, "JSON-escaped");
+  }
 }
 
 TEST(RedactTest, KnownSecretsStayReadableAroundThem) {

@@ -1,6 +1,7 @@
 // HostileConnections: the table of connection strings whose passwords every error path must hide
 // (issue 14: unescaped '/', '@', ':', '%' in a URI password, percent-encoding, a malformed IPv6
-// host, libpq keyword strings with quoted, glued and escaped values, ?password= query parameters).
+// host, libpq keyword strings with quoted, double-quoted, glued and escaped values, ?password= query
+// parameters).
 // Each entry lists the pieces of its secret that must never appear in a log line, on stderr, in
 // last_error or in an error message. Hosts point at a socket folder that does not exist, so a
 // connect fails at once without a network or a fixed port.
@@ -67,6 +68,17 @@ inline const std::vector<HostileConnection>& HostileConnections() {
       {"kv_escaped_quote",
        R"(host=/nonexistent-obx-redact password='Esc\'aped77' dbname=db)",
        {R"(Esc\'aped77)", "Esc'aped77", "aped77"},
+       false},
+      // Not libpq's syntax, but operators write it; a JSON text (a configuration error) shows the
+      // quotes as \".
+      {"kv_double_quoted",
+       R"(host=/nonexistent-obx-redact password="Dq uote7d" dbname=db)",
+       {"Dq uote7d", "uote7d"},
+       false},
+      // libpq reads "Back\ sl4shS" as "Back sl4shS"; a JSON text shows the escape as \\.
+      {"kv_backslash_escaped_space",
+       R"(host=/nonexistent-obx-redact password=Back\ sl4shS dbname=db)",
+       {R"(Back\ sl4shS)", "Back sl4shS", "sl4shS"},
        false},
   };
   return kTable;

@@ -71,7 +71,7 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   OBX_RETURN_IF_ERROR(
       r.CheckKnownKeys({"strategy", "batch_size", "poll_interval", "max_poll_interval", "lease",
                         "handler_timeout", "max_attempts", "workers", "shutdown_grace",
-                        "unknown_topic"}));
+                        "unknown_topic", "max_payload_bytes"}));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("strategy", {kStrategyFair, kStrategyRoundRobin, kStrategyDrainFirst},
                    &out->strategy));
@@ -93,6 +93,8 @@ Status ParseDispatch(const JsonObjectReader& root, DispatchConfig* out) {
   OBX_RETURN_IF_ERROR(r.ReadDuration("handler_timeout", kMinHandlerTimeout, &out->handler_timeout));
   OBX_RETURN_IF_ERROR(r.ReadInt("max_attempts", 1, 1000, &out->max_attempts));
   OBX_RETURN_IF_ERROR(r.ReadInt("workers", 1, 256, &out->workers));
+  OBX_RETURN_IF_ERROR(
+      r.ReadInt("max_payload_bytes", 1024, 1024 * 1024 * 1024, &out->max_payload_bytes));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("unknown_topic", {kUnknownTopicFail, kUnknownTopicPark}, &out->unknown_topic));
   return r.ReadDuration("shutdown_grace", kZero, &out->shutdown_grace);
@@ -195,8 +197,8 @@ Status ParseRoot(const nlohmann::json& json, OutboxdConfig* out) {
                                         "log_format", "allow_insecure_plugin_dir",
                                         "plugin_sha256_allowlist", "discovery", "dispatch",
                                         "stores", "http", "handlers"}));
-  OBX_RETURN_IF_ERROR(r.ReadString("plugin_dir", Presence::kOptional, &out->plugin_dir));
-  OBX_RETURN_IF_ERROR(r.ReadString("staging_dir", Presence::kOptional, &out->staging_dir));
+  OBX_RETURN_IF_ERROR(r.ReadPath("plugin_dir", &out->plugin_dir));
+  OBX_RETURN_IF_ERROR(r.ReadPath("staging_dir", &out->staging_dir));
   OBX_RETURN_IF_ERROR(r.ReadString("worker_id", Presence::kOptional, &out->worker_id));
   OBX_RETURN_IF_ERROR(
       r.ReadChoice("log_level", {"trace", "debug", "info", "warn", "error"}, &out->log_level));
@@ -294,7 +296,8 @@ std::string DescribeConfig(const OutboxdConfig& config) {
       << " handler_timeout=" << FormatDuration(p.handler_timeout)
       << " max_attempts=" << p.max_attempts
       << " workers=" << p.workers << " shutdown_grace=" << FormatDuration(p.shutdown_grace)
-      << " unknown_topic=" << p.unknown_topic << "}";
+      << " unknown_topic=" << p.unknown_topic << " max_payload_bytes=" << p.max_payload_bytes
+      << "}";
   out << " stores={busy_timeout=" << FormatDuration(s.busy_timeout)
       << " max_connections_per_store=" << s.max_connections_per_store
       << " max_connections=" << s.max_connections << " notify=" << (s.notify ? "true" : "false")

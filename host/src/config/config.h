@@ -116,6 +116,15 @@ struct DispatchConfig {
   // max(max_poll_interval, 1s)), and they stay in the table until a handler comes.
   std::string unknown_topic = kUnknownTopicFail;
 
+  // The largest payload delivered, in bytes, 1024..1073741824 (1 GiB, PostgreSQL's text limit).
+  // Default 16777216 (16 MiB). A claimed message with a larger payload is failed permanently
+  // without running a handler ("payload of N bytes exceeds dispatch.max_payload_bytes (M)"), and
+  // its payload is never read into outboxd (PostgreSQL measures it from the TOAST header; SQLite
+  // 3.40 reads it inside SQLite to measure it). Cost of a larger cap: a payload is held several
+  // times over while it is delivered, so peak memory grows by about 3x (PostgreSQL) to 6x (SQLite)
+  // the payload per worker delivering one (docs/operations.md, "Payload size").
+  int max_payload_bytes = 16 * 1024 * 1024;
+
   // On SIGTERM, how long to wait for in-flight messages before exiting anyway, >= 0. Default 30s.
   // A message still running then is redelivered after its lease expires.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};

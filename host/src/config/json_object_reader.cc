@@ -49,7 +49,13 @@ std::string JsonObjectReader::Describe(const nlohmann::json& value, Echo echo) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "an array";
   if (value.is_string() && echo == Echo::kTypeOnly) return "a string";
-  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // A string is redacted before JSON escapes it (libpq's "\ " would read "\\ ", a quote \"),
+  // then the whole text again, last.
+  const nlohmann::json shown =
+      value.is_string()
+          ? nlohmann::json(obx::RedactConnectionString(value.get_ref<const std::string&>()))
+          : value;
+  std::string text = shown.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > kMaxQuoted) text = text.substr(0, kMaxQuoted) + "...";
   return obx::RedactConnectionString(text);
 }
@@ -68,6 +74,17 @@ Status JsonObjectReader::ReadString(std::string_view key, Presence presence,
                           : "must not be empty (leave the key out for the default)");
   }
   *out = text;
+  return Status::OK();
+}
+
+Status JsonObjectReader::ReadPath(std::string_view key, std::string* out) const {
+  std::string text;
+  OBX_RETURN_IF_ERROR(ReadString(key, Presence::kOptional, &text));
+  if (obx::RedactConnectionString(text) != text) {
+    return Error(key, "expected a folder path, got a string that holds a password (a connection "
+                      "string?); it is not shown");
+  }
+  if (!text.empty()) *out = text;
   return Status::OK();
 }
 

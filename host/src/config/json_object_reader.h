@@ -42,6 +42,12 @@ class JsonObjectReader {
   // A non-empty string.
   Status ReadString(std::string_view key, Presence presence, std::string* out) const;
 
+  // An optional non-empty string naming a file or folder. One that holds a password (a connection
+  // string pasted under the wrong key) is refused without being echoed: a path is shown in many
+  // messages after normalisation ("postgresql://u:pw@h" becomes ".../postgresql:/u:pw@h"), a
+  // shape no redaction pattern can tell from a path.
+  Status ReadPath(std::string_view key, std::string* out) const;
+
   // A string equal to one of `choices`.
   Status ReadChoice(std::string_view key, const std::vector<std::string_view>& choices,
                     std::string* out) const;

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <future>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
 
 #include "common/exponential_backoff.h"
+#include "daemon/drain_report.h"
 #include "daemon/plugin_discovery_source.h"
 #include "daemon/plugin_message_handler.h"
 #include "discovery/caching_discovery_source.h"
@@ -34,6 +36,8 @@ constexpr std::chrono::milliseconds kReapInterval{100};
 
 // The control loop wakes at least this often: the health beat and readiness.
 constexpr std::chrono::milliseconds kBeatInterval{1000};
+// --drain: what it waits for is logged when a check first finds work left, then this often.
+constexpr std::chrono::milliseconds kDrainReportInterval{30000};
 
 // How often systemd's STATUS= line is refreshed.
 constexpr std::chrono::milliseconds kStatusInterval{10000};
@@ -46,6 +50,7 @@ StoreOptions StoreOptionsFor(const OutboxdConfig& config) {
   options.busy_timeout = config.stores.busy_timeout;
   options.max_connections = config.stores.max_connections_per_store;
   options.notify_trigger = config.stores.notify;
+  options.max_payload_bytes = config.dispatch.max_payload_bytes;
   return options;
 }
 
@@ -116,6 +121,7 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.lease = config.dispatch.lease;
   dispatch.max_attempts = config.dispatch.max_attempts;
   dispatch.handler_timeout = config.dispatch.handler_timeout;
+  dispatch.max_payload_bytes = config.dispatch.max_payload_bytes;
   dispatch.park_lookahead = 10 * config.dispatch.batch_size;
   dispatch.park_retry = std::max(config.dispatch.max_poll_interval, std::chrono::milliseconds(1000));
   dispatch.observer = d->observe_->observer();
@@ -324,6 +330,22 @@ void Daemon::LogParkedTopics() {
                topics, dispatcher_->HeldParkedRows());
 }
 
+void Daemon::LogDrainWait() {
+  std::vector<DrainTenant> tenants;
+  for (const auto& store : *provider_->Snapshot()) {
+    DrainTenant t;
+    t.id = store->id();
+    Status s = store->store().GetBacklog(&t.backlog);
+    t.checked = s.ok();
+    if (!s.ok()) t.error = s.message();
+    tenants.push_back(std::move(t));
+  }
+  const std::string line =
+      DescribeDrainWait(tenants, static_cast<int64_t>(leases_->in_flight()),
+                        std::chrono::system_clock::now());
+  if (!line.empty()) spdlog::info("{}", line);
+}
+
 bool Daemon::Drained() {
   if (leases_->in_flight() > 0) return false;
   // Every store is checked, backed off or not (the check is a read): a store that cannot be checked
@@ -351,9 +373,15 @@ Status Daemon::Run(const RunOptions& options) {
   observe_->StartWatchdog();
   NotifySystemd(false);
 
+  // --drain checks when the workers report quiet after activity; once a check finds work left it
+  // checks again every max_poll_interval as well (rows leased by another process are completed
+  // with no activity here), and logs what it waits for (finding 15).
+  std::optional<Clock::time_point> drain_recheck;
+  Clock::time_point next_drain_report = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_requested_) {
     auto wake_at = std::min(next_refresh, next_cleanup);
+    if (drain_recheck) wake_at = std::min(wake_at, *drain_recheck);
     if (auto recheck = reloader_->recheck_at()) wake_at = std::min(wake_at, *recheck);
     if (reaper_.draining() > 0) wake_at = std::min(wake_at, Clock::now() + kReapInterval);
     wake_at = std::min(wake_at, Clock::now() + kBeatInterval);
@@ -399,8 +427,19 @@ Status Daemon::Run(const RunOptions& options) {
       next_cleanup = Clock::now() + config_.stores.cleanup_interval;
     }
     // Checked when the workers report quiet after a visit that claimed rows or failed (the last
-    // message recorded), not on a timer.
-    const bool drained = options.drain && drain_check && Drained();
+    // message recorded), and then every max_poll_interval while work is left.
+    bool drained = false;
+    if (options.drain && (drain_check || (drain_recheck && Clock::now() >= *drain_recheck))) {
+      drained = Drained();
+      drain_recheck.reset();
+      if (!drained) {
+        drain_recheck = Clock::now() + config_.dispatch.max_poll_interval;
+        if (Clock::now() >= next_drain_report) {
+          LogDrainWait();
+          next_drain_report = Clock::now() + kDrainReportInterval;
+        }
+      }
+    }
     observe_->health().Beat();
     NotifySystemd(forced);
     lock.lock();

@@ -7,7 +7,9 @@
 // an error). Run() then discovers the tenants, starts the workers and the lease heartbeat, and
 // refreshes discovery every refresh_interval (sooner, with back-off, after a failed discovery) and
 // on RequestRefresh (SIGHUP), until RequestStop (SIGINT/SIGTERM) or, in drain mode, until no store
-// has a message due now or in progress. Stopping finishes the messages being handled, releases the
+// has a message due now or in progress. A row in progress under a lease keeps the drain waiting
+// (another process may hold the lease and still complete it) until it is done or its lease runs
+// out; what the drain waits for is logged once and every 30 s (daemon/drain_report.h). Stopping finishes the messages being handled, releases the
 // rest of their batches and records every outcome.
 //
 // Hot reload (daemon/plugin_reloader.h): plugin_dir is watched with inotify (RequestPluginScan) and
@@ -94,6 +96,7 @@ class Daemon {
   void Cleanup();
   void LogParkedTopics();  // at each refresh while some topic is parked or unknown ones were
   bool Drained();
+  void LogDrainWait();  // control thread, no lock held: DescribeDrainWait over every store
   void RequestDrainCheck();  // a worker thread: the pool went quiet (--drain checks Drained)
   void PublishPlugins();  // control thread: the live plugin list for /status and /metrics
   void NotifySystemd(bool forced_refresh_done);  // READY / STATUS as due (WATCHDOG: Observability)

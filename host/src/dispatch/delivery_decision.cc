@@ -33,6 +33,15 @@ std::string HandlerTimeoutText(std::chrono::milliseconds timeout) {
 
 std::optional<DeliveryDecision> DecideBeforeDelivery(const OutboxMessage& message,
                                                      const DeliveryLimits& limits) {
+  if (message.payload_withheld && message.attempts < limits.max_attempts) {
+    // Over the cap: never read, never run (issue 14 finding 19), so not an attempt either.
+    DeliveryDecision d = Fail(message, DeliveryDecision::Verdict::kOversize,
+                              "payload of " + std::to_string(message.payload_bytes) +
+                                  " bytes exceeds dispatch.max_payload_bytes (" +
+                                  std::to_string(limits.max_payload_bytes) + ")");
+    d.completion.count_attempt = false;
+    return d;
+  }
   if (message.attempts < limits.max_attempts) return std::nullopt;
   // Not run again, so not a new attempt: the count stays what the message says (issue 14 finding
   // 14: "Gave up after N attempts" and the column agree).

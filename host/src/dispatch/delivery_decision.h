@@ -5,6 +5,10 @@
 //
 //   attempts already >= max_attempts (leases expired that often: the message keeps crashing or
 //     stalling its worker)            -> kFail, not run again, attempts not incremented (kExhausted)
+//   payload over dispatch.max_payload_bytes (the store withheld it: payload_withheld)
+//                                     -> kFail "payload of N bytes exceeds
+//                                        dispatch.max_payload_bytes (M)", not run, no attempt
+//                                        counted (kOversize)
 //   no handler for the topic          -> kFail "No handler registered for topic '<topic>'"
 //   OK                                -> kDispatched (even when the call overran its deadline: the
 //                                        work is done, a retry would deliver it twice)
@@ -39,6 +43,7 @@ struct DeliveryDecision {
     kPermanentFailure,  // the handler said so
     kPoison,            // a retry was due but attempt reached max_attempts
     kExhausted,         // attempts were exhausted before this claim: not run
+    kOversize,          // the payload is over the cap (withheld by the store): not run
     kNoHandler,
   };
   Completion completion;  // what to record (id, kind, delay, error, count_attempt)
@@ -50,10 +55,12 @@ struct DeliveryDecision {
 struct DeliveryLimits {
   int max_attempts = 5;
   std::chrono::milliseconds handler_timeout{30000};  // only named in the timeout's error text
+  int64_t max_payload_bytes = 16 * 1024 * 1024;  // only named in the over-size error text
 };
 
 // For a claimed row before it runs: the decision when it must not run because its attempts are
-// already exhausted (kExhausted); nullopt when it may be delivered.
+// already exhausted (kExhausted) or its payload is over the cap (kOversize); nullopt when it may
+// be delivered.
 std::optional<DeliveryDecision> DecideBeforeDelivery(const OutboxMessage& message,
                                                      const DeliveryLimits& limits);
 

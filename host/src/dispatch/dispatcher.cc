@@ -227,7 +227,8 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
   // Outcomes decided and not recorded yet (releases excluded) are recorded before the next handler
   // call once the oldest of them is record_window old (see dispatcher.h, step 4).
   std::optional<std::chrono::steady_clock::time_point> pending_since;
-  const DeliveryLimits limits{options_.max_attempts, options_.handler_timeout};
+  const DeliveryLimits limits{options_.max_attempts, options_.handler_timeout,
+                              options_.max_payload_bytes};
   for (const OutboxMessage& m : batch->messages) {
     {
       MutexLock lock(&in_flight_mu_);

@@ -12,6 +12,8 @@
 //                            when attempt >= max_attempts
 //       PERMANENT FAILURE -> failed at once
 //       no handler        -> failed: "No handler registered for topic '<topic>'"
+//       payload withheld  -> failed at once, not run, no attempt counted: "payload of N bytes
+//                            exceeds dispatch.max_payload_bytes (M)" (the store's cap)
 //       parked topic      -> parked: its handler plugin was removed and one is expected back
 //                            (hot reload, HandlerTable::IsParked); never an attempt counted
 //       attempts already exhausted (leases expired max_attempts times: the message keeps crashing
@@ -72,6 +74,9 @@ struct DispatchOptions {
   // A handler call's deadline (dispatch.handler_timeout): past it should_abort returns non-zero and
   // a non-OK outcome becomes a retry naming the timeout (dispatch/delivery_decision.h).
   std::chrono::milliseconds handler_timeout{30000};
+  // dispatch.max_payload_bytes, named in the failure of a message the store claimed with its
+  // payload withheld (OutboxMessage::payload_withheld; the store enforces the cap).
+  int64_t max_payload_bytes = 16 * 1024 * 1024;
   BackoffPolicy backoff = &DefaultBackoff;     // delay before retry `attempt`
   int record_retries = 5;  // tries to record outcomes before giving up, unless the lease still holds
   std::chrono::milliseconds record_retry_delay{100};  // first delay between those tries (doubles)

@@ -46,6 +46,11 @@ struct StoreOptions {
   // Process-wide cap on open connections shared by every store (null: none). See
   // store/connection_budget.h.
   std::shared_ptr<ConnectionBudget> connection_budget;
+  // A claimed row whose payload is larger than this many bytes is returned without its payload
+  // (OutboxMessage::payload_withheld): the claim statement measures it (PostgreSQL: from the
+  // TOAST header, without reading it; SQLite 3.40: reads it inside SQLite to measure it, then
+  // drops it) and never copies it out. 0: no cap.
+  int64_t max_payload_bytes = 0;
 };
 
 class OutboxStore {

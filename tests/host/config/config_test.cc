@@ -195,6 +195,21 @@ TEST(ConfigParseTest, EveryStrategy) {
             kStrategyDrainFirst);
 }
 
+// Issue 14 finding 19: the payload cap, 16 MiB by default, 1 KiB..1 GiB.
+TEST(ConfigParseTest, MaxPayloadBytes) {
+  EXPECT_EQ(ParseOk(Minimal()).dispatch.max_payload_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(ParseOk(With("dispatch", "max_payload_bytes", 1024)).dispatch.max_payload_bytes, 1024);
+  EXPECT_EQ(ParseOk(With("dispatch", "max_payload_bytes", 1073741824)).dispatch.max_payload_bytes,
+            1073741824);
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_payload_bytes", 1023)),
+            "dispatch.max_payload_bytes: expected an integer from 1024 to 1073741824, got 1023");
+  EXPECT_EQ(ErrorOf(With("dispatch", "max_payload_bytes", 1073741825)),
+            "dispatch.max_payload_bytes: expected an integer from 1024 to 1073741824, got "
+            "1073741825");
+  EXPECT_NE(DescribeConfig(ParseOk(Minimal())).find("max_payload_bytes=16777216"),
+            std::string::npos);
+}
+
 TEST(ConfigParseTest, IntegerBoundsAreInclusive) {
   EXPECT_EQ(ParseOk(With("dispatch", "batch_size", 1)).dispatch.batch_size, 1);
   EXPECT_EQ(ParseOk(With("dispatch", "max_attempts", 1)).dispatch.max_attempts, 1);
@@ -309,7 +324,7 @@ TEST(ConfigUnknownKeyTest, Dispatch) {
   EXPECT_EQ(ErrorOf(With("dispatch", "batchsize", 5)),
             "dispatch.batchsize: unknown key (known: strategy, batch_size, poll_interval, "
             "max_poll_interval, lease, handler_timeout, max_attempts, workers, shutdown_grace, "
-            "unknown_topic)");
+            "unknown_topic, max_payload_bytes)");
 }
 
 TEST(ConfigUnknownKeyTest, Stores) {
@@ -536,6 +551,25 @@ TEST(ConfigBadValueTest, WrongTypedStringsAreNeverEchoed) {
       EXPECT_FALSE(message.empty()) << section << "." << key;
       outboxd::testing::ExpectNoSecret(message, c, section + "." + key);
     }
+  }
+}
+
+// A connection string pasted into a path key: every message shows a path after normalisation
+// (".../postgresql:/u:pw@h"), which no redaction pattern recognises, so it is refused unshown.
+TEST(ConfigBadValueTest, APasswordInAPathKeyIsRefusedUnshown) {
+  for (const auto& c : outboxd::testing::HostileConnections()) {
+    for (const char* key : {"plugin_dir", "staging_dir"}) {
+      const std::string message = ErrorOf(With("", key, c.connection));
+      EXPECT_EQ(message, std::string(key) +
+                             ": expected a folder path, got a string that holds a password (a "
+                             "connection string?); it is not shown")
+          << c.name;
+      outboxd::testing::ExpectNoSecret(message, c, key);
+    }
+  }
+  // Ordinary paths, including ones with '@', ':' and '=' in them, are fine.
+  for (const char* path : {"/opt/outboxd/plugins", "rel/dir", "/srv/a@b:c=d/x", "/p/word=x"}) {
+    EXPECT_EQ(ParseOk(With("", "plugin_dir", path)).plugin_dir, path);
   }
 }
 

@@ -30,6 +30,23 @@ OutboxMessage Row(int32_t attempts, std::optional<std::string> last_error = std:
   return m;
 }
 
+TEST(DeliveryDecisionTest, AnOversizePayloadFailsBeforeDeliveryWithoutCountingAnAttempt) {
+  OutboxMessage m = Row(1);
+  m.payload_bytes = 52428800;
+  m.payload_withheld = true;
+  DeliveryLimits limits;
+  limits.max_payload_bytes = 16777216;
+  std::optional<DeliveryDecision> d = DecideBeforeDelivery(m, limits);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->verdict, Verdict::kOversize);
+  EXPECT_EQ(d->completion.kind, Kind::kFail);
+  EXPECT_FALSE(d->completion.count_attempt);
+  EXPECT_EQ(d->completion.error,
+            "payload of 52428800 bytes exceeds dispatch.max_payload_bytes (16777216)");
+  m.payload_withheld = false;  // the same row under the cap runs
+  EXPECT_FALSE(DecideBeforeDelivery(m, limits).has_value());
+}
+
 TEST(DeliveryDecisionTest, AfterDeliveryTable) {
   const struct Case {
     const char* name;

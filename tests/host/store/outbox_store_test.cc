@@ -621,6 +621,63 @@ TEST_P(OutboxStoreTest, GetBacklogCountsReadyDueInProgressFailedAndTheOldestRead
   EXPECT_LT(backlog.oldest_ready_age_ms, 60000);
 }
 
+// Issue 14 finding 15: --drain names when the latest lease of a tenant's in-progress rows ends.
+TEST_P(OutboxStoreTest, GetBacklogGivesTheLatestLeaseEndOfInProgressRows) {
+  StoreBacklog backlog;
+  EnqueueN(store_.get(), 3);
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.latest_lease_left_ms, 0) << "nothing in progress";
+  ASSERT_EQ(Claim(1, "owner-A", milliseconds(60000)).size(), 1u);
+  ASSERT_EQ(Claim(1, "owner-B", milliseconds(3600000)).size(), 1u);
+  ASSERT_TRUE(store_->GetBacklog(&backlog).ok());
+  EXPECT_EQ(backlog.in_progress, 2);
+  EXPECT_GT(backlog.latest_lease_left_ms, 3600000 - 60000) << "the hour-long lease, not the minute";
+  EXPECT_LE(backlog.latest_lease_left_ms, 3600000);
+}
+
+// Issue 14 finding 19: a claim never reads a payload larger than StoreOptions::max_payload_bytes
+// into outboxd; it returns the size in bytes (not characters) and an empty payload instead.
+TEST_P(OutboxStoreTest, ClaimWithholdsAPayloadOverTheCapAndGivesItsSize) {
+  StoreOptions options = StoreTestDb::Options();
+  options.max_payload_bytes = 4096;
+  std::unique_ptr<OutboxStore> capped = db_->Open(options);
+  ASSERT_NE(capped, nullptr);
+  std::string two_byte;
+  for (int i = 0; i < 2049; ++i) two_byte += "\xc3\xa9";  // 2049 characters, 4098 bytes
+  const int64_t at_cap = EnqueueOne("t", std::string(4096, 'a'));
+  const int64_t over = EnqueueOne("t", std::string(4097, 'b'));
+  const int64_t over_in_bytes = EnqueueOne("t", two_byte);
+  const int64_t small = EnqueueOne("t", "{}");
+
+  std::vector<OutboxMessage> claimed = Claim(10, "owner-A", kLongLease, capped.get());
+  ASSERT_EQ(claimed.size(), 4u);
+  EXPECT_EQ(claimed[0].id, at_cap);
+  EXPECT_EQ(claimed[0].payload, std::string(4096, 'a'));
+  EXPECT_EQ(claimed[0].payload_bytes, 4096);
+  EXPECT_FALSE(claimed[0].payload_withheld);
+  EXPECT_EQ(claimed[1].id, over);
+  EXPECT_EQ(claimed[1].payload, "");
+  EXPECT_EQ(claimed[1].payload_bytes, 4097);
+  EXPECT_TRUE(claimed[1].payload_withheld);
+  EXPECT_EQ(claimed[2].id, over_in_bytes);
+  EXPECT_EQ(claimed[2].payload, "");
+  EXPECT_EQ(claimed[2].payload_bytes, 4098);
+  EXPECT_TRUE(claimed[2].payload_withheld);
+  EXPECT_EQ(claimed[3].id, small);
+  EXPECT_EQ(claimed[3].payload, "{}");
+  EXPECT_EQ(claimed[3].payload_bytes, 2);
+  EXPECT_FALSE(claimed[3].payload_withheld);
+
+  // Without a cap (the default options) every payload comes whole.
+  Complete("owner-A", {Released(at_cap), Released(over), Released(over_in_bytes), Released(small)});
+  claimed = Claim(10, "owner-B");
+  ASSERT_EQ(claimed.size(), 4u);
+  EXPECT_EQ(claimed[1].payload, std::string(4097, 'b'));
+  EXPECT_EQ(claimed[2].payload, two_byte);
+  EXPECT_EQ(claimed[2].payload_bytes, 4098);
+  for (const OutboxMessage& m : claimed) EXPECT_FALSE(m.payload_withheld) << m.id;
+}
+
 TEST_P(OutboxStoreTest, ClaimReturnsNextAttemptAtOfARetriedMessage) {
   int64_t id = EnqueueOne();
   std::vector<OutboxMessage> first = Claim(1);

@@ -89,6 +89,18 @@ bool OlderFirst(const OutboxMessage& a, const OutboxMessage& b) {
   return std::tie(a.created_at_ms, a.id) < std::tie(b.created_at_ms, b.id);
 }
 
+// The claim with its payload cap in place of the dialect's kNoPayloadCap (0: no cap, kept).
+OutboxSql WithPayloadCap(OutboxSql sql, int64_t max_payload_bytes) {
+  if (max_payload_bytes <= 0) return sql;
+  const std::string marker = kNoPayloadCap;
+  const std::string cap = std::to_string(max_payload_bytes);
+  for (size_t at = sql.claim.find(marker); at != std::string::npos;
+       at = sql.claim.find(marker, at + cap.size())) {
+    sql.claim.replace(at, marker.size(), cap);
+  }
+  return sql;
+}
+
 }  // namespace
 
 Status PocoOutboxStore::Create(const StoreLocation& location, const StoreOptions& options,
@@ -123,7 +135,7 @@ PocoOutboxStore::PocoOutboxStore(const StoreLocation& location, const StoreOptio
       options_(options),
       dialect_(std::move(dialect)),
       table_(table),
-      sql_(dialect_->RenderSql(table_)),
+      sql_(WithPayloadCap(dialect_->RenderSql(table_), options.max_payload_bytes)),
       schema_key_(dialect_->DatabaseKey() + "\n" + table_.schema + "." + table_.table),
       serialize_writes_(dialect_->name() == "SQLite"),
       write_gate_(options.busy_timeout),
@@ -408,6 +420,10 @@ Status PocoOutboxStore::ClaimDue(int limit, std::chrono::milliseconds lease,
     return Status::OK();
   }));
   std::sort(claimed.begin(), claimed.end(), OlderFirst);  // RETURNING order is unspecified
+  for (OutboxMessage& m : claimed) {
+    m.payload_withheld =
+        options_.max_payload_bytes > 0 && m.payload_bytes > options_.max_payload_bytes;
+  }
   out->insert(out->end(), std::make_move_iterator(claimed.begin()),
               std::make_move_iterator(claimed.end()));
   return Status::OK();

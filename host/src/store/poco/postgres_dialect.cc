@@ -94,6 +94,7 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   const std::string name = table.schema + "." + table.table;
   auto render = [&](const std::string& text) {
     std::string out = SubstituteSql(text, "claimable", kClaimable);
+    out = SubstituteSql(out, "max_payload_bytes", kNoPayloadCap);
     return SubstituteSql(out, "table", qualified);
   };
   OutboxSql sql;
@@ -168,7 +169,9 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   // whose lease expired (its owner crashed or stalled on it: it is suspect), that row is claimed
   // alone; otherwise the ready rows among the oldest $3 claimable ones are (one index scan: a
   // second scan would walk the dead index entries of a burn-down twice). `attempts` saturates at
-  // 2^31 - 1 (finding 8: an integer overflow would fail every claim on the table).
+  // 2^31 - 1 (finding 8: an integer overflow would fail every claim on the table). A payload over
+  // {max_payload_bytes} (StoreOptions::max_payload_bytes) is not returned, only its size, which
+  // octet_length takes from the TOAST header without reading the value.
   sql.claim = render(
       "WITH c AS MATERIALIZED (SELECT id, status, created_at FROM {table} WHERE {claimable} "
       "ORDER BY created_at, id LIMIT $3::integer FOR UPDATE SKIP LOCKED), "
@@ -183,9 +186,11 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "' did not complete the message before its lease ran out' ELSE t.last_error END, "
       "status = 1, owner_token = $1::text, locked_until = now() + " + Millis("$2::bigint") + " "
       "FROM picked WHERE t.id = picked.id "
-      "RETURNING t.id, t.message_id, t.topic, t.payload, t.correlation_id, " +
+      "RETURNING t.id, t.message_id, t.topic, "
+      "CASE WHEN octet_length(t.payload) > {max_payload_bytes} THEN ''::text ELSE t.payload END, "
+      "t.correlation_id, " +
       Ms("t.created_at") + ", " + Ms("t.due_at") + ", t.attempts::bigint, t.last_error, " +
-      Ms("t.next_attempt_at"));
+      Ms("t.next_attempt_at") + ", octet_length(t.payload)::bigint");
   // A done row carries no last_error (docs/store.md, "What a row carries").
   sql.mark_dispatched = render(
       "UPDATE {table} SET status = 2, processed_at = now(), processed_by = $1::text, "
@@ -232,7 +237,9 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "count(*) FILTER (WHERE status = 1)::bigint, "
       "(SELECT count(*) FROM {table} WHERE status = 3)::bigint, "
       "COALESCE(floor(extract(epoch from now() - min(GREATEST(created_at, due_at, "
-      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0) "
+      "next_attempt_at)) FILTER (WHERE " + ready_due + ")) * 1000)::bigint, 0), "
+      "COALESCE(floor(extract(epoch from max(locked_until) FILTER (WHERE status = 1) - now()) "
+      "* 1000)::bigint, 0) "
       "FROM {table} WHERE status IN (0, 1)");
   sql.cleanup = render("DELETE FROM {table} WHERE status = 2 AND processed_at < now() - " +
                        Millis("$1::bigint"));

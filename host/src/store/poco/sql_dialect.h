@@ -57,6 +57,10 @@ inline constexpr char kSchemaVersionTable[] = "outbox_schema";
 // double quotes (names are validated first, so no escaping is needed); ids joined with commas
 // between `open` and `close` ("[1,2]" for JSON, "{1,2}" for a PostgreSQL array literal).
 std::string SubstituteSql(std::string text, const std::string& key, const std::string& value);
+
+// What a dialect renders for "{max_payload_bytes}" in its claim: no cap (the largest bigint), marked
+// so that a store can put its StoreOptions::max_payload_bytes in its place.
+inline constexpr const char* kNoPayloadCap = "/*max_payload_bytes*/9223372036854775807";
 std::string QuoteIdentifier(const std::string& identifier);
 std::string JoinIds(const std::vector<int64_t>& ids, char open, char close);
 

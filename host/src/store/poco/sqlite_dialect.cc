@@ -97,20 +97,23 @@ constexpr const char* kReadyDue =
     "status = 0 AND (due_at IS NULL OR due_at <= {now}) AND "
     "(next_attempt_at IS NULL OR next_attempt_at <= {now})";
 
-// ready_due, in_progress, failed, oldest_ready_age_ms: the claim index, then the failed index.
+// ready_due, in_progress, failed, oldest_ready_age_ms, latest_lease_left_ms: the claim index,
+// then the failed index.
 constexpr const char* kBacklog =
     "SELECT COALESCE(SUM(CASE WHEN {ready_due} THEN 1 ELSE 0 END), 0), "
     "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
     "(SELECT COUNT(*) FROM {table} WHERE status = 3), "
     "COALESCE({now} - MIN(CASE WHEN {ready_due} THEN "
-    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0) "
+    "MAX(created_at, COALESCE(due_at, 0), COALESCE(next_attempt_at, 0)) END), 0), "
+    "COALESCE(MAX(CASE WHEN status = 1 THEN locked_until END) - {now}, 0) "
     "FROM {table} WHERE status IN (0, 1)";
 
 // Poison isolation (docs/semantics.md, "Poison messages"): when the oldest claimable row is one
 // whose lease expired (its owner crashed or stalled on it: it is suspect), that row is claimed
 // alone; otherwise up to `limit` ready rows are, and expired rows behind them wait until they are
 // the oldest. `attempts` saturates at 2^31 - 1 (finding 8: an overflow would fail every claim),
-// and is returned clamped to that (the dispatcher reads a 32-bit count).
+// and is returned clamped to that (the dispatcher reads a 32-bit count). A payload over
+// {max_payload_bytes} (StoreOptions::max_payload_bytes) is not returned, only its size.
 constexpr const char* kClaim =
     "UPDATE {table} SET "
     "attempts = CASE WHEN status = 1 AND attempts < 2147483647 THEN attempts + 1 "
@@ -126,8 +129,10 @@ constexpr const char* kClaim =
     "ORDER BY created_at, id LIMIT ?) "
     "WHERE NOT EXISTS (SELECT 1 FROM (SELECT status FROM {table} WHERE {claimable} "
     "ORDER BY created_at, id LIMIT 1) WHERE status = 1)) "
-    "RETURNING id, message_id, topic, payload, correlation_id, created_at, due_at, "
-    "MIN(attempts, 2147483647), last_error, next_attempt_at";
+    "RETURNING id, message_id, topic, "
+    "CASE WHEN length(CAST(payload AS BLOB)) > {max_payload_bytes} THEN '' ELSE payload END, "
+    "correlation_id, created_at, due_at, MIN(attempts, 2147483647), last_error, next_attempt_at, "
+    "length(CAST(payload AS BLOB))";
 
 constexpr const char* kHeldBy = "AND owner_token = ? AND status = 1 RETURNING id";
 
@@ -164,6 +169,7 @@ void SqliteDialect::RegisterConnector() {
 OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
   auto render = [&](const std::string& text) {
     std::string out = SubstituteSql(text, "claimable", kClaimable);
+    out = SubstituteSql(out, "max_payload_bytes", kNoPayloadCap);
     out = SubstituteSql(out, "table", QuoteIdentifier(table.table));
     out = SubstituteSql(out, "index", QuoteIdentifier("ix_" + table.table + "_claim"));
     out = SubstituteSql(out, "failed_index", QuoteIdentifier("ix_" + table.table + "_failed"));

@@ -37,7 +37,7 @@ struct ClaimStatement {
   ClaimStatement(Session& s, const std::string& sql) : stmt(s) {
     stmt << sql, use(owner_token), use(lease_ms), use(limit), into(id), into(message_id),
         into(topic), into(payload), into(correlation_id), into(created_at), into(due_at),
-        into(attempts), into(last_error), into(next_attempt_at);
+        into(attempts), into(last_error), into(next_attempt_at), into(payload_bytes);
   }
   std::string owner_token;
   Int64 lease_ms = 0;
@@ -52,17 +52,20 @@ struct ClaimStatement {
   std::vector<Int64> attempts;
   std::vector<NullableText> last_error;
   std::vector<NullableInt> next_attempt_at;
+  std::vector<Int64> payload_bytes;
   Statement stmt;
 };
 
 struct BacklogStatement {
   BacklogStatement(Session& s, const std::string& sql) : stmt(s) {
-    stmt << sql, into(ready_due), into(in_progress), into(failed), into(oldest_age_ms);
+    stmt << sql, into(ready_due), into(in_progress), into(failed), into(oldest_age_ms),
+        into(latest_lease_left_ms);
   }
   std::vector<Int64> ready_due;
   std::vector<Int64> in_progress;
   std::vector<Int64> failed;
   std::vector<Int64> oldest_age_ms;
+  std::vector<Int64> latest_lease_left_ms;
   Statement stmt;
 };
 
@@ -376,6 +379,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
       m.attempts = static_cast<int32_t>(n.Int(7));
       if (!n.IsNull(8)) m.last_error = n.Text(8);
       if (!n.IsNull(9)) m.next_attempt_at_ms = n.Int(9);
+      m.payload_bytes = n.Int(10);
       out->push_back(std::move(m));
     }
     n.Done();
@@ -395,6 +399,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
   s.attempts.clear();
   s.last_error.clear();
   s.next_attempt_at.clear();
+  s.payload_bytes.clear();
   s.stmt.execute();
   for (size_t i = 0; i < s.id.size(); ++i) {
     OutboxMessage m;
@@ -408,6 +413,7 @@ void StoreConnection::Claim(const std::string& owner_token, int64_t lease_ms, in
     m.attempts = static_cast<int32_t>(s.attempts[i]);
     m.last_error = FromNullable(s.last_error[i]);
     if (!s.next_attempt_at[i].isNull()) m.next_attempt_at_ms = s.next_attempt_at[i].value();
+    m.payload_bytes = s.payload_bytes[i];
     out->push_back(std::move(m));
   }
 }
@@ -564,6 +570,7 @@ StoreBacklog StoreConnection::Backlog() {
   s.in_progress.clear();
   s.failed.clear();
   s.oldest_age_ms.clear();
+  s.latest_lease_left_ms.clear();
   s.stmt.execute();
   if (s.ready_due.size() != 1) {
     throw Poco::Data::DataException("backlog query returned " +
@@ -574,6 +581,7 @@ StoreBacklog StoreConnection::Backlog() {
   backlog.in_progress = s.in_progress[0];
   backlog.failed = s.failed[0];
   backlog.oldest_ready_age_ms = std::max<int64_t>(0, s.oldest_age_ms[0]);
+  backlog.latest_lease_left_ms = s.latest_lease_left_ms[0];
   return backlog;
 }
 

@@ -16,7 +16,9 @@
 //         percent-encoded or not, spaces around '=' allowed), in libpq keyword strings and URI
 //         queries: the value up to the next white space, including a 'quoted part' with \-escapes
 //         and anything glued to it (password='x'secret -> password=***); a value that starts
-//         with '"' (not libpq's syntax, but operators write it) runs to the next '"' first.
+//         with '"' (not libpq's syntax, but operators write it) runs to the next '"' first, one
+//         that starts with a JSON-escaped \" to the next \"; the character after a run of
+//         backslashes is escaped whatever the run's length (JSON writes libpq's "\ " as "\\ ").
 //   - RedactConnectionSecrets(text, connection) does the above and also removes every secret that
 //     `connection` holds wherever it occurs in `text`: raw, percent-decoded, as libpq unquotes it,
 //     and the pieces libpq may cut it into at '/', '@', ':', '?', '&', ',', '=', '#', '[', ']', '%',
@@ -118,10 +120,15 @@ inline std::size_t SecretKeyAt(std::string_view s, std::size_t i, std::size_t* v
 // (with \-escapes) up to white space. `stop_at_amp`: also stop at '&' (a URI query's separator,
 // used only when the whole string is known to be one URI).
 inline std::size_t ValueEnd(std::string_view s, std::size_t i, bool stop_at_amp) {
-  // A value that starts with '"' (not libpq syntax, but operators write it) runs to the next '"'.
+  // A value that starts with '"' (not libpq syntax, but operators write it) runs to the next '"';
+  // one that starts with a JSON-escaped '\"' (the same value quoted in a JSON text, such as a
+  // configuration error) runs to the next '\"'.
   if (!stop_at_amp && i < s.size() && s[i] == '"') {
     const std::size_t close = s.find('"', i + 1);
     i = close == std::string_view::npos ? s.size() : close + 1;
+  } else if (!stop_at_amp && s.substr(i, 2) == "\\\"") {
+    const std::size_t close = s.find("\\\"", i + 2);
+    i = close == std::string_view::npos ? s.size() : close + 2;
   }
   while (i < s.size() && !IsSpace(s[i]) && !(stop_at_amp && s[i] == '&')) {
     if (s[i] == '\'' && !stop_at_amp) {
@@ -130,7 +137,11 @@ inline std::size_t ValueEnd(std::string_view s, std::size_t i, bool stop_at_amp)
       }
       if (i < s.size()) ++i;  // the closing quote
     } else if (s[i] == '\\' && !stop_at_amp) {
-      i += 2;
+      // "\x" escapes x. A JSON text writes libpq's "\ " as "\\ ": the character after a run of
+      // backslashes is taken as escaped whatever the run's length (this may hide a following
+      // word, never less).
+      while (i < s.size() && s[i] == '\\') ++i;
+      if (i < s.size()) ++i;
     } else {
       ++i;
     }
@@ -168,14 +179,16 @@ inline void FindUriPasswords(std::string_view s, bool whole_string, std::vector<
   }
 }
 
-// Value spans of secret key=value pairs anywhere in s.
+// Value spans of secret key=value pairs anywhere in s. A key inside an earlier value is read too:
+// a stray quote in free text (password=x'... password='two words') would otherwise end the
+// earlier value where the later one's quoted part begins, and show the rest of it.
 inline void FindKeyValueSecrets(std::string_view s, bool stop_at_amp, std::vector<Span>* out) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     std::size_t value_begin = 0;
     if (SecretKeyAt(s, i, &value_begin) == 0) continue;
     const std::size_t value_end = ValueEnd(s, value_begin, stop_at_amp);
     if (value_end > value_begin) out->push_back({value_begin, value_end});
-    i = value_end == 0 ? i : value_end - 1;
+    i = value_begin - 1;
   }
 }
 
