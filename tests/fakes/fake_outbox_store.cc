@@ -158,6 +158,15 @@ Status FakeOutboxStore::Enqueue(const NewMessage& message, std::string* message_
   return Status::OK();
 }
 
+Status FakeOutboxStore::CountReadyByTopic(std::map<std::string, int64_t>* counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  counts->clear();
+  for (const auto& [id, row] : rows_) {
+    if (row.status == MessageStatus::kReady) ++(*counts)[row.message.topic];
+  }
+  return Status::OK();
+}
+
 Status FakeOutboxStore::GetStats(StoreStats* stats) {
   std::lock_guard<std::mutex> lock(mu_);
   *stats = StoreStats{};

@@ -59,6 +59,7 @@ class FakeOutboxStore : public OutboxStore {
                     int64_t* renewed) override;
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
+  Status CountReadyByTopic(std::map<std::string, int64_t>* counts) override;
   Status HasPendingWork(bool* pending) override;
   Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;

@@ -12,9 +12,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "ctl/outboxctl_command.h"
 #include "ctl/tenant_fleet.h"
 #include "ctl/text_table.h"
+#include "dispatch/handler_table.h"
 #include "observe/text_log_format.h"
 #include "store/outbox_store.h"
 #include "store/store_location.h"
@@ -202,13 +205,45 @@ json StatsJson(const StoreStats& s) {
           {"oldest_ready_age_s", AgeSeconds(s.oldest_ready_age_ms)}};
 }
 
+// Messages parked under dispatch.unknown_topic "park": ready rows whose topic no handler serves.
+struct Parked {
+  int64_t count = 0;
+  std::set<std::string> topics;  // as stored in the rows
+};
+
+json ParkedTopicsJson(const std::set<std::string>& topics) {
+  json list = json::array();
+  for (const std::string& t : topics) list.push_back(t);
+  return list;
+}
+
+std::string ParkedTopicsText(const std::set<std::string>& topics) {
+  std::string text;
+  for (const std::string& t : topics) text += (text.empty() ? "" : ",") + t;
+  return text.empty() ? "-" : text;
+}
+
 int Stats(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kNothing, &fleet); code >= 0) return code;
   const std::vector<StoreLocation>& tenants = fleet->tenants();
   std::vector<StoreStats> stats(tenants.size());
-  std::vector<Status> results = fleet->Visit(
-      [&](std::size_t i, OutboxStore& store) { return store.GetStats(&stats[i]); });
+  const bool park = fleet->park_unknown_topics();
+  std::set<std::string> routed;  // folded
+  for (const std::string& t : fleet->handler_topics()) routed.insert(FoldTopic(t));
+  std::vector<Parked> parked(tenants.size());
+  std::vector<Status> results = fleet->Visit([&](std::size_t i, OutboxStore& store) {
+    OBX_RETURN_IF_ERROR(store.GetStats(&stats[i]));
+    if (!park) return Status::OK();
+    std::map<std::string, int64_t> ready;
+    OBX_RETURN_IF_ERROR(store.CountReadyByTopic(&ready));
+    for (const auto& [topic, n] : ready) {
+      if (routed.count(FoldTopic(topic)) != 0) continue;
+      parked[i].count += n;
+      parked[i].topics.insert(topic);
+    }
+    return Status::OK();
+  });
   const int code = ReportFailures(*fleet, results);
   if (!fleet->from_config()) {
     if (code == kOutboxctlOk) {
@@ -220,14 +255,24 @@ int Stats(const OutboxctlCommand& c) {
     return code;
   }
   StoreStats total;
+  Parked total_parked;
   json rows = json::array();
-  TextTable table(
-      {"TENANT", "READY", "IN_PROGRESS", "DONE", "FAILED", "OLDEST_READY_AGE", "ERROR"});
+  std::vector<std::string> header = {"TENANT", "READY", "IN_PROGRESS", "DONE", "FAILED",
+                                     "OLDEST_READY_AGE"};
+  if (park) {
+    header.push_back("PARKED");
+    header.push_back("PARKED_TOPICS");
+  }
+  header.push_back("ERROR");
+  TextTable table(header);
   for (std::size_t i = 0; i < tenants.size(); ++i) {
     const StoreStats& s = stats[i];
     if (!results[i].ok()) {
       const std::string error = RowError(tenants[i], results[i]);
-      table.AddRow({tenants[i].identifier, "-", "-", "-", "-", "-", error});
+      std::vector<std::string> cells = {tenants[i].identifier, "-", "-", "-", "-", "-"};
+      if (park) cells.insert(cells.end(), {"-", "-"});
+      cells.push_back(error);
+      table.AddRow(cells);
       rows.push_back({{"tenant", tenants[i].identifier}, {"error", error}});
       continue;
     }
@@ -239,18 +284,38 @@ int Stats(const OutboxctlCommand& c) {
         (!total.oldest_ready_age_ms || *s.oldest_ready_age_ms > *total.oldest_ready_age_ms)) {
       total.oldest_ready_age_ms = s.oldest_ready_age_ms;
     }
-    table.AddRow({tenants[i].identifier, std::to_string(s.ready), std::to_string(s.in_progress),
-                  std::to_string(s.done), std::to_string(s.failed),
-                  AgeText(s.oldest_ready_age_ms)});
+    std::vector<std::string> cells = {tenants[i].identifier,      std::to_string(s.ready),
+                                      std::to_string(s.in_progress), std::to_string(s.done),
+                                      std::to_string(s.failed), AgeText(s.oldest_ready_age_ms)};
     json row = StatsJson(s);
     row["tenant"] = tenants[i].identifier;
+    if (park) {
+      total_parked.count += parked[i].count;
+      total_parked.topics.insert(parked[i].topics.begin(), parked[i].topics.end());
+      cells.push_back(std::to_string(parked[i].count));
+      cells.push_back(ParkedTopicsText(parked[i].topics));
+      row["parked"] = parked[i].count;
+      row["parked_topics"] = ParkedTopicsJson(parked[i].topics);
+    }
+    table.AddRow(cells);
     rows.push_back(std::move(row));
   }
-  table.AddRow({"TOTAL", std::to_string(total.ready), std::to_string(total.in_progress),
-                std::to_string(total.done), std::to_string(total.failed),
-                AgeText(total.oldest_ready_age_ms)});
+  std::vector<std::string> total_cells = {"TOTAL",
+                                          std::to_string(total.ready),
+                                          std::to_string(total.in_progress),
+                                          std::to_string(total.done),
+                                          std::to_string(total.failed),
+                                          AgeText(total.oldest_ready_age_ms)};
+  json total_json = StatsJson(total);
+  if (park) {
+    total_cells.push_back(std::to_string(total_parked.count));
+    total_cells.push_back(ParkedTopicsText(total_parked.topics));
+    total_json["parked"] = total_parked.count;
+    total_json["parked_topics"] = ParkedTopicsJson(total_parked.topics);
+  }
+  table.AddRow(total_cells);
   if (c.json) {
-    PrintJson({{"tenants", rows}, {"total", StatsJson(total)}});
+    PrintJson({{"tenants", rows}, {"total", total_json}});
   } else {
     PrintTable(table);
   }

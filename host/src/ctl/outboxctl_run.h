@@ -12,6 +12,10 @@
 //                     "oldest_ready_age_s"}]
 //     stats         {"tenants":[{"tenant","ready","in_progress","done","failed",
 //                     "oldest_ready_age_s"}],"total":{same keys but tenant}}
+//                   with dispatch.unknown_topic "park" each tenant and the total also carry
+//                   "parked" (ready rows whose topic no handler serves: the config's
+//                   handlers[].topics and the topics handler plugins declare) and
+//                   "parked_topics" (those topics, sorted); under "fail" neither key exists
 //     failed list   [{"tenant","id","message_id","topic","attempts","processed_at","last_error"}]
 //                   (last_error: its first line; processed_at: "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC)
 //     failed show   [{every column, payload included, plus "tenant"}] (one per matching row)

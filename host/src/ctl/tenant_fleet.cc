@@ -19,6 +19,8 @@ Status TenantFleet::FromConfig(const std::string& config_path, const std::string
   if (!s.ok()) return Status::InvalidArgument("config: " + s.message());
   std::unique_ptr<TenantFleet> fleet(new TenantFleet());
   OBX_RETURN_IF_ERROR(DiscoverySession::Open(config, &fleet->session_));
+  fleet->park_unknown_topics_ = config.dispatch.unknown_topic == kUnknownTopicPark;
+  fleet->handler_topics_ = fleet->session_->HandlerTopics();
   fleet->options_ = StoreOptionsFor(config);
   fleet->options_.max_connections = 1;
   fleet->options_.create_schema = create != Create::kNothing;

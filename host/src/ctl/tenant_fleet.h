@@ -58,6 +58,10 @@ class TenantFleet {
   const std::vector<StoreLocation>& tenants() const { return tenants_; }
   // True for --config (output names tenants), false for --connection.
   bool from_config() const { return session_ != nullptr; }
+  // --config only: dispatch.unknown_topic is "park", and the topics outboxd's handlers serve
+  // (DiscoverySession::HandlerTopics). false / empty for --connection.
+  bool park_unknown_topics() const { return park_unknown_topics_; }
+  const std::vector<std::string>& handler_topics() const { return handler_topics_; }
 
   using Visitor = std::function<Status(std::size_t index, OutboxStore& store)>;
   // Calls visit(i, store of tenants()[i]) for every tenant; returns one Status per tenant, in
@@ -71,6 +75,8 @@ class TenantFleet {
   std::unique_ptr<DiscoverySession> session_;  // --config only
   StoreOptions options_;
   std::vector<StoreLocation> tenants_;
+  bool park_unknown_topics_ = false;
+  std::vector<std::string> handler_topics_;
 };
 
 // "tenant 'id' (<redacted location>): <message>" with the location's password (and any raw

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,11 @@ class OutboxStore {
   virtual Status Enqueue(const NewMessage& message, std::string* message_id) = 0;
 
   virtual Status GetStats(StoreStats* stats) = 0;
+
+  // Replaces *counts with the number of ready rows (status 0, due or not) per topic, in one
+  // statement over the claim index; topics without ready rows are absent. outboxctl stats uses it
+  // to count the messages parked under dispatch.unknown_topic "park".
+  virtual Status CountReadyByTopic(std::map<std::string, int64_t>* counts) = 0;
 
   // The backlog gauges in one or two cheap indexed statements (the claim index and the partial
   // index on failed rows): outboxd's metrics refresh them every http.backlog_interval.

@@ -4,6 +4,7 @@
 // postgres_*_test.cc.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <regex>
 #include <set>
@@ -566,6 +567,31 @@ TEST_P(OutboxStoreTest, GetStatsCountsEachStatus) {
   EXPECT_EQ(stats.in_progress, 1);
   EXPECT_EQ(stats.done, 2);
   EXPECT_EQ(stats.failed, 1);
+}
+
+TEST_P(OutboxStoreTest, CountReadyByTopicCountsEveryReadyRowPerTopicAndNothingElse) {
+  std::map<std::string, int64_t> counts = {{"stale", 1}};
+  ASSERT_TRUE(store_->CountReadyByTopic(&counts).ok());
+  EXPECT_TRUE(counts.empty()) << "an empty table has no ready rows, and *counts is replaced";
+
+  // Claimed first (oldest): one goes done, one failed, one stays in progress, one is retried later.
+  const int64_t done = EnqueueOne("orders");
+  const int64_t failed = EnqueueOne("refunds");
+  EnqueueOne("orders");
+  const int64_t retried = EnqueueOne("late");
+  ASSERT_EQ(Claim(4).size(), 4u);
+  Complete("owner-A", {Dispatched(done), Failed(failed, "x"),
+                       Rescheduled(retried, milliseconds(600000), "later")});
+  EnqueueOne("orders");
+  EnqueueOne("orders");
+  EnqueueOne("Orders");  // topics are counted as stored
+  db_->InsertRow("topic, payload, due_at", "'emails', 'p', " + db_->NowPlus(600000));
+
+  ASSERT_TRUE(store_->CountReadyByTopic(&counts).ok());
+  const std::map<std::string, int64_t> expected = {
+      {"orders", 2}, {"Orders", 1}, {"emails", 1}, {"late", 1}};
+  EXPECT_EQ(counts, expected) << "ready rows only (due or not, retried ones included); no done, "
+                                 "failed or in-progress row";
 }
 
 TEST_P(OutboxStoreTest, HasPendingWorkSeesDueAndInProgressRowsOnly) {

@@ -565,6 +565,14 @@ Status PocoOutboxStore::GetStats(StoreStats* stats) {
   });
 }
 
+Status PocoOutboxStore::CountReadyByTopic(std::map<std::string, int64_t>* counts) {
+  OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
+  return Run("ready-by-topic count", [&](StoreConnection& connection) {
+    *counts = connection.CountReadyByTopic();
+    return Status::OK();
+  });
+}
+
 Status PocoOutboxStore::HasPendingWork(bool* pending) {
   OBX_RETURN_IF_ERROR(EnsureSchemaIfConfigured());
   return Run("pending-work check", [&](StoreConnection& connection) {

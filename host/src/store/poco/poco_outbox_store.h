@@ -39,6 +39,7 @@
 #define OUTBOXD_STORE_POCO_POCO_OUTBOX_STORE_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,6 +73,7 @@ class PocoOutboxStore final : public OutboxStore {
                     int64_t* renewed) override;
   Status Enqueue(const NewMessage& message, std::string* message_id) override;
   Status GetStats(StoreStats* stats) override;
+  Status CountReadyByTopic(std::map<std::string, int64_t>* counts) override;
   Status HasPendingWork(bool* pending) override;
   Status GetBacklog(StoreBacklog* backlog) override;
   Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) override;

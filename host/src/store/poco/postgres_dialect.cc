@@ -225,6 +225,10 @@ OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
       "RETURNING message_id");
   sql.count_by_status =
       render("SELECT status::bigint, COUNT(*)::bigint FROM {table} GROUP BY status");
+  // `status IN (0, 1)` matches the partial claim index's predicate.
+  sql.count_ready_by_topic = render(
+      "SELECT topic, COUNT(*)::bigint FROM {table} WHERE status IN (0, 1) AND status = 0 "
+      "GROUP BY topic");
   sql.has_pending_work = render(
       "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR "
       "((due_at IS NULL OR due_at <= now()) AND "

@@ -111,6 +111,7 @@ struct OutboxSql {
   // (message_id or NULL, topic, payload, correlation_id or NULL, delay_ms, delay_ms) -> message_id
   std::string enqueue;
   std::string count_by_status;   // () -> status, count
+  std::string count_ready_by_topic;  // () -> topic, count of status-0 rows (GROUP BY topic)
   std::string has_pending_work;  // () -> 0 or 1
   // () -> ready_due, in_progress, failed, oldest_ready_age_ms (one row; see StoreBacklog)
   std::string backlog;

@@ -238,6 +238,9 @@ OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
       "VALUES (COALESCE(?, {uuid}), ?, ?, ?, CASE WHEN ? > 0 THEN {now} + ? ELSE NULL END) "
       "RETURNING message_id");
   sql.count_by_status = render("SELECT status, COUNT(*) FROM {table} GROUP BY status");
+  // `status IN (0, 1)` lets SQLite use the partial claim index.
+  sql.count_ready_by_topic = render(
+      "SELECT topic, COUNT(*) FROM {table} WHERE status IN (0, 1) AND status = 0 GROUP BY topic");
   sql.has_pending_work = render(
       "SELECT EXISTS (SELECT 1 FROM {table} WHERE status IN (0, 1) AND (status = 1 OR ("
       "(due_at IS NULL OR due_at <= {now}) AND "

@@ -608,6 +608,17 @@ std::optional<int64_t> FromNullable(const NullableInt& value) {
 
 }  // namespace
 
+std::map<std::string, int64_t> StoreConnection::CountReadyByTopic() {
+  std::vector<std::string> topic;
+  std::vector<Int64> count;
+  Statement stmt(*session_);
+  stmt << sql_->count_ready_by_topic, into(topic), into(count);
+  stmt.execute();
+  std::map<std::string, int64_t> counts;
+  for (size_t i = 0; i < topic.size() && i < count.size(); ++i) counts[topic[i]] = count[i];
+  return counts;
+}
+
 std::optional<int64_t> StoreConnection::OldestReadyAge() {
   std::vector<Int64> age;
   Statement stmt(*session_);

@@ -12,6 +12,7 @@
 #define OUTBOXD_STORE_POCO_STORE_CONNECTION_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,7 @@ class StoreConnection {
   int64_t RenewLease(const std::string& owner_token, int64_t lease_ms);
   std::string Enqueue(const NewMessage& message);
   StoreStats CountByStatus();
+  std::map<std::string, int64_t> CountReadyByTopic();  // run once, not kept (outboxctl only)
   bool HasPendingWork();
   StoreBacklog Backlog();
   int64_t Cleanup(int64_t retention_ms);
