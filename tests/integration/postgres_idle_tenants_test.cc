@@ -224,6 +224,11 @@ class PostgresIdleTenantsTest : public ::testing::Test {
     return swept;
   }
 
+  // A listener connection's last statement is its LISTEN or its safety-net probe
+  // (poco_store::ClaimableProbeSql: "SELECT '<schema>.<table>'::text WHERE EXISTS ...").
+  static constexpr const char* kListenerQuery =
+      "(query ILIKE 'LISTEN%' OR query LIKE 'SELECT ''%''::text WHERE EXISTS (SELECT 1 FROM %')";
+
   struct Run {
     double cpu_percent = 0;
     double server_cpu_percent = 0;
@@ -265,12 +270,12 @@ class PostgresIdleTenantsTest : public ::testing::Test {
       // One LISTEN connection per database before the idle window.
       EXPECT_TRUE(Eventually(
           [&] {
-            return admin.Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                "'outboxd' AND query ILIKE 'LISTEN%'") >= kTenants;
+            return admin.Scalar(std::string("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                "'outboxd' AND ") + kListenerQuery) >= kTenants;
           },
           kWait, milliseconds(200)))
-          << admin.Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                          "'outboxd' AND query ILIKE 'LISTEN%'")
+          << admin.Scalar(std::string("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                          "'outboxd' AND ") + kListenerQuery)
           << " listeners" << outboxd->StderrTail();
     }
     // Sweeps: every tenant polled a few times since this run started (the counters carry over
