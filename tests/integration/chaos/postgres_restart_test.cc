@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,12 +27,16 @@ using testing::Process;
 using testing::RealtimeMs;
 
 constexpr milliseconds kDown{3000};
+// Longer than the outage with a wide margin: on a loaded 2-core machine stopping and starting the
+// server took up to 1.9 s on top of kDown, and outcomes are retried only while the lease surely
+// holds.
+constexpr milliseconds kLease{15000};
 
 TEST(ChaosTest, PostgresStoppedAndRestarted) {
   std::string url;  // not used: the scenario runs on a private cluster
   OBX_REQUIRE_TEST_POSTGRES(&url);
   ChaosRig::Options options;
-  options.lease = "5s";  // longer than the outage: no lease runs out meanwhile
+  options.lease = std::to_string(kLease.count() / 1000) + "s";  // outlasts the outage
   ChaosRig rig("PostgreSQL stopped and restarted", options);
   ASSERT_TRUE(rig.Init());
   std::unique_ptr<Process> a = rig.StartRelay("A");
@@ -43,7 +48,7 @@ TEST(ChaosTest, PostgresStoppedAndRestarted) {
   for (int i = 0; i < rig.tenants(); ++i)
     ASSERT_TRUE(rig.InsertBurst(i, 20, "now() + interval '1 second'"));
   // The server goes down while a relay is in the middle of a full batch (a burst due at once): its
-  // outcomes must still be recorded, not delivered again (the lease, 5 s, outlasts the outage).
+  // outcomes must still be recorded, not delivered again (the lease outlasts the outage).
   ASSERT_TRUE(rig.InsertBurst(0, 30));
   ASSERT_TRUE(rig.WaitMidBatch(nullptr)) << ChaosRig::LogTails({a.get(), b.get()});
   const int64_t stop_ms = RealtimeMs();
@@ -71,6 +76,14 @@ TEST(ChaosTest, PostgresStoppedAndRestarted) {
   pinger.join();
   ASSERT_TRUE(started) << "the server did not start again";
   ASSERT_NE(accept_ms.load(), 0) << "the server never accepted a connection after its start";
+  if (accept_ms - stop_ms >= kLease.count() - 2000) {
+    // The premise failed (the machine was slow enough that the outage outlasted the lease): the
+    // in-flight batch's outcomes could not be recorded in time. outboxd must then say so.
+    std::printf("[ chaos ] the outage (%lld ms) outlasted the lease: duplicates are allowed when "
+                "announced\n",
+                static_cast<long long>(accept_ms - stop_ms));
+    rig.AllowAnnouncedDuplicates();
+  }
 
   const std::optional<int64_t> first =
       rig.FirstDeliveryAfter(accept_ms, milliseconds(90000));

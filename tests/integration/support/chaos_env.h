@@ -261,6 +261,10 @@ class ChaosRig {
   ChaosRig(const ChaosRig&) = delete;
   ChaosRig& operator=(const ChaosRig&) = delete;
 
+  // For a scenario whose premise ("the disruption is shorter than the lease") did not hold on this
+  // run: duplicates are then allowed as long as outboxd announced each of them as unrecorded.
+  void AllowAnnouncedDuplicates() { options_.strict_duplicates = false; }
+
   // Everything the scenario needs; a failure names what could not be set up (the tests check
   // OBX_REQUIRE_TEST_POSTGRES first, like every PostgreSQL test).
   ::testing::AssertionResult Init() {
