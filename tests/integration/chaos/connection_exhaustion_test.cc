@@ -3,7 +3,7 @@
 // `relay` (chaos_env.h), and so does the hog: it opens connections until the server refuses, then
 // terminates outboxd's backends and takes their slots as well (three rounds), so that outboxd holds
 // none and can open none, the first time while a relay is in the middle of a full batch (whose
-// outcomes must then be recorded after the hold, not delivered again: the lease, 5 s, outlasts
+// outcomes must then be recorded after the hold, not delivered again: the lease, 15 s, outlasts
 // it). The hog holds them 4 s and releases them all. The stream goes on
 // meanwhile (the test's own sessions are superuser ones, in the reserved slots). Printed: the
 // connections held, outboxd's backends when the hold began, and the recovery from the release
@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +29,9 @@ using testing::Process;
 using testing::RealtimeMs;
 
 constexpr milliseconds kHold{4000};
+// Longer than the batch's time cut off with a wide margin: filling the server three times takes
+// seconds of its own on a loaded 2-core machine, on top of kHold (with 5 s the lease ran out).
+constexpr milliseconds kLease{15000};
 
 // Connections of one client as `relay`, opened until the server refuses one; closed at the end.
 class ConnectionHog {
@@ -65,7 +69,7 @@ TEST(ChaosTest, ServerConnectionsExhaustedByAnotherClient) {
   std::string url;  // not used: the scenario runs on a private cluster
   OBX_REQUIRE_TEST_POSTGRES(&url);
   ChaosRig::Options options;
-  options.lease = "5s";  // longer than the hold: no lease runs out meanwhile
+  options.lease = std::to_string(kLease.count() / 1000) + "s";  // outlasts the hold
   options.server_options = "-c max_connections=40 -c superuser_reserved_connections=10";
   ChaosRig rig("connections exhausted by another client", options);
   ASSERT_TRUE(rig.Init());
@@ -82,10 +86,11 @@ TEST(ChaosTest, ServerConnectionsExhaustedByAnotherClient) {
                     "/postgres?application_name=chaos-hog&connect_timeout=2");
   std::string refusal = hog.Fill();
   // outboxd is cut off while a relay is in the middle of a full batch (a burst due at once): its
-  // outcomes must be recorded once connections are free again, not delivered again (the lease,
-  // 5 s, outlasts the hold).
+  // outcomes must be recorded once connections are free again, not delivered again (the lease
+  // outlasts the hold).
   ASSERT_TRUE(rig.InsertBurst(0, 30));
   ASSERT_TRUE(rig.WaitMidBatch(nullptr)) << ChaosRig::LogTails({a.get(), b.get()});
+  const int64_t mid_batch_ms = RealtimeMs();
   for (int round = 0; round < 3; ++round) {
     ASSERT_TRUE(admin.Exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outboxd'"))
@@ -103,6 +108,14 @@ TEST(ChaosTest, ServerConnectionsExhaustedByAnotherClient) {
   const size_t during = rig.DeliveriesBetween(hold_ms + 1000, RealtimeMs());
   const int64_t release_ms = RealtimeMs();
   hog.Release();
+  if (release_ms - mid_batch_ms >= kLease.count() - 2000) {
+    // The premise failed (the machine was slow enough that the cut-off outlasted the lease): the
+    // batch's outcomes could not be recorded in time. outboxd must then say so.
+    std::printf("[ chaos ] the cut-off (%lld ms) outlasted the lease: duplicates are allowed when "
+                "announced\n",
+                static_cast<long long>(release_ms - mid_batch_ms));
+    rig.AllowAnnouncedDuplicates();
+  }
 
   const std::optional<int64_t> first = rig.FirstDeliveryAfter(release_ms, milliseconds(60000));
   const std::optional<int64_t> drained = rig.WaitBacklogDone(release_ms);

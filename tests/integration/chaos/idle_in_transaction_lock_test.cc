@@ -37,7 +37,7 @@ class ChaosLockTest : public ::testing::Test {
   }
   void Start(const std::string& scenario) {
     ChaosRig::Options options;
-    options.lease = "5s";  // longer than the hold: no lease runs out meanwhile
+    options.lease = "15s";  // outlasts the hold with a wide margin on a loaded machine
     rig_ = std::make_unique<ChaosRig>(scenario, options);
     ASSERT_TRUE(rig_->Init());
     a_ = rig_->StartRelay("A");
