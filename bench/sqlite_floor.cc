@@ -6,7 +6,7 @@
 //      owner_token = ? AND status = 1 RETURNING id; COMMIT.
 // The table and its claim index are the product's own: PATH must hold an empty outbox table made by
 // `outboxctl schema apply --connection sqlite:PATH` (bench/run does that). Same claimable predicate
-// and pragmas (WAL, synchronous NORMAL) as host/src/store/poco/sqlite_dialect.cc. Statements are
+// and pragmas (WAL, synchronous NORMAL) as host/src/store/sqlite/sqlite_dialect.cc. Statements are
 // prepared once.
 //
 // Usage: sqlite_floor --db PATH [--rows N=100000] [--batch 50] [--threads 1]

@@ -1,4 +1,4 @@
-// Fuzz target: the PostgreSQL connection string parser (store/poco/postgres_conninfo.h,
+// Fuzz target: the PostgreSQL connection string parser (store/postgres/postgres_conninfo.h,
 // ParsePostgresConnection over libpq's PQconninfoParse). Properties: never crashes (ASan/UBSan);
 // the password of "postgresql://u:<secret>@<rest>" or "password='<secret>' <rest>" never appears
 // in the error message or in the description meant for logs, whatever libpq makes of the rest
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "leak_check.h"
-#include "store/poco/postgres_conninfo.h"
+#include "store/postgres/postgres_conninfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider fdp(data, size);
@@ -38,9 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The description (host:port/dbname) is redacted against the whole string too: even when libpq
   // reads a piece of the password as a host or a database name, it is hidden there.
   const auto show = [&](const std::string& sec) {
-    outboxd::poco_store::PostgresTarget target;
+    outboxd::sql_store::PostgresTarget target;
     const outboxd::Status s =
-        outboxd::poco_store::ParsePostgresConnection(connection_of(sec), &target);
+        outboxd::sql_store::ParsePostgresConnection(connection_of(sec), &target);
     return s.ok() ? target.description : s.message();
   };
   if (obx_fuzz::ShowsSecret(secret, show)) {

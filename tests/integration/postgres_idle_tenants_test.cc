@@ -225,7 +225,7 @@ class PostgresIdleTenantsTest : public ::testing::Test {
   }
 
   // A listener connection's last statement is its LISTEN or its safety-net probe
-  // (poco_store::ClaimableProbeSql: "SELECT '<schema>.<table>'::text WHERE EXISTS ...").
+  // (sql_store::ClaimableProbeSql: "SELECT '<schema>.<table>'::text WHERE EXISTS ...").
   static constexpr const char* kListenerQuery =
       "(query ILIKE 'LISTEN%' OR query LIKE 'SELECT ''%''::text WHERE EXISTS (SELECT 1 FROM %')";
 

@@ -48,7 +48,7 @@
 #include "plugin/generation_reaper.h"
 #include "plugin/staging_dir.h"
 #include "store/connection_budget.h"
-#include "store/postgres_notify_listener.h"
+#include "store/postgres/postgres_notify_listener.h"
 
 namespace outboxd {
 

@@ -41,7 +41,7 @@
 #include "observe/sd_notifier.h"
 #include "observe/watchdog_pinger.h"
 #include "store/connection_budget.h"
-#include "store/postgres_notify_listener.h"
+#include "store/postgres/postgres_notify_listener.h"
 
 namespace outboxd {
 

@@ -1,6 +1,6 @@
 // OpenOutboxStore: picks the store implementation from the connection string's scheme.
-//   sqlite:<path>                     -> PocoOutboxStore over SqliteDialect
-//   postgresql://... / postgres://... -> PocoOutboxStore over PostgresDialect
+//   sqlite:<path>                     -> SqlOutboxStore over SqliteDialect
+//   postgresql://... / postgres://... -> SqlOutboxStore over PostgresDialect
 //   anything else                     -> InvalidArgument
 #include <cctype>
 #include <memory>
@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "store/outbox_store.h"
-#include "store/poco/poco_outbox_store.h"
-#include "store/poco/postgres_dialect.h"
-#include "store/poco/sqlite_dialect.h"
+#include "store/sql/sql_outbox_store.h"
+#include "store/postgres/postgres_dialect.h"
+#include "store/sqlite/sqlite_dialect.h"
 
 namespace outboxd {
 
@@ -37,27 +37,27 @@ Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& option
                                      "' needs a database file path after 'sqlite:'")
           .WithContext(context);
     }
-    std::unique_ptr<poco_store::PocoOutboxStore> opened;
-    OBX_RETURN_IF_ERROR(poco_store::PocoOutboxStore::Create(
-        location, options, std::make_unique<poco_store::SqliteDialect>(std::move(path)),
+    std::unique_ptr<sql_store::SqlOutboxStore> opened;
+    OBX_RETURN_IF_ERROR(sql_store::SqlOutboxStore::Create(
+        location, options, std::make_unique<sql_store::SqliteDialect>(std::move(path)),
         &opened));
     *store = std::move(opened);
     return Status::OK();
   }
   if (HasPrefixIgnoringCase(connection, "postgresql://") ||
       HasPrefixIgnoringCase(connection, "postgres://")) {
-    poco_store::PostgresTarget target;
-    Status parsed = poco_store::ParsePostgresConnection(connection, &target);
+    sql_store::PostgresTarget target;
+    Status parsed = sql_store::ParsePostgresConnection(connection, &target);
     if (!parsed.ok()) {
       // ParsePostgresConnection's reason comes from the redacted string; so does this quote.
       return Status::InvalidArgument(parsed.message() + " ('" +
                                      RedactConnectionString(connection) + "')")
           .WithContext(context);
     }
-    std::unique_ptr<poco_store::PocoOutboxStore> opened;
-    OBX_RETURN_IF_ERROR(poco_store::PocoOutboxStore::Create(
+    std::unique_ptr<sql_store::SqlOutboxStore> opened;
+    OBX_RETURN_IF_ERROR(sql_store::SqlOutboxStore::Create(
         location, options,
-        std::make_unique<poco_store::PostgresDialect>(std::move(target), options.notify_trigger),
+        std::make_unique<sql_store::PostgresDialect>(std::move(target), options.notify_trigger),
         &opened));
     *store = std::move(opened);
     return Status::OK();

@@ -1,5 +1,5 @@
 // OutboxStore: one tenant's outbox table. The dispatcher, outboxctl and the tests see only this
-// interface; Poco Data stays behind it (host/src/store/poco/).
+// interface; Poco Data stays behind it (host/src/store/sql/, sqlite/, postgres/).
 //
 // Semantics (database clock everywhere; see docs/semantics.md):
 //  - ClaimDue claims, in ONE statement, up to `limit` rows that are either

@@ -11,12 +11,12 @@
 
 #include <gtest/gtest.h>
 
-#include "store/poco/connection_pool.h"
+#include "store/sql/connection_pool.h"
 
 namespace outboxd {
 namespace {
 
-using poco_store::ConnectionPool;
+using sql_store::ConnectionPool;
 using std::chrono::milliseconds;
 
 // Counts live connections so the test can see closes, not just slot arithmetic.

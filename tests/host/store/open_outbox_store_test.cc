@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store/poco/poco_outbox_store.h"
+#include "store/sql/sql_outbox_store.h"
 #include "store_test_support.h"
 #include "support/hostile_connections.h"
 
@@ -50,7 +50,7 @@ TEST(OpenOutboxStoreTest, PostgresSchemesOpenLazily) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->location().connection_string, connection);
     EXPECT_EQ(store->location().schema_name, "infra");
-    auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+    auto* poco = dynamic_cast<sql_store::SqlOutboxStore*>(store.get());
     ASSERT_NE(poco, nullptr);
     EXPECT_EQ(poco->dialect().name(), "PostgreSQL");
     EXPECT_EQ(poco->open_connections(), 0) << "no connection before first use";

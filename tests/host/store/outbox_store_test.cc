@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store/poco/poco_outbox_store.h"
+#include "store/sql/sql_outbox_store.h"
 #include "store_test_backend.h"
 
 namespace outboxd::testing {
@@ -747,7 +747,7 @@ TEST_P(OutboxStoreTest, ConnectionsAreReusedAndBounded) {
   StoreOptions options = StoreTestDb::Options();
   options.max_connections = 2;
   std::unique_ptr<OutboxStore> store = db_->Open(options);
-  auto* poco = dynamic_cast<poco_store::PocoOutboxStore*>(store.get());
+  auto* poco = dynamic_cast<sql_store::SqlOutboxStore*>(store.get());
   ASSERT_NE(poco, nullptr);
   for (int i = 0; i < 20; ++i) {
     StoreStats stats;

@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store/poco/sql_dialect.h"
+#include "store/sql/sql_dialect.h"
 #include "store_test_backend.h"
 
 namespace outboxd::testing {
@@ -42,8 +42,8 @@ std::vector<std::string> FixtureStatements(const StoreTestDb& db, const std::str
     statements.back() += line + "\n";
   }
   for (std::string& statement : statements) {
-    statement = poco_store::SubstituteSql(statement, "table", table);
-    if (db.is_postgres()) statement = poco_store::SubstituteSql(statement, "schema", db.schema());
+    statement = sql_store::SubstituteSql(statement, "table", table);
+    if (db.is_postgres()) statement = sql_store::SubstituteSql(statement, "schema", db.schema());
   }
   return statements;
 }
@@ -106,7 +106,7 @@ class OutboxStoreUpgradeTest : public EngineTest {
   // Every version-1 column of every row with id <= max_id, as one text per row.
   std::vector<std::string> Dump(int64_t max_id) {
     std::string columns;
-    for (const std::string& column : poco_store::RequiredOutboxColumns()) {
+    for (const std::string& column : sql_store::RequiredOutboxColumns()) {
       const bool time = column == "created_at" || column == "due_at" ||
                         column == "next_attempt_at" || column == "locked_until" ||
                         column == "processed_at";
@@ -412,7 +412,7 @@ TEST_P(OutboxStoreUpgradeTest, ConcurrentUpgradersAllSucceedAndLeaveOneValidInde
 
 TEST_P(OutboxStoreUpgradeTest, NewerVersionIsRefusedAndLeftAlone) {
   ASSERT_TRUE(ApplyFresh().ok());
-  db_->Exec("UPDATE " + db_->Quoted(poco_store::kSchemaVersionTable) +
+  db_->Exec("UPDATE " + db_->Quoted(sql_store::kSchemaVersionTable) +
             " SET version = 3 WHERE table_name = 'outbox'");
   db_->Exec("DROP INDEX " + (db_->is_postgres() ? "\"" + db_->schema() + "\"." : std::string()) +
             "\"ix_outbox_failed\"");
@@ -438,7 +438,7 @@ TEST_P(OutboxStoreUpgradeTest, NewerVersionIsRefusedAndLeftAlone) {
 
 TEST_P(OutboxStoreUpgradeTest, ReservedVersionTableNameIsRejected) {
   StoreLocation location = db_->Location();
-  location.table_name = poco_store::kSchemaVersionTable;
+  location.table_name = sql_store::kSchemaVersionTable;
   std::unique_ptr<OutboxStore> store;
   Status status = OpenOutboxStore(location, StoreTestDb::Options(), &store);
   EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << status.ToString();

@@ -47,9 +47,9 @@
 #include <gtest/gtest.h>
 
 #include "store/outbox_store.h"
-#include "store/poco/postgres_conninfo.h"
-#include "store/poco/postgres_dialect.h"
-#include "store/poco/sqlite_dialect.h"
+#include "store/postgres/postgres_conninfo.h"
+#include "store/postgres/postgres_dialect.h"
+#include "store/sqlite/sqlite_dialect.h"
 #include "store_test_support.h"
 #include "support/postgres_test_server.h"
 #include "support/temp_dir.h"
@@ -121,15 +121,15 @@ class PostgresTestCluster {
   // the tests never count as the store's "outboxd" backends).
   std::string Conninfo(const std::string& database,
                        const std::string& application_name = "obx_test_raw") const {
-    poco_store::PostgresTarget target;
-    Status parsed = poco_store::ParsePostgresConnection(
+    sql_store::PostgresTarget target;
+    Status parsed = sql_store::ParsePostgresConnection(
         Url(database, "application_name=" + application_name), &target);
     if (!parsed.ok()) throw std::runtime_error(parsed.ToString());
     return target.conninfo;
   }
 
   std::unique_ptr<Poco::Data::Session> Session(const std::string& database) const {
-    poco_store::PostgresDialect::RegisterConnector();
+    sql_store::PostgresDialect::RegisterConnector();
     auto session = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY,
                                                          Conninfo(database));
     // No "drop cascades to ..." NOTICEs on the test's stderr.
@@ -257,7 +257,7 @@ class StoreTestDb {
       if (is_postgres()) {
         raw_ = cluster_->Session(database_);
       } else {
-        poco_store::SqliteDialect::RegisterConnector();
+        sql_store::SqliteDialect::RegisterConnector();
         raw_ = std::make_unique<Poco::Data::Session>("SQLite", path_);
         *raw_ << "PRAGMA busy_timeout = 5000", Poco::Data::Keywords::now;
       }
@@ -309,7 +309,7 @@ class StoreTestDb {
   std::string NowPlus(int64_t offset_ms) const {
     return is_postgres()
                ? "(now() + (" + std::to_string(offset_ms) + ") * interval '1 millisecond')"
-               : "(" + poco_store::SqliteDialect("").NowMsExpression() + " + (" +
+               : "(" + sql_store::SqliteDialect("").NowMsExpression() + " + (" +
                      std::to_string(offset_ms) + "))";
   }
   // A time column (or expression) as integer epoch milliseconds.
@@ -317,7 +317,7 @@ class StoreTestDb {
     return is_postgres() ? "floor(extract(epoch from " + column + ") * 1000)::bigint" : column;
   }
   std::string NowExpr() const {
-    return is_postgres() ? MsOf("now()") : poco_store::SqliteDialect("").NowMsExpression();
+    return is_postgres() ? MsOf("now()") : sql_store::SqliteDialect("").NowMsExpression();
   }
 
   int64_t DbNow() { return QueryInt("SELECT " + NowExpr()); }

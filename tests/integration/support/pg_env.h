@@ -183,9 +183,10 @@ inline std::string Describe(const std::optional<PgOutboxCounts>& c) {
          ", done " + std::to_string(c->done) + ", failed " + std::to_string(c->failed) + "}";
 }
 
-// The outbox table outboxd creates for a PostgreSQL tenant (see host/src/store/poco/
-// postgres_dialect.cc), for tests that seed rows before outboxd first connects. outboxd's own
-// schema deploy is idempotent (CREATE ... IF NOT EXISTS) and finds this table complete.
+// The outbox table outboxd creates for a PostgreSQL tenant (see
+// host/src/store/postgres/postgres_dialect.cc), for tests that seed rows before outboxd first
+// connects. outboxd's own schema deploy is idempotent (CREATE ... IF NOT EXISTS) and finds this
+// table complete.
 inline constexpr const char* kPgOutboxDdl =
     "CREATE SCHEMA IF NOT EXISTS infra; "
     "CREATE TABLE IF NOT EXISTS infra.outbox ("
