@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "dispatch/delivery_decision.h"
@@ -49,11 +50,25 @@ void HandlerWatchdog::Enter(int worker, const std::string& tenant, const OutboxM
 }
 
 bool HandlerWatchdog::Leave(int worker) {
-  MutexLock lock(&mu_);
-  if (static_cast<std::size_t>(worker) >= slots_.size()) return false;
-  stalled_cv_.Wait(&mu_, [this, worker]() REQUIRES(mu_) { return !slots_[worker].stalling; });
-  const bool stalled = slots_[worker].stalled;
-  slots_[worker] = Slot{};
+  std::optional<Overdue> late;  // a call that ended past its deadline before the thread saw it
+  bool stalled = false;
+  {
+    MutexLock lock(&mu_);
+    if (static_cast<std::size_t>(worker) >= slots_.size()) return false;
+    stalled_cv_.Wait(&mu_, [this, worker]() REQUIRES(mu_) { return !slots_[worker].stalling; });
+    Slot& slot = slots_[worker];
+    stalled = slot.stalled;
+    if (slot.active && !slot.reported && slot.deadline <= std::chrono::steady_clock::now()) {
+      // E.g. a plugin that polled should_abort and gave up at the deadline: it passed it, so it
+      // is reported (once), whether or not the thread woke in time.
+      slot.reported = true;
+      ++overdue_;
+      late = Overdue{*slot.tenant, slot.message->topic, slot.message->message_id,
+                     slot.handler->Describe(), timeout_};
+    }
+    slot = Slot{};
+  }
+  if (late) report_(*late);
   return stalled;
 }
 

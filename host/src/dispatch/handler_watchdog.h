@@ -1,7 +1,8 @@
 // HandlerWatchdog: watches the handler calls in flight, for the two things a blocked worker cannot
 // do itself:
 //  - it reports a call that runs past its deadline (dispatch.handler_timeout), once per call, at
-//    the moment it passes it: a plugin that hangs and ignores should_abort blocks its worker, and
+//    the moment it passes it (a call that ends past its deadline before the thread saw it is
+//    reported by its Leave, on the worker's thread): a plugin that hangs and ignores should_abort blocks its worker, and
 //    without this line nothing would say which message, tenant and plugin it is (/healthz only
 //    says that *some* worker is stuck: observe/health_tracker.h);
 //  - it records a batch's earlier outcomes while the batch's worker is still in a call: a call may
@@ -65,7 +66,8 @@ class HandlerWatchdog {
   void Enter(int worker, const std::string& tenant, const OutboxMessage& message,
              const MessageHandler& handler, TimePoint deadline, void* cookie = nullptr,
              TimePoint stalled_at = TimePoint::max()) EXCLUDES(mu_);
-  // Ends the call; waits for its `stalled` callback if one is running. True when the callback ran
+  // Ends the call; waits for its `stalled` callback if one is running; reports the call (on this
+  // thread, no lock held) if it ended past its deadline unreported. True when the callback ran
   // for this call.
   bool Leave(int worker) EXCLUDES(mu_);
 

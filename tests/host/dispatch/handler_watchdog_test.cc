@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -81,6 +82,51 @@ TEST(HandlerWatchdogTest, ReportsAnOverdueCallOnceNamingIt) {
   EXPECT_EQ(watchdog.overdue(), 2);
   EXPECT_FALSE(watchdog.Leave(0));
   EXPECT_FALSE(watchdog.Leave(1));
+}
+
+// A call that gives up at its deadline (a plugin polling should_abort) and returns before the
+// watchdog's thread looks is still reported, once: by its Leave. The thread is held inside the
+// report of another overdue call meanwhile, so only Leave can report it.
+TEST(HandlerWatchdogTest, ACallEndingPastItsDeadlineBeforeTheThreadLooksIsReportedByLeave) {
+  Reports reports;
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool blocker_reported = false, release = false;
+  auto sink = reports.Sink();
+  HandlerWatchdog watchdog(milliseconds(300), [&](const HandlerWatchdog::Overdue& o) {
+    sink(o);
+    if (o.message_id != "m-blocker") return;
+    std::unique_lock<std::mutex> lock(gate_mu);
+    blocker_reported = true;
+    gate_cv.notify_all();
+    gate_cv.wait(lock, [&] { return release; });
+  });
+  testing::FakeMessageHandler handler("plugin 'poller' 1.0.0");
+  const std::string tenant = "acme";
+  const OutboxMessage blocker = Message("m-blocker");
+  watchdog.Enter(1, tenant, blocker, handler, Clock::now());  // overdue: the thread reports it
+  {
+    std::unique_lock<std::mutex> lock(gate_mu);
+    gate_cv.wait(lock, [&] { return blocker_reported; });  // the thread is held in that report
+  }
+  const OutboxMessage poller = Message("m-poller");
+  watchdog.Enter(0, tenant, poller, handler, Clock::now() - milliseconds(1));
+  EXPECT_FALSE(watchdog.Leave(0));
+  EXPECT_EQ(reports.CountOf("m-poller"), 1);  // by Leave, on this thread
+  EXPECT_EQ(watchdog.overdue(), 2);
+  {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    release = true;
+  }
+  gate_cv.notify_all();
+  // The thread goes on and scans again (a third overdue call proves it): nothing twice.
+  const OutboxMessage later = Message("m-later");
+  watchdog.Enter(0, tenant, later, handler, Clock::now());
+  ASSERT_TRUE(Eventually([&] { return reports.CountOf("m-later") == 1; }));
+  EXPECT_EQ(reports.CountOf("m-poller"), 1);
+  EXPECT_EQ(reports.CountOf("m-blocker"), 1);
+  watchdog.Leave(0);
+  watchdog.Leave(1);
 }
 
 TEST(HandlerWatchdogTest, CallsThatEndInTimeAreNotReported) {
