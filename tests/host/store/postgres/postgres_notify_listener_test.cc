@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,11 @@ namespace {
 
 using std::chrono::milliseconds;
 constexpr milliseconds kNoProbes{0};
+// How long a wait for the listener may take: connecting and probing under a loaded machine took
+// over 5 s (AFailedProbeWakesEveryStoreOfTheDatabase failed once that way). A bound, not a pace.
+bool WaitLong(const std::function<bool()>& condition) {
+  return WaitFor(condition, std::chrono::seconds(60));
+}
 
 // Runs one statement on `url`; returns libpq's error text or "".
 std::string Exec(const std::string& url, const std::string& sql) {
@@ -106,12 +112,12 @@ TEST_F(PostgresNotifyListenerTest, InsertWakesTheStoreAndConnectWakesEveryStore)
   listener.Watch({a, b});
   listener.Start();
   // Connecting wakes each store once: rows may have been inserted before anyone listened.
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("tenant-a") >= 1 && wakeups.count("tenant-b") >= 1; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("tenant-a") >= 1 && wakeups.count("tenant-b") >= 1; }));
   EXPECT_EQ(listener.listening_databases(), 2);
   const int before_a = wakeups.count("tenant-a");
   const int before_b = wakeups.count("tenant-b");
   Insert(a);
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("tenant-a") > before_a; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("tenant-a") > before_a; }));
   EXPECT_EQ(wakeups.count("tenant-b"), before_b);  // only the written tenant is woken
   EXPECT_GE(listener.notifications(), 1);
   listener.Stop();
@@ -124,11 +130,11 @@ TEST_F(PostgresNotifyListenerTest, WithoutTheTriggerNoNotificationArrives) {
   PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({quiet, loud});
   listener.Start();
-  ASSERT_TRUE(WaitFor([&] { return listener.listening_databases() == 2; }));
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("quiet") == 1 && wakeups.count("loud") == 1; }));
+  ASSERT_TRUE(WaitLong([&] { return listener.listening_databases() == 2; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("quiet") == 1 && wakeups.count("loud") == 1; }));
   Insert(quiet);
   Insert(loud);  // committed after quiet's insert: once it is seen, quiet's would have been too
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("loud") == 2; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("loud") == 2; }));
   EXPECT_EQ(wakeups.count("quiet"), 1);
 }
 
@@ -141,11 +147,11 @@ TEST_F(PostgresNotifyListenerTest, TheBudgetLimitsListenersAndUnwatchingGivesSlo
   PostgresNotifyListener listener(&budget, /*max_listeners=*/2, kNoProbes, wakeups.Callback());
   listener.Watch({a, b, c});
   listener.Start();
-  ASSERT_TRUE(WaitFor([&] { return listener.listening_databases() == 2; }));
+  ASSERT_TRUE(WaitLong([&] { return listener.listening_databases() == 2; }));
   EXPECT_EQ(listener.unlistened_databases(), 1);
   EXPECT_EQ(budget.in_use(), 2);
   listener.Watch({c});
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(WaitLong([&] {
     return listener.listening_databases() == 1 && listener.unlistened_databases() == 0;
   }));
   EXPECT_EQ(budget.in_use(), 1);
@@ -172,16 +178,16 @@ TEST_F(PostgresNotifyListenerTest, AListenerWhoseBackendIsKilledReconnectsAndWak
   PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({a});
   listener.Start();
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("phoenix") == 1; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("phoenix") == 1; }));
   const std::string db = a.connection_string.substr(a.connection_string.rfind('/') + 1);
   ASSERT_EQ(Exec(server_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
                               db + "' AND query LIKE 'LISTEN%'"),
             "");
   // Reconnects after the first back-off step (1 s) and wakes the store again to catch up.
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("phoenix") >= 2; }, milliseconds(10000)));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("phoenix") >= 2; }));
   const int before = wakeups.count("phoenix");
   Insert(a);
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("phoenix") > before; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("phoenix") > before; }));
 }
 
 TEST_F(PostgresNotifyListenerTest, TheSafetyProbeWakesOnlyTablesWithRowsAClaimWouldTake) {
@@ -203,14 +209,14 @@ TEST_F(PostgresNotifyListenerTest, TheSafetyProbeWakesOnlyTablesWithRowsAClaimWo
   listener.Start();
   // Connecting marks every store listened and probes at once instead of waking them all: only
   // the table that already held a claimable row is woken.
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("waiting") >= 1; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("waiting") >= 1; }));
   for (const char* id : {"due", "later", "empty", "waiting"}) EXPECT_EQ(listening.count(id), 1) << id;
   EXPECT_EQ(wakeups.count("due"), 0);
   Insert(due);
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("due") >= 1; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("due") >= 1; }));
   // Let every database answer a few more probes: a future due_at and an empty table wake nobody.
   const int64_t probes = listener.probes();
-  ASSERT_TRUE(WaitFor([&] { return listener.probes() >= probes + 12; }));
+  ASSERT_TRUE(WaitLong([&] { return listener.probes() >= probes + 12; }));
   EXPECT_EQ(wakeups.count("later"), 0);
   EXPECT_EQ(wakeups.count("empty"), 0);
   EXPECT_GE(wakeups.count("due"), 2);  // still claimable: every probe says so
@@ -226,7 +232,7 @@ TEST_F(PostgresNotifyListenerTest, AFailedProbeWakesEveryStoreOfTheDatabase) {
   listener.Watch({gone});
   listener.Start();
   // The probe fails (no table): the store's own visit is what finds out (and redeploys).
-  ASSERT_TRUE(WaitFor([&] { return wakeups.count("gone") >= 3; }));
+  ASSERT_TRUE(WaitLong([&] { return wakeups.count("gone") >= 3; }));
   EXPECT_EQ(listener.listening_databases(), 1);  // the listener itself stays connected
   listener.Stop();
 }
