@@ -24,7 +24,7 @@ set(OBX_INSTALL_PLUGIN_DIR ${CMAKE_INSTALL_LIBDIR}/outboxd/plugins)
 set(OBX_DEFAULT_PLUGIN_DIR ${CMAKE_INSTALL_FULL_LIBDIR}/outboxd/plugins)
 # Only config.cc sees it, so a change of prefix recompiles one file.
 set_source_files_properties(${PROJECT_SOURCE_DIR}/host/src/config/config.cc
-  TARGET_DIRECTORY obx_host_core
+  TARGET_DIRECTORY obx_config
   PROPERTIES COMPILE_DEFINITIONS "OBX_DEFAULT_PLUGIN_DIR=\"${OBX_DEFAULT_PLUGIN_DIR}\"")
 
 set(OBX_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging)
