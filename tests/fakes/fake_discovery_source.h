@@ -15,7 +15,7 @@ namespace outboxd::testing {
 
 class FakeDiscoverySource : public DiscoverySource {
  public:
-  void Set(std::vector<StoreLocation> list) {
+  void Set(std::vector<TenantLocation> list) {
     std::lock_guard<std::mutex> lock(mu_);
     list_ = std::move(list);
     error_ = Status::OK();
@@ -28,7 +28,7 @@ class FakeDiscoverySource : public DiscoverySource {
   void SetHook(std::function<void()> hook) { hook_ = std::move(hook); }
   int calls() const { return calls_.load(); }
 
-  Status Discover(std::vector<StoreLocation>* out) override {
+  Status Discover(std::vector<TenantLocation>* out) override {
     ++calls_;
     if (hook_) hook_();
     std::lock_guard<std::mutex> lock(mu_);
@@ -38,8 +38,8 @@ class FakeDiscoverySource : public DiscoverySource {
   }
   std::string Describe() const override { return "fake-discovery"; }
 
-  static StoreLocation Location(const std::string& id, const std::string& conn = "") {
-    StoreLocation l;
+  static TenantLocation Location(const std::string& id, const std::string& conn = "") {
+    TenantLocation l;
     l.identifier = id;
     l.connection_string = conn.empty() ? "fake:" + id : conn;
     return l;
@@ -47,7 +47,7 @@ class FakeDiscoverySource : public DiscoverySource {
 
  private:
   mutable std::mutex mu_;
-  std::vector<StoreLocation> list_;
+  std::vector<TenantLocation> list_;
   Status error_;
   std::function<void()> hook_;
   std::atomic<int> calls_{0};

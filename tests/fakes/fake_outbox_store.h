@@ -49,7 +49,7 @@ class FakeOutboxStore : public OutboxStore {
   void FailNext(Op op, Status status, int times = 1);
   int calls(Op op) const;
 
-  const StoreLocation& location() const override { return location_; }
+  const TenantLocation& location() const override { return location_; }
   Status EnsureSchema() override;
   Status ClaimDue(int limit, std::chrono::milliseconds lease, const std::string& owner_token,
                   std::vector<OutboxMessage>* out) override;
@@ -72,7 +72,7 @@ class FakeOutboxStore : public OutboxStore {
  private:
   Status Injected(Op op);  // REQUIRES: mu_ held
 
-  StoreLocation location_;
+  TenantLocation location_;
   mutable std::mutex mu_;
   std::map<int64_t, Row> rows_;
   int64_t next_id_ = 1;

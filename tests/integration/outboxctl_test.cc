@@ -102,7 +102,7 @@ class OutboxctlTest : public ::testing::Test {
 
   // Claims every ready row directly through the store, to check what outboxctl wrote.
   std::vector<OutboxMessage> ClaimAll() {
-    StoreLocation location;
+    TenantLocation location;
     location.identifier = "test";
     location.connection_string = connection_;
     StoreOptions options;

@@ -215,7 +215,7 @@ Status TakeSource(FlagTaker* flags, OutboxctlCommand* out) {
   if (flags->Has("--tenant")) {
     return Status::InvalidArgument("--tenant: only with --config (--connection names one database)");
   }
-  StoreLocation& location = out->location;
+  TenantLocation& location = out->location;
   OBX_RETURN_IF_ERROR(flags->Take("--connection", true, &location.connection_string));
   OBX_RETURN_IF_ERROR(flags->Take("--schema", false, &location.schema_name));
   OBX_RETURN_IF_ERROR(flags->Take("--table", false, &location.table_name));

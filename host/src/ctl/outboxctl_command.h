@@ -33,7 +33,7 @@
 
 #include "common/status.h"
 #include "store/outbox_message.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -58,9 +58,9 @@ struct OutboxctlCommand {
   std::string config_path;
   std::string tenant;
   // Otherwise `location`: connection_string from --connection; schema_name / table_name from
-  // --schema / --table or the StoreLocation defaults; identifier is the redacted connection string,
+  // --schema / --table or the TenantLocation defaults; identifier is the redacted connection string,
   // so that errors name the database.
-  StoreLocation location;
+  TenantLocation location;
 
   bool json = false;  // --json: machine-readable output
 

@@ -28,7 +28,7 @@
 #include "dispatch/handler_table.h"
 #include "observe/text_log_format.h"
 #include "store/outbox_store.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 namespace {
@@ -85,7 +85,7 @@ int ReportFailures(const TenantFleet& fleet, const std::vector<Status>& results)
 }
 
 // The error text for a tenant's row (the row names the tenant).
-std::string RowError(const StoreLocation& location, const Status& status) {
+std::string RowError(const TenantLocation& location, const Status& status) {
   return TenantMessage(location, status);
 }
 
@@ -125,7 +125,7 @@ std::string FirstLine(const std::optional<std::string>& text) {
   return text->substr(0, text->find('\n'));
 }
 
-std::string TableName(const StoreLocation& location) {
+std::string TableName(const TenantLocation& location) {
   return EngineOf(location) == "sqlite" ? location.table_name
                                         : location.schema_name + "." + location.table_name;
 }
@@ -151,7 +151,7 @@ int SchemaApply(const OutboxctlCommand& c) {
     return Status::OK();
   });
   const int code = ReportFailures(*fleet, results);
-  const std::vector<StoreLocation>& tenants = fleet->tenants();
+  const std::vector<TenantLocation>& tenants = fleet->tenants();
   if (!fleet->from_config()) {
     if (code == kOutboxctlOk) {
       std::printf("schema ready: %s in %s\n", TableName(tenants[0]).c_str(),
@@ -226,7 +226,7 @@ std::string ParkedTopicsText(const std::set<std::string>& topics) {
 int Stats(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kNothing, &fleet); code >= 0) return code;
-  const std::vector<StoreLocation>& tenants = fleet->tenants();
+  const std::vector<TenantLocation>& tenants = fleet->tenants();
   std::vector<StoreStats> stats(tenants.size());
   const bool park = fleet->park_unknown_topics();
   std::set<std::string> routed;  // folded
@@ -325,7 +325,7 @@ int Stats(const OutboxctlCommand& c) {
 int Tenants(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kNothing, &fleet); code >= 0) return code;
-  const std::vector<StoreLocation>& tenants = fleet->tenants();
+  const std::vector<TenantLocation>& tenants = fleet->tenants();
   std::vector<StoreStats> stats(tenants.size());
   std::vector<Status> results = fleet->Visit(
       [&](std::size_t i, OutboxStore& store) { return store.GetStats(&stats[i]); });
@@ -367,7 +367,7 @@ int Tenants(const OutboxctlCommand& c) {
 int FailedList(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kNothing, &fleet); code >= 0) return code;
-  const std::vector<StoreLocation>& tenants = fleet->tenants();
+  const std::vector<TenantLocation>& tenants = fleet->tenants();
   FailedQuery query;
   if (!c.topic.empty()) query.topic = c.topic;
   query.failed_within = c.since;
@@ -483,7 +483,7 @@ int PrintCounts(const OutboxctlCommand& c, const TenantFleet& fleet,
                 const std::vector<Status>& results, const std::vector<int64_t>& counts,
                 const std::string& done_key, const std::string& dry_key) {
   const int code = ReportFailures(fleet, results);
-  const std::vector<StoreLocation>& tenants = fleet.tenants();
+  const std::vector<TenantLocation>& tenants = fleet.tenants();
   const std::string key = c.dry_run ? dry_key : done_key;
   std::string column = key;
   for (char& ch : column) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -541,7 +541,7 @@ int Purge(const OutboxctlCommand& c) {
 int SchemaStatusCommand(const OutboxctlCommand& c) {
   std::unique_ptr<TenantFleet> fleet;
   if (int code = OpenFleet(c, TenantFleet::Create::kNothing, &fleet); code >= 0) return code;
-  const std::vector<StoreLocation>& tenants = fleet->tenants();
+  const std::vector<TenantLocation>& tenants = fleet->tenants();
   std::vector<SchemaStatus> status(tenants.size());
   std::vector<Status> results = fleet->Visit(
       [&](std::size_t i, OutboxStore& store) { return store.GetSchemaStatus(&status[i]); });

@@ -25,12 +25,12 @@ Status TenantFleet::FromConfig(const std::string& config_path, const std::string
   fleet->options_.max_connections = 1;
   fleet->options_.create_schema = create != Create::kNothing;
   fleet->options_.create_database = create == Create::kAll;
-  std::vector<StoreLocation> found;
+  std::vector<TenantLocation> found;
   OBX_RETURN_IF_ERROR(fleet->session_->Discover(&found).WithContext(
       "discovery plugin '" + config.discovery.plugin + "'"));
   if (!tenant.empty()) {
     auto it = std::find_if(found.begin(), found.end(),
-                           [&](const StoreLocation& l) { return l.identifier == tenant; });
+                           [&](const TenantLocation& l) { return l.identifier == tenant; });
     if (it == found.end()) {
       return Status::NotFound("--tenant: discovery plugin '" + config.discovery.plugin +
                               "' lists no tenant '" + tenant + "' (" +
@@ -44,7 +44,7 @@ Status TenantFleet::FromConfig(const std::string& config_path, const std::string
   return Status::OK();
 }
 
-std::unique_ptr<TenantFleet> TenantFleet::FromLocations(std::vector<StoreLocation> locations,
+std::unique_ptr<TenantFleet> TenantFleet::FromLocations(std::vector<TenantLocation> locations,
                                                         Create create) {
   std::unique_ptr<TenantFleet> fleet(new TenantFleet());
   fleet->options_.worker_id = "outboxctl";
@@ -79,7 +79,7 @@ std::vector<Status> TenantFleet::Visit(const Visitor& visit, int parallelism) co
   return results;
 }
 
-std::string TenantMessage(const StoreLocation& location, const Status& status) {
+std::string TenantMessage(const TenantLocation& location, const Status& status) {
   std::string message = RedactConnectionSecrets(status.message(), location.connection_string);
   // Stores name themselves ("store 'id': ..."); whoever prints this names the tenant already.
   const std::string self = "store '" + location.identifier + "': ";
@@ -87,14 +87,14 @@ std::string TenantMessage(const StoreLocation& location, const Status& status) {
   return message;
 }
 
-std::string TenantError(const StoreLocation& location, const Status& status) {
+std::string TenantError(const TenantLocation& location, const Status& status) {
   const std::string redacted = RedactConnectionString(location.connection_string);
   const std::string message = TenantMessage(location, status);
   if (location.identifier == redacted) return redacted + ": " + message;
   return "tenant '" + location.identifier + "' (" + redacted + "): " + message;
 }
 
-std::string EngineOf(const StoreLocation& location) {
+std::string EngineOf(const TenantLocation& location) {
   return location.connection_string.rfind("sqlite:", 0) == 0 ? "sqlite" : "postgresql";
 }
 

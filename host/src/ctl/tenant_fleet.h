@@ -24,7 +24,7 @@
 #include "common/status.h"
 #include "daemon/discovery_session.h"
 #include "store/outbox_store.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -44,18 +44,18 @@ class TenantFleet {
   // `tenant` empty: every discovered tenant; else only that one (NotFound when absent).
   static Status FromConfig(const std::string& config_path, const std::string& tenant,
                            Create create, std::unique_ptr<TenantFleet>* out);
-  static std::unique_ptr<TenantFleet> FromLocation(const StoreLocation& location, Create create) {
+  static std::unique_ptr<TenantFleet> FromLocation(const TenantLocation& location, Create create) {
     return FromLocations({location}, create);
   }
   // Given databases, opened with outboxctl's own options (worker id "outboxctl", 1 connection).
-  static std::unique_ptr<TenantFleet> FromLocations(std::vector<StoreLocation> locations,
+  static std::unique_ptr<TenantFleet> FromLocations(std::vector<TenantLocation> locations,
                                                     Create create);
 
   TenantFleet(const TenantFleet&) = delete;
   TenantFleet& operator=(const TenantFleet&) = delete;
   ~TenantFleet();
 
-  const std::vector<StoreLocation>& tenants() const { return tenants_; }
+  const std::vector<TenantLocation>& tenants() const { return tenants_; }
   // True for --config (output names tenants), false for --connection.
   bool from_config() const { return session_ != nullptr; }
   // --config only: dispatch.unknown_topic is "park", and the topics outboxd's handlers serve
@@ -74,7 +74,7 @@ class TenantFleet {
 
   std::unique_ptr<DiscoverySession> session_;  // --config only
   StoreOptions options_;
-  std::vector<StoreLocation> tenants_;
+  std::vector<TenantLocation> tenants_;
   bool park_unknown_topics_ = false;
   std::vector<std::string> handler_topics_;
 };
@@ -82,14 +82,14 @@ class TenantFleet {
 // "tenant 'id' (<redacted location>): <message>" with the location's password (and any raw
 // connection string quoted in the message) redacted; for a --connection location (identifier =
 // redacted connection string) "<redacted location>: <message>".
-std::string TenantError(const StoreLocation& location, const Status& status);
+std::string TenantError(const TenantLocation& location, const Status& status);
 
 // The message of TenantError alone (passwords redacted, the store's own "store '<id>': " prefix
 // dropped), for output that names the tenant elsewhere (a table row).
-std::string TenantMessage(const StoreLocation& location, const Status& status);
+std::string TenantMessage(const TenantLocation& location, const Status& status);
 
 // "sqlite" or "postgresql", by the connection string's scheme.
-std::string EngineOf(const StoreLocation& location);
+std::string EngineOf(const TenantLocation& location);
 
 }  // namespace outboxd
 

@@ -15,8 +15,8 @@
 
 #include "common/exponential_backoff.h"
 #include "daemon/drain_report.h"
-#include "daemon/plugin_discovery_source.h"
-#include "daemon/plugin_message_handler.h"
+#include "reload/plugin_discovery_source.h"
+#include "reload/plugin_message_handler.h"
 #include "discovery/caching_discovery_source.h"
 #include "plugin/discovery_instance.h"
 #include "plugin/handler_instance.h"
@@ -94,21 +94,21 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
 
   StoreOptions store_options = StoreOptionsFor(config);
   store_options.connection_budget = d->budget_;
-  StoreProviderOptions provider_options;
-  provider_options.allow_empty = config.discovery.allow_empty;
+  TenantSetOptions tenant_set_options;
+  tenant_set_options.allow_empty = config.discovery.allow_empty;
   // Each store deploys its schema on first use (by a worker, memoised per process): a refresh that
   // finds 1,000 new PostgreSQL tenants must not make 1,000 round trips one after another first.
-  provider_options.ensure_schema_on_discovery = false;
-  provider_options.counters = d->observe_->discovery_counters();
-  d->provider_ = std::make_unique<StoreProvider>(
+  tenant_set_options.ensure_schema_on_discovery = false;
+  tenant_set_options.counters = d->observe_->discovery_counters();
+  d->tenant_set_ = std::make_unique<TenantSet>(
       d->discovery_.get(),
-      [store_options](const StoreLocation& location, std::unique_ptr<OutboxStore>* store) {
+      [store_options](const TenantLocation& location, std::unique_ptr<OutboxStore>* store) {
         return OpenOutboxStore(location, store_options, store);
       },
-      provider_options);
+      tenant_set_options);
 
   Observability::Sources sources;
-  sources.provider = d->provider_.get();
+  sources.tenant_set = d->tenant_set_.get();
   sources.routing = &d->routing_;
   sources.counters = &d->counters_;
   sources.budget = d->budget_.get();
@@ -149,12 +149,12 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   PostgresNotifyListener* listener = d->listener_.get();
   sources.listener = listener;
   d->observe_->Attach(sources);
-  StoreProvider* provider = d->provider_.get();
-  d->provider_->SetOnChange([schedule_ptr, listener, provider] {
-    std::shared_ptr<const StoreSet> snapshot = provider->Snapshot();
+  TenantSet* tenant_set = d->tenant_set_.get();
+  d->tenant_set_->SetOnChange([schedule_ptr, listener, tenant_set] {
+    std::shared_ptr<const TenantList> snapshot = tenant_set->Snapshot();
     schedule_ptr->Sync(*snapshot);
     if (listener == nullptr) return;
-    std::vector<StoreLocation> locations;
+    std::vector<TenantLocation> locations;
     for (const auto& store : *snapshot) locations.push_back(store->location());
     listener->Watch(locations);
   });
@@ -233,7 +233,7 @@ Status Daemon::CheckConfig(const OutboxdConfig& config, bool discover, std::stri
   if (!discover) {
     out << "not discovered (--no-discovery)";
   } else {
-    std::vector<StoreLocation> tenants;
+    std::vector<TenantLocation> tenants;
     Status s = d->discovery_->Discover(&tenants);
     if (!s.ok()) {
       return Status::InvalidArgument("discovery: the first discovery through plugin '" +
@@ -299,7 +299,7 @@ void Daemon::RequestPluginScan() {
 }
 
 void Daemon::Cleanup() {
-  for (const auto& store : *provider_->Snapshot()) {
+  for (const auto& store : *tenant_set_->Snapshot()) {
     if (!store->Available(Clock::now())) continue;
     int64_t deleted = 0;
     Status s = store->store().Cleanup(config_.stores.retention, &deleted);
@@ -332,7 +332,7 @@ void Daemon::LogParkedTopics() {
 
 void Daemon::LogDrainWait() {
   std::vector<DrainTenant> tenants;
-  for (const auto& store : *provider_->Snapshot()) {
+  for (const auto& store : *tenant_set_->Snapshot()) {
     DrainTenant t;
     t.id = store->id();
     Status s = store->store().GetBacklog(&t.backlog);
@@ -350,7 +350,7 @@ bool Daemon::Drained() {
   if (leases_->in_flight() > 0) return false;
   // Every store is checked, backed off or not (the check is a read): a store that cannot be checked
   // is not known to be drained, so drain mode keeps waiting for it.
-  for (const auto& store : *provider_->Snapshot()) {
+  for (const auto& store : *tenant_set_->Snapshot()) {
     bool pending = true;
     Status s = store->store().HasPendingWork(&pending);
     if (!s.ok() || pending) return false;
@@ -362,7 +362,7 @@ Status Daemon::Run(const RunOptions& options) {
   spdlog::info("outboxd {} starting: {}", OUTBOXD_VERSION, DescribeConfig(config_));
   const auto refresh_interval = config_.discovery.refresh_interval;
   auto discovery_retry = std::chrono::milliseconds(1000);
-  Status first = provider_->Refresh();
+  Status first = tenant_set_->Refresh();
   auto next_refresh = Clock::now() + (first.ok() ? refresh_interval : std::min(refresh_interval, discovery_retry));
   auto next_cleanup = Clock::now() + config_.stores.cleanup_interval;
   if (listener_) listener_->Start();
@@ -412,7 +412,7 @@ Status Daemon::Run(const RunOptions& options) {
       if (forced) spdlog::warn("No discovery plugin is loaded: keeping the current tenant set");
       next_refresh = Clock::now() + refresh_interval;  // discovery plugin removed: keep the set
     } else if (refresh_due) {
-      Status s = provider_->Refresh();
+      Status s = tenant_set_->Refresh();
       if (s.ok()) {
         discovery_retry = std::chrono::milliseconds(1000);
         next_refresh = Clock::now() + refresh_interval;

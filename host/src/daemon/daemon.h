@@ -12,7 +12,7 @@
 // out; what the drain waits for is logged once and every 30 s (daemon/drain_report.h). Stopping finishes the messages being handled, releases the
 // rest of their batches and records every outcome.
 //
-// Hot reload (daemon/plugin_reloader.h): plugin_dir is watched with inotify (RequestPluginScan) and
+// Hot reload (reload/plugin_reloader.h): plugin_dir is watched with inotify (RequestPluginScan) and
 // rescanned at every refresh and on RequestRefresh; changed plugins are loaded as new generations,
 // swapped in atomically and the old ones destroyed on the control thread once drained.
 //
@@ -33,7 +33,7 @@
 
 #include "common/status.h"
 #include "config/config.h"
-#include "discovery/store_provider.h"
+#include "discovery/tenant_set.h"
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/lease_keeper.h"
@@ -42,10 +42,10 @@
 #include "dispatch/tenant_schedule.h"
 #include "dispatch/worker_pool.h"
 #include "daemon/observability.h"
-#include "daemon/plugin_reloader.h"
+#include "reload/plugin_reloader.h"
 #include "discovery/switchable_discovery_source.h"
-#include "plugin/dir_watcher.h"
-#include "plugin/generation_reaper.h"
+#include "reload/dir_watcher.h"
+#include "reload/generation_reaper.h"
 #include "plugin/staging_dir.h"
 #include "store/connection_budget.h"
 #include "store/postgres/postgres_notify_listener.h"
@@ -109,7 +109,7 @@ class Daemon {
   GenerationReaper reaper_;  // before everything that may hold a plugin generation
   std::unique_ptr<DiscoverySource> discovery_;
   SwitchableDiscoverySource* discovery_switch_ = nullptr;  // in the discovery_ chain
-  std::unique_ptr<StoreProvider> provider_;
+  std::unique_ptr<TenantSet> tenant_set_;
   RoutingState routing_;
   std::unique_ptr<PluginReloader> reloader_;
   std::unique_ptr<DirWatcher> watcher_;  // reset first by ~Daemon: its thread calls into us

@@ -31,7 +31,7 @@ Status DiscoverySession::Open(const OutboxdConfig& config, std::unique_ptr<Disco
   return Status::OK();
 }
 
-Status DiscoverySession::Discover(std::vector<StoreLocation>* out) {
+Status DiscoverySession::Discover(std::vector<TenantLocation>* out) {
   out->clear();
   return discovery_.Discover(out);
 }

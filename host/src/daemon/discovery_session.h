@@ -19,12 +19,12 @@
 
 #include "common/status.h"
 #include "config/config.h"
-#include "daemon/plugin_reloader.h"
+#include "reload/plugin_reloader.h"
 #include "discovery/switchable_discovery_source.h"
 #include "dispatch/routing_state.h"
-#include "plugin/generation_reaper.h"
+#include "reload/generation_reaper.h"
 #include "plugin/staging_dir.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -36,7 +36,7 @@ class DiscoverySession {
   ~DiscoverySession();
 
   // Every tenant the discovery plugin lists now, in its order.
-  Status Discover(std::vector<StoreLocation>* out);
+  Status Discover(std::vector<TenantLocation>* out);
 
   // The topics outboxd's handlers serve, by the same rule as outboxd's wiring: each
   // handlers[i].topics, or the topics plugin handlers[i].plugin declares when that list is empty;

@@ -45,10 +45,10 @@ void Observability::Attach(const Sources& sources) {
   // The backlog gauges feed /metrics and /status (http) and systemd's STATUS= line.
   const bool backlog = http || notifier_.enabled();
   if (metrics_) return;
-  if (backlog && sources.provider != nullptr) {
+  if (backlog && sources.tenant_set != nullptr) {
     BacklogTrackerOptions options;
     options.interval = config_.http.backlog_interval;
-    backlog_ = std::make_unique<BacklogTracker>(sources.provider, options);
+    backlog_ = std::make_unique<BacklogTracker>(sources.tenant_set, options);
   }
   if (backlog || notifier_.watchdog_interval().count() > 0) {
     metrics_ = std::make_unique<DispatchMetrics>(health_.get(), backlog_.get());
@@ -108,14 +108,14 @@ FleetState Observability::Snapshot() const {
   state.now_unix_ms = NowUnixMs();
   state.max_tenant_series = config_.http.max_tenant_series;
   const Clock::time_point now = Clock::now();
-  if (sources_.provider != nullptr) {
-    for (const auto& store : *sources_.provider->Snapshot()) {
+  if (sources_.tenant_set != nullptr) {
+    for (const auto& store : *sources_.tenant_set->Snapshot()) {
       FleetState::Tenant t;
       t.id = store->id();
       t.connection = store->location().connection_string;
       t.schema = EngineOf(t.connection) == "sqlite" ? "" : store->location().schema_name;
       t.table = store->location().table_name;
-      const TenantStore::Health health = store->health();
+      const Tenant::Health health = store->health();
       t.failures = health.failures;
       t.up = health.failures == 0;
       if (!t.up) {

@@ -29,8 +29,8 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "config/config.h"
-#include "daemon/plugin_reloader.h"
-#include "discovery/store_provider.h"
+#include "reload/plugin_reloader.h"
+#include "discovery/tenant_set.h"
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/routing_state.h"
 #include "http/http_server.h"
@@ -49,7 +49,7 @@ class Observability {
  public:
   // The parts of the daemon it reads. Any may be null until Attach.
   struct Sources {
-    const StoreProvider* provider = nullptr;
+    const TenantSet* tenant_set = nullptr;
     const RoutingState* routing = nullptr;
     const DispatchCounters* counters = nullptr;
     const ConnectionBudget* budget = nullptr;
@@ -66,7 +66,7 @@ class Observability {
   HealthTracker& health() { return *health_; }
   const SdNotifier& notifier() const { return notifier_; }
 
-  // Sets the sources. The first call with a provider creates the metrics and the BacklogTracker
+  // Sets the sources. The first call with a tenant set creates the metrics and the BacklogTracker
   // (before the dispatcher takes observer()); later calls only update the sources (e.g. the NOTIFY
   // listener, made after the dispatcher). REQUIRES: before StartHttp.
   void Attach(const Sources& sources);

@@ -23,7 +23,7 @@ class CachingDiscoverySource : public DiscoverySource {
   CachingDiscoverySource(std::unique_ptr<DiscoverySource> inner, std::chrono::milliseconds ttl,
                          Clock clock = &std::chrono::steady_clock::now);
 
-  Status Discover(std::vector<StoreLocation>* out) override;
+  Status Discover(std::vector<TenantLocation>* out) override;
   std::string Describe() const override;
 
  private:
@@ -31,7 +31,7 @@ class CachingDiscoverySource : public DiscoverySource {
   std::chrono::milliseconds ttl_;
   Clock clock_;
   std::optional<std::chrono::steady_clock::time_point> cached_at_;
-  std::vector<StoreLocation> cached_;
+  std::vector<TenantLocation> cached_;
 };
 
 }  // namespace outboxd

@@ -1,8 +1,8 @@
 // DiscoverySource: lists the tenant databases to poll. The daemon adapts the configured discovery
-// plugin to it (daemon/plugin_discovery_source.h); CachingDiscoverySource wraps any source; tests
+// plugin to it (reload/plugin_discovery_source.h); CachingDiscoverySource wraps any source; tests
 // use FakeDiscoverySource.
 //
-// THREADING: Discover is called by the StoreProvider's refresh, one call at a time.
+// THREADING: Discover is called by the TenantSet's refresh, one call at a time.
 #ifndef OUTBOXD_DISCOVERY_DISCOVERY_SOURCE_H_
 #define OUTBOXD_DISCOVERY_DISCOVERY_SOURCE_H_
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -19,7 +19,7 @@ class DiscoverySource {
   virtual ~DiscoverySource() = default;
   // Replaces *out with every current tenant database. On error *out is unspecified and the caller
   // keeps the tenant set it has.
-  virtual Status Discover(std::vector<StoreLocation>* out) = 0;
+  virtual Status Discover(std::vector<TenantLocation>* out) = 0;
   // For logs: e.g. "sql@1.0.0".
   virtual std::string Describe() const = 0;
 };

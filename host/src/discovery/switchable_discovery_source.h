@@ -1,4 +1,4 @@
-// SwitchableDiscoverySource: the StoreProvider's discovery source, whose target the plugin
+// SwitchableDiscoverySource: the TenantSet's discovery source, whose target the plugin
 // reloader swaps when the discovery plugin is replaced (effective at the next refresh) or removed
 // (then there is no target; the daemon skips refreshes and the current tenant set stays).
 //
@@ -30,7 +30,7 @@ class SwitchableDiscoverySource : public DiscoverySource {
   }
 
   // Unavailable (the caller keeps its tenant set) when there is no target.
-  Status Discover(std::vector<StoreLocation>* out) override {
+  Status Discover(std::vector<TenantLocation>* out) override {
     std::shared_ptr<DiscoverySource> target = Target();
     if (!target) return Status::Unavailable("no discovery plugin is loaded");
     return target->Discover(out);

@@ -25,7 +25,7 @@ std::string NewOwnerToken() {
 }
 
 struct Dispatcher::Batch {
-  std::shared_ptr<TenantStore> store;
+  std::shared_ptr<Tenant> store;
   // The routing (handler generations) this batch was claimed under; held until it is recorded.
   std::shared_ptr<const HandlerTable> table;
   uint64_t routing_version = 0;
@@ -101,7 +101,7 @@ Dispatcher::Dispatcher(const RoutingState* routing, LeaseKeeper* leases,
       watchdog_(options_.handler_timeout, /*report=*/nullptr,
                 [this](void* batch) { RecordDecided(static_cast<Batch*>(batch)); }) {}
 
-int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store_ptr,
+int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<Tenant>& store_ptr,
                         const std::atomic<bool>& stopping) {
   const auto now = std::chrono::steady_clock::now();
   const uint64_t routing_version = routing_->version();
@@ -311,7 +311,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
 
 int Dispatcher::ReleaseUnstarted() {
   struct Unstarted {
-    std::shared_ptr<TenantStore> store;
+    std::shared_ptr<Tenant> store;
     std::string owner_token;
     std::vector<Completion> releases;
   };

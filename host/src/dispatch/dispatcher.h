@@ -56,7 +56,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "discovery/store_provider.h"
+#include "discovery/tenant_set.h"
 #include "dispatch/backoff.h"
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/dispatch_observer.h"
@@ -105,7 +105,7 @@ class Dispatcher {
   // Processes at most one batch from `store` (skipped while its parked topics gate it). Returns the
   // number of rows whose outcome was decided (dispatched, rescheduled, failed); 0 when there was
   // nothing to do or the store failed. Fills worker->claimed, failed and retry_in.
-  int RunOnce(WorkerState* worker, const std::shared_ptr<TenantStore>& store,
+  int RunOnce(WorkerState* worker, const std::shared_ptr<Tenant>& store,
               const std::atomic<bool>& stopping);
 
   // Releases every held parked row (back to ready, no attempt counted). Call after the workers

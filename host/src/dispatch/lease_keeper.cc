@@ -12,7 +12,7 @@ LeaseKeeper::LeaseKeeper(std::chrono::milliseconds lease) : lease_(lease) {}
 
 LeaseKeeper::~LeaseKeeper() { Stop(); }
 
-void LeaseKeeper::Register(const std::string& owner_token, std::shared_ptr<TenantStore> store) {
+void LeaseKeeper::Register(const std::string& owner_token, std::shared_ptr<Tenant> store) {
   const auto now = std::chrono::steady_clock::now();
   MutexLock lock(&mu_);
   batches_[owner_token] = Held{std::move(store), now};
@@ -24,7 +24,7 @@ void LeaseKeeper::Unregister(const std::string& owner_token) {
 }
 
 void LeaseKeeper::RenewAll() {
-  std::vector<std::pair<std::string, std::shared_ptr<TenantStore>>> batches;
+  std::vector<std::pair<std::string, std::shared_ptr<Tenant>>> batches;
   {
     MutexLock lock(&mu_);
     for (const auto& [token, held] : batches_) batches.emplace_back(token, held.store);

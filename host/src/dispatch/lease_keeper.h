@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "common/mutex.h"
-#include "discovery/tenant_store.h"
+#include "discovery/tenant.h"
 
 namespace outboxd {
 
@@ -29,7 +29,7 @@ class LeaseKeeper {
   explicit LeaseKeeper(std::chrono::milliseconds lease);
   ~LeaseKeeper();  // stops the heartbeat
 
-  void Register(const std::string& owner_token, std::shared_ptr<TenantStore> store) EXCLUDES(mu_);
+  void Register(const std::string& owner_token, std::shared_ptr<Tenant> store) EXCLUDES(mu_);
   void Unregister(const std::string& owner_token) EXCLUDES(mu_);
 
   // Renews every registered batch once (the heartbeat calls this; tests may call it directly).
@@ -52,7 +52,7 @@ class LeaseKeeper {
   mutable Mutex mu_;
   CondVar cv_;
   struct Held {
-    std::shared_ptr<TenantStore> store;
+    std::shared_ptr<Tenant> store;
     std::chrono::steady_clock::time_point since;  // the lease holds from at least then
   };
   std::map<std::string, Held> batches_ GUARDED_BY(mu_);

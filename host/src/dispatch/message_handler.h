@@ -1,5 +1,5 @@
 // MessageHandler: what the dispatcher calls to deliver one message. The plugin layer adapts a
-// loaded handler plugin instance to it (daemon/plugin_message_handler.h); tests use fakes.
+// loaded handler plugin instance to it (reload/plugin_message_handler.h); tests use fakes.
 //
 // THREADING: Handle is called concurrently from several worker threads and must be thread-safe.
 // It never throws: failures are reported in the HandlerOutcome (plugin/handler_outcome.h, the

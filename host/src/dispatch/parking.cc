@@ -30,7 +30,7 @@ void Parking::Gate(const std::string& store_id, uint64_t routing_version, TimePo
   gate_count_.store(static_cast<int>(gates_.size()), std::memory_order_release);
 }
 
-std::size_t Parking::Hold(const std::shared_ptr<TenantStore>& store,
+std::size_t Parking::Hold(const std::shared_ptr<Tenant>& store,
                           const std::string& owner_token, uint64_t routing_version,
                           const std::vector<int64_t>& ids,
                           const std::vector<TopicObserver*>& topics, TimePoint now) {

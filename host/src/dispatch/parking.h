@@ -32,7 +32,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "discovery/tenant_store.h"
+#include "discovery/tenant.h"
 #include "dispatch/dispatch_counters.h"
 #include "dispatch/dispatch_observer.h"
 #include "dispatch/lease_keeper.h"
@@ -60,7 +60,7 @@ class Parking {
   // the store's lot, as many as fit; `topics` is parallel to ids (empty without an observer).
   // Returns how many were held. The caller keeps owner_token registered with the LeaseKeeper when
   // it is > 0 (Release unregisters it).
-  std::size_t Hold(const std::shared_ptr<TenantStore>& store, const std::string& owner_token,
+  std::size_t Hold(const std::shared_ptr<Tenant>& store, const std::string& owner_token,
                    uint64_t routing_version, const std::vector<int64_t>& ids,
                    const std::vector<TopicObserver*>& topics, TimePoint now) EXCLUDES(mu_);
 
@@ -81,7 +81,7 @@ class Parking {
     TimePoint until;
   };
   struct Held {  // rows held under one batch's owner token
-    std::shared_ptr<TenantStore> store;
+    std::shared_ptr<Tenant> store;
     std::string owner_token;
     std::vector<int64_t> ids;
     std::vector<TopicObserver*> topics;  // parallel to ids (empty without an observer)

@@ -75,13 +75,13 @@ std::chrono::milliseconds TenantSchedule::Jitter(std::chrono::milliseconds delay
       static_cast<int64_t>(static_cast<double>(delay.count()) * factor));
 }
 
-void TenantSchedule::Unwait(const std::string& id, Tenant* t) {
+void TenantSchedule::Unwait(const std::string& id, Slot* t) {
   if (!t->waiting) return;
   timers_.erase(TimerKey{t->due, t->timer_seq, id});
   t->waiting = false;
 }
 
-void TenantSchedule::MakeReady(const std::string& id, Tenant* t) {
+void TenantSchedule::MakeReady(const std::string& id, Slot* t) {
   Unwait(id, t);
   if (t->ready) return;
   t->ready = true;
@@ -89,7 +89,7 @@ void TenantSchedule::MakeReady(const std::string& id, Tenant* t) {
   strategy_->Push(id);
 }
 
-bool TenantSchedule::ScheduleAt(const std::string& id, Tenant* t, TimePoint due) {
+bool TenantSchedule::ScheduleAt(const std::string& id, Slot* t, TimePoint due) {
   Unwait(id, t);
   const bool earliest = timers_.empty() || due < std::get<0>(*timers_.begin());
   t->due = due;
@@ -103,14 +103,14 @@ void TenantSchedule::Promote(TimePoint now) {
   while (!timers_.empty() && std::get<0>(*timers_.begin()) <= now) {
     const std::string id = std::get<2>(*timers_.begin());
     timers_.erase(timers_.begin());
-    Tenant& t = tenants_[id];
+    Slot& t = tenants_[id];
     t.waiting = false;
     t.ready = true;
     strategy_->Push(id);
   }
 }
 
-void TenantSchedule::Sync(const std::vector<std::shared_ptr<TenantStore>>& stores) {
+void TenantSchedule::Sync(const std::vector<std::shared_ptr<Tenant>>& stores) {
   bool fire = false;
   {
     MutexLock lock(&mu_);
@@ -120,13 +120,13 @@ void TenantSchedule::Sync(const std::vector<std::shared_ptr<TenantStore>>& store
       present.insert(id);
       auto it = tenants_.find(id);
       if (it != tenants_.end() && it->second.store == store) continue;
-      if (it == tenants_.end()) it = tenants_.emplace(id, Tenant{}).first;
-      Tenant& t = it->second;
+      if (it == tenants_.end()) it = tenants_.emplace(id, Slot{}).first;
+      Slot& t = it->second;
       if (t.visits > 0) --visiting_;  // the old incarnation's visits no longer count
       hot_.erase(id);
       const bool ready = t.ready;
       Unwait(id, &t);
-      t = Tenant{};
+      t = Slot{};
       t.ready = ready;  // still in the strategy's queue
       t.store = store;
       t.serial = ++next_serial_;
@@ -161,7 +161,7 @@ void TenantSchedule::Notify(const std::string& id) {
     MutexLock lock(&mu_);
     auto it = tenants_.find(id);
     if (it == tenants_.end()) return;
-    Tenant& t = it->second;
+    Slot& t = it->second;
     t.listened = true;
     if (t.visits > 0) {
       t.wake_after = true;
@@ -202,7 +202,7 @@ std::optional<TenantSchedule::Visit> TenantSchedule::Take() {
   } else {
     return std::nullopt;
   }
-  Tenant& t = tenants_[id];
+  Slot& t = tenants_[id];
   if (t.visits++ == 0) ++visiting_;
   if (t.hot) hot_.insert(id);
   return Visit{t.store, t.serial};
@@ -222,7 +222,7 @@ void TenantSchedule::Done(const Visit& visit, const Result& result) {
     const std::string& id = visit.store->id();
     auto it = tenants_.find(id);
     if (it == tenants_.end() || it->second.serial != visit.serial) return;  // removed/recreated
-    Tenant& t = it->second;
+    Slot& t = it->second;
     const TimePoint now = clock_->Now();
     if (--t.visits == 0) {
       --visiting_;

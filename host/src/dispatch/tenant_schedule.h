@@ -51,7 +51,7 @@
 #include <vector>
 
 #include "common/mutex.h"
-#include "discovery/tenant_store.h"
+#include "discovery/tenant.h"
 #include "dispatch/backoff.h"
 #include "dispatch/selection_strategy.h"
 
@@ -75,7 +75,7 @@ struct ScheduleOptions {
   std::chrono::milliseconds notify_safety_interval{60000};
   int batch_size = 50;  // a claim of this many rows is "full"
   // Delay after `n` consecutive failed visits: DefaultBackoff(n + 1), i.e. 1 s, 2 s, 4 s ... 60 s
-  // (+ [0, 250) ms jitter), the steps TenantStore::RecordFailure logs.
+  // (+ [0, 250) ms jitter), the steps Tenant::RecordFailure logs.
   BackoffPolicy failure_backoff = [](int n) { return DefaultBackoff(n + 1); };
   // Uniform in [0, 1) (the idle jitter); default: a thread-local generator.
   std::function<double()> uniform;
@@ -98,7 +98,7 @@ class TenantSchedule {
 
   // Makes the tenant set equal to `stores`: new identifiers (or a store recreated under the same
   // identifier) are ready at once, missing ones are removed.
-  void Sync(const std::vector<std::shared_ptr<TenantStore>>& stores);
+  void Sync(const std::vector<std::shared_ptr<Tenant>>& stores);
   // A NOTIFY for `id`: ready at once (when the visit ends, if being visited); marks its listener
   // live. Unknown ids are ignored.
   void Notify(const std::string& id);
@@ -109,7 +109,7 @@ class TenantSchedule {
   void WakeAll();
 
   struct Visit {
-    std::shared_ptr<TenantStore> store;
+    std::shared_ptr<Tenant> store;
     uint64_t serial = 0;  // the tenant's incarnation (a store recreated under its id is another)
   };
   // The next tenant to visit now, if any.
@@ -136,8 +136,8 @@ class TenantSchedule {
   std::size_t size() const;
 
  private:
-  struct Tenant {
-    std::shared_ptr<TenantStore> store;
+  struct Slot {
+    std::shared_ptr<Tenant> store;
     uint64_t serial = 0;
     std::string server;
     bool waiting = false;  // in timers_ at `due`
@@ -154,10 +154,10 @@ class TenantSchedule {
   using TimerKey = std::tuple<TimePoint, uint64_t, std::string>;
 
   void Promote(TimePoint now) REQUIRES(mu_);
-  void MakeReady(const std::string& id, Tenant* t) REQUIRES(mu_);
+  void MakeReady(const std::string& id, Slot* t) REQUIRES(mu_);
   // Whether `due` is now the earliest timer (sleeping workers must look again).
-  bool ScheduleAt(const std::string& id, Tenant* t, TimePoint due) REQUIRES(mu_);
-  void Unwait(const std::string& id, Tenant* t) REQUIRES(mu_);
+  bool ScheduleAt(const std::string& id, Slot* t, TimePoint due) REQUIRES(mu_);
+  void Unwait(const std::string& id, Slot* t) REQUIRES(mu_);
   std::chrono::milliseconds Jitter(std::chrono::milliseconds delay) const;
   void FireReady();
 
@@ -167,7 +167,7 @@ class TenantSchedule {
   std::function<void()> on_ready_;
 
   mutable Mutex mu_;
-  std::unordered_map<std::string, Tenant> tenants_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, Slot> tenants_ GUARDED_BY(mu_);
   std::set<TimerKey> timers_ GUARDED_BY(mu_);
   uint64_t next_seq_ GUARDED_BY(mu_) = 0;
   uint64_t next_serial_ GUARDED_BY(mu_) = 0;

@@ -16,8 +16,8 @@ BacklogTrackerOptions Sanitized(BacklogTrackerOptions options) {
 
 }  // namespace
 
-BacklogTracker::BacklogTracker(const StoreProvider* provider, BacklogTrackerOptions options)
-    : provider_(provider), options_(Sanitized(options)) {}
+BacklogTracker::BacklogTracker(const TenantSet* tenant_set, BacklogTrackerOptions options)
+    : tenant_set_(tenant_set), options_(Sanitized(options)) {}
 
 BacklogTracker::~BacklogTracker() { Stop(); }
 
@@ -61,8 +61,8 @@ TenantBacklog BacklogTracker::Get(const std::string& tenant) const {
 }
 
 BacklogTracker::Clock::time_point BacklogTracker::RunDue(Clock::time_point now) {
-  std::shared_ptr<const StoreSet> stores = provider_->Snapshot();
-  std::vector<std::shared_ptr<TenantStore>> due;
+  std::shared_ptr<const TenantList> stores = tenant_set_->Snapshot();
+  std::vector<std::shared_ptr<Tenant>> due;
   {
     MutexLock lock(&mu_);
     std::unordered_set<std::string> live;

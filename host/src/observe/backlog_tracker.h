@@ -13,7 +13,7 @@
 // and failed kept) for up to `max_skips` rounds in a row; then one real query catches what other
 // processes or producers changed.
 //
-// OWNERSHIP: borrows the provider (must outlive the tracker). Start() runs a thread; Stop() (or the
+// OWNERSHIP: borrows the tenant set (must outlive the tracker). Start() runs a thread; Stop() (or the
 // destructor) joins it.
 // THREADING: thread-safe. OnClaim is called by workers (one short lock, no I/O); no lock is held
 // across a database call.
@@ -30,7 +30,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "discovery/store_provider.h"
+#include "discovery/tenant_set.h"
 #include "store/outbox_message.h"
 
 namespace outboxd {
@@ -53,7 +53,7 @@ class BacklogTracker {
  public:
   using Clock = std::chrono::steady_clock;
 
-  BacklogTracker(const StoreProvider* provider, BacklogTrackerOptions options);
+  BacklogTracker(const TenantSet* tenant_set, BacklogTrackerOptions options);
   ~BacklogTracker();
   BacklogTracker(const BacklogTracker&) = delete;
   BacklogTracker& operator=(const BacklogTracker&) = delete;
@@ -86,7 +86,7 @@ class BacklogTracker {
   // Uniform in [0, range).
   std::chrono::milliseconds Jitter(std::chrono::milliseconds range) REQUIRES(mu_);
 
-  const StoreProvider* const provider_;
+  const TenantSet* const tenant_set_;
   const BacklogTrackerOptions options_;
   mutable Mutex mu_;
   CondVar cv_;

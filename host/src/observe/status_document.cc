@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 

@@ -38,7 +38,7 @@ class RecordCollector : public DatabaseSink {
     const std::string_view table = View(record.table_name);
     if (identifiers_.count(id) != 0) return Skip(record, ::obx::validate::kDuplicateIdentifier);
 
-    StoreLocation location;
+    TenantLocation location;
     location.identifier.assign(id);
     location.connection_string.assign(conn);
     if (!schema.empty()) location.schema_name.assign(schema);
@@ -48,7 +48,7 @@ class RecordCollector : public DatabaseSink {
     return OBX_STATUS_OK;
   }
 
-  std::vector<StoreLocation> Take() {
+  std::vector<TenantLocation> Take() {
     MutexLock lock(&mu_);
     return std::move(locations_);
   }
@@ -88,7 +88,7 @@ class RecordCollector : public DatabaseSink {
   RejectedRecordLog* const rejected_;
   Mutex mu_;
   size_t seen_ GUARDED_BY(mu_) = 0;
-  std::vector<StoreLocation> locations_ GUARDED_BY(mu_);
+  std::vector<TenantLocation> locations_ GUARDED_BY(mu_);
   std::set<std::string, std::less<>> identifiers_ GUARDED_BY(mu_);
 };
 
@@ -122,7 +122,7 @@ DiscoveryInstance::~DiscoveryInstance() {
   }
 }
 
-Status DiscoveryInstance::Discover(std::vector<StoreLocation>* out) {
+Status DiscoveryInstance::Discover(std::vector<TenantLocation>* out) {
   const std::string what = "plugin '" + plugin_->name() + "': discovery failed";
   try {
     RecordCollector collector(plugin_->name(), &rejected_);

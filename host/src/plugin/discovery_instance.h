@@ -1,6 +1,6 @@
 // DiscoveryInstance: one configured instance of a discovery plugin (vtable create .. destroy), and
 // the host side of obx_discovery_vtable.discover: it collects, validates and copies the databases
-// the plugin emits into StoreLocations.
+// the plugin emits into TenantLocations.
 //
 // A record is kept when identifier and connection_string are non-empty, every field is valid UTF-8
 // without control characters, schema/table names are at most 63 bytes (PostgreSQL's limit), and the
@@ -26,7 +26,7 @@
 #include "plugin/call_context.h"
 #include "plugin/loaded_plugin.h"
 #include "plugin/rejected_record_log.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -43,7 +43,7 @@ class DiscoveryInstance {
   // Runs one listing. On success replaces *out with the valid records, in emission order. When the
   // plugin returns an error status (or throws), returns Unavailable with the plugin's error text
   // and leaves *out untouched: the caller keeps the tenant set it has.
-  Status Discover(std::vector<StoreLocation>* out);
+  Status Discover(std::vector<TenantLocation>* out);
 
   // From now on the plugin's should_abort returns non-zero (shutdown).
   void RequestAbort() { abort_.store(true, std::memory_order_relaxed); }

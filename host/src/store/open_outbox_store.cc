@@ -26,7 +26,7 @@ bool HasPrefixIgnoringCase(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& options,
+Status OpenOutboxStore(const TenantLocation& location, const StoreOptions& options,
                        std::unique_ptr<OutboxStore>* store) {
   const std::string& connection = location.connection_string;
   const std::string context = "store '" + location.identifier + "'";

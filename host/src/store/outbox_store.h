@@ -30,7 +30,7 @@
 #include "common/status.h"
 #include "store/connection_budget.h"
 #include "store/outbox_message.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -58,7 +58,7 @@ class OutboxStore {
  public:
   virtual ~OutboxStore() = default;
 
-  virtual const StoreLocation& location() const = 0;
+  virtual const TenantLocation& location() const = 0;
 
   // Creates the table and its indexes if missing, or upgrades an older table in place to
   // kOutboxSchemaVersion (idempotent; memoised after the first success). A table of a newer version
@@ -147,7 +147,7 @@ inline constexpr int kOutboxSchemaVersion = 2;
 // Opens a store for `location` by connection scheme: "sqlite:<path>", or a PostgreSQL URI
 // ("postgresql://..." or "postgres://...", anything libpq accepts). Does not touch the database: connections open lazily, so an unreachable database shows
 // up as Unavailable on first use, not here. InvalidArgument for a malformed connection string.
-Status OpenOutboxStore(const StoreLocation& location, const StoreOptions& options,
+Status OpenOutboxStore(const TenantLocation& location, const StoreOptions& options,
                        std::unique_ptr<OutboxStore>* store);
 
 }  // namespace outboxd

@@ -12,8 +12,8 @@
 namespace outboxd {
 namespace {
 
-StoreLocation Sqlite(const std::filesystem::path& db, const std::string& id) {
-  StoreLocation location;
+TenantLocation Sqlite(const std::filesystem::path& db, const std::string& id) {
+  TenantLocation location;
   location.identifier = id;
   location.connection_string = "sqlite:" + db.string();
   return location;
@@ -43,7 +43,7 @@ TEST(CtlTenantFleetTest, OneMissingDatabaseFailsAloneAndNothingIsCreated) {
 
 TEST(CtlTenantFleetTest, VisitRunsAtMostParallelismTenantsAtOnceAndEveryTenantOnce) {
   testing::TempDir dir;
-  std::vector<StoreLocation> locations;
+  std::vector<TenantLocation> locations;
   for (int i = 0; i < 12; ++i) {
     locations.push_back(Sqlite(dir / ("t" + std::to_string(i) + ".db"), "t" + std::to_string(i)));
   }
@@ -76,7 +76,7 @@ TEST(CtlTenantFleetTest, VisitRunsAtMostParallelismTenantsAtOnceAndEveryTenantOn
 }
 
 TEST(CtlTenantFleetTest, TenantErrorRedactsPasswords) {
-  StoreLocation location;
+  TenantLocation location;
   location.connection_string = "postgresql://app:hunter2@db.example/c1";
   location.identifier = "c1";
   std::string text = TenantError(

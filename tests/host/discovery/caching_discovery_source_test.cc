@@ -12,7 +12,7 @@ using testing::FakeDiscoverySource;
 class Forwarding : public DiscoverySource {
  public:
   explicit Forwarding(FakeDiscoverySource* inner) : inner_(inner) {}
-  Status Discover(std::vector<StoreLocation>* out) override { return inner_->Discover(out); }
+  Status Discover(std::vector<TenantLocation>* out) override { return inner_->Discover(out); }
   std::string Describe() const override { return "fwd"; }
 
  private:
@@ -25,7 +25,7 @@ TEST(CachingDiscoverySourceTest, ServesCacheWithinTtlAndRefetchesAfter) {
   auto now = std::chrono::steady_clock::time_point{};
   CachingDiscoverySource cached(std::make_unique<Forwarding>(&fake), std::chrono::minutes(2),
                                 [&] { return now; });
-  std::vector<StoreLocation> out;
+  std::vector<TenantLocation> out;
   ASSERT_TRUE(cached.Discover(&out).ok());
   fake.Set({FakeDiscoverySource::Location("a"), FakeDiscoverySource::Location("b")});
   now += std::chrono::minutes(1);
@@ -44,7 +44,7 @@ TEST(CachingDiscoverySourceTest, FailuresAreNotCached) {
   auto now = std::chrono::steady_clock::time_point{};
   CachingDiscoverySource cached(std::make_unique<Forwarding>(&fake), std::chrono::minutes(2),
                                 [&] { return now; });
-  std::vector<StoreLocation> out;
+  std::vector<TenantLocation> out;
   EXPECT_FALSE(cached.Discover(&out).ok());
   fake.Set({FakeDiscoverySource::Location("a")});
   ASSERT_TRUE(cached.Discover(&out).ok());

@@ -32,7 +32,7 @@ class DispatcherTest : public ::testing::Test {
              int max_attempts = 5) {
     tenants_ = std::make_unique<FakeTenantSet>();
     ASSERT_TRUE(tenants_->Start(ids).ok());
-    provider_ = tenants_->provider();
+    tenant_set_ = tenants_->tenant_set();
     std::unique_ptr<SelectionStrategy> order;
     ASSERT_TRUE(MakeSelectionStrategy(strategy, &order).ok());
     DispatchOptions options;
@@ -47,8 +47,8 @@ class DispatcherTest : public ::testing::Test {
     schedule.failure_backoff = options.backoff;
     schedule.uniform = [] { return 1.0; };
     schedule_ = std::make_unique<TenantSchedule>(std::move(order), schedule, &clock_);
-    schedule_->Sync(*provider_->Snapshot());
-    provider_->SetOnChange([this] { schedule_->Sync(*provider_->Snapshot()); });
+    schedule_->Sync(*tenant_set_->Snapshot());
+    tenant_set_->SetOnChange([this] { schedule_->Sync(*tenant_set_->Snapshot()); });
     dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
   }
 
@@ -76,7 +76,7 @@ class DispatcherTest : public ::testing::Test {
   FakeOutboxStore& store(const std::string& id = "s1") { return tenants_->store(id); }
 
   std::unique_ptr<FakeTenantSet> tenants_;
-  StoreProvider* provider_ = nullptr;
+  TenantSet* tenant_set_ = nullptr;
   RoutingState routing_;
   FakeScheduleClock clock_;
   std::unique_ptr<TenantSchedule> schedule_;
@@ -383,16 +383,16 @@ TEST_F(DispatcherTest, StoreRemovedMidBatchFinishesAndSelectionContinues) {  // 
   Route({{"t", handler_}});
   const int64_t a = store("s1").Add("t");
   FakeOutboxStore* s1 = &store("s1");
-  // Hold the old set: once its batch ends the provider drops the removed store for good.
-  std::shared_ptr<const StoreSet> before = provider_->Snapshot();
+  // Hold the old set: once its batch ends the tenant set drops the removed store for good.
+  std::shared_ptr<const TenantList> before = tenant_set_->Snapshot();
   handler_->Script([this](const OutboxMessage&) {
     tenants_->discovery().Set({FakeDiscoverySource::Location("s2")});
-    EXPECT_TRUE(provider_->Refresh().ok());
+    EXPECT_TRUE(tenant_set_->Refresh().ok());
     return HandlerOutcome::Ok();
   });
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(s1->Get(a).status, MessageStatus::kDone);  // the removed store finished its batch
-  EXPECT_EQ(provider_->Snapshot()->size(), 1u);
+  EXPECT_EQ(tenant_set_->Snapshot()->size(), 1u);
   handler_->Answer(HandlerOutcome::Ok());
   const int64_t b = store("s2").Add("t");
   EXPECT_EQ(RunOnce(), 1);

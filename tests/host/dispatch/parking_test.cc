@@ -23,7 +23,7 @@ class ParkingTest : public ::testing::Test {
   ParkingTest() {
     auto fake = std::make_unique<FakeOutboxStore>("s1");
     fake_ = fake.get();
-    store_ = std::make_shared<TenantStore>(FakeDiscoverySource::Location("s1"), std::move(fake));
+    store_ = std::make_shared<Tenant>(FakeDiscoverySource::Location("s1"), std::move(fake));
   }
 
   // Claims `n` parked rows under a fresh token registered with the lease keeper; returns their ids.
@@ -40,7 +40,7 @@ class ParkingTest : public ::testing::Test {
   LeaseKeeper leases_{milliseconds(30000)};
   DispatchCounters counters_;
   FakeOutboxStore* fake_ = nullptr;
-  std::shared_ptr<TenantStore> store_;
+  std::shared_ptr<Tenant> store_;
   const Clock::time_point t0_ = Clock::now();
 };
 

@@ -45,11 +45,11 @@ class TenantScheduleTest : public ::testing::Test {
     schedule_->Sync(stores_);
   }
   void Add(const std::string& id, const std::string& conn) {
-    StoreLocation location;
+    TenantLocation location;
     location.identifier = id;
     location.connection_string = conn;
     stores_.push_back(
-        std::make_shared<TenantStore>(location, std::make_unique<FakeOutboxStore>(id)));
+        std::make_shared<Tenant>(location, std::make_unique<FakeOutboxStore>(id)));
   }
   std::string Take(Visit* visit = nullptr) {
     std::optional<Visit> v = schedule_->Take();
@@ -71,7 +71,7 @@ class TenantScheduleTest : public ::testing::Test {
 
   FakeScheduleClock clock_;
   double uniform_ = 1.0;  // jitter factor 1.0: delays exactly as configured
-  std::vector<std::shared_ptr<TenantStore>> stores_;
+  std::vector<std::shared_ptr<Tenant>> stores_;
   std::unique_ptr<TenantSchedule> schedule_;
 };
 

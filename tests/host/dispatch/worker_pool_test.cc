@@ -36,7 +36,7 @@ class WorkerPoolTest : public ::testing::Test {
   void Build(std::vector<std::string> ids, int workers, milliseconds poll_interval,
              milliseconds max_poll_interval) {
     ASSERT_TRUE(tenants_.Start(ids).ok());
-    provider_ = tenants_.provider();
+    tenant_set_ = tenants_.tenant_set();
     std::shared_ptr<const HandlerTable> table;
     ASSERT_TRUE(HandlerTable::Build({{"t", handler_}}, &table).ok());
     routing_.Publish(table);
@@ -47,7 +47,7 @@ class WorkerPoolTest : public ::testing::Test {
     schedule.max_poll_interval = max_poll_interval;
     schedule.batch_size = options.batch_size;
     schedule_ = std::make_unique<TenantSchedule>(std::make_unique<FairStrategy>(), schedule);
-    schedule_->Sync(*provider_->Snapshot());
+    schedule_->Sync(*tenant_set_->Snapshot());
     dispatcher_ = std::make_unique<Dispatcher>(&routing_, &leases_, &counters_, options);
     pool_ = std::make_unique<WorkerPool>(dispatcher_.get(), schedule_.get(), workers);
     pool_->SetOnQuiet([this] { ++quiet_; });
@@ -60,7 +60,7 @@ class WorkerPoolTest : public ::testing::Test {
 
   FakeTenantSet tenants_;
   std::map<std::string, FakeOutboxStore*>& stores_ = tenants_.stores();
-  StoreProvider* provider_ = nullptr;
+  TenantSet* tenant_set_ = nullptr;
   RoutingState routing_;
   LeaseKeeper leases_{milliseconds(30000)};
   DispatchCounters counters_;
@@ -128,8 +128,8 @@ TEST_F(WorkerPoolTest, NewStoreIsVisitedAtOnce) {
   pool_->Start();
   ASSERT_TRUE(Eventually([&] { return pool_->idle_workers() == 1; }));
   tenants_.discovery().Set({FakeDiscoverySource::Location("a"), FakeDiscoverySource::Location("n")});
-  ASSERT_TRUE(provider_->Refresh().ok());
-  schedule_->Sync(*provider_->Snapshot());
+  ASSERT_TRUE(tenant_set_->Refresh().ok());
+  schedule_->Sync(*tenant_set_->Snapshot());
   EXPECT_TRUE(Eventually([&] { return stores_["n"]->calls(FakeOutboxStore::Op::kClaim) == 1; }));
   pool_->Stop();
 }

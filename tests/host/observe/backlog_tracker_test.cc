@@ -19,7 +19,7 @@ class BacklogTrackerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tenants_.Start({"a", "b", "c"}).ok());
-    tracker_ = std::make_unique<BacklogTracker>(tenants_.provider(),
+    tracker_ = std::make_unique<BacklogTracker>(tenants_.tenant_set(),
                                                 BacklogTrackerOptions{kInterval, 2});
   }
 
@@ -78,8 +78,8 @@ TEST_F(BacklogTrackerTest, AFailingQueryBacksTheTenantOffAndCountsAnError) {
   tracker_->RunDue(now_);
   tenants_.store("c").FailNext(Op::kBacklog, Status::Unavailable("gone"));
   Round();
-  std::shared_ptr<TenantStore> c;
-  for (const auto& s : *tenants_.provider()->Snapshot()) {
+  std::shared_ptr<Tenant> c;
+  for (const auto& s : *tenants_.tenant_set()->Snapshot()) {
     if (s->id() == "c") c = s;
   }
   ASSERT_NE(c, nullptr);

@@ -49,7 +49,7 @@ class DispatchMetricsTest : public ::testing::Test {
   }
   // The only store, visited once.
   int RunOnce() {
-    return dispatcher_->RunOnce(&worker_, tenants_.provider()->Snapshot()->at(0), stopping_);
+    return dispatcher_->RunOnce(&worker_, tenants_.tenant_set()->Snapshot()->at(0), stopping_);
   }
 
   FakeTenantSet tenants_;
@@ -92,7 +92,7 @@ TEST_F(DispatchMetricsTest, AClaimErrorIsCountedOnTheTenant) {
                                 Status::Unavailable("down"));
   RunOnce();
   EXPECT_EQ(MetricValue(Text(), "outboxd_claims_total{result=\"error\"}"), 1);
-  EXPECT_EQ(tenants_.provider()->Snapshot()->front()->errors(), 1);
+  EXPECT_EQ(tenants_.tenant_set()->Snapshot()->front()->errors(), 1);
 }
 
 TEST_F(DispatchMetricsTest, ALostLeaseIsCountedOnItsTopic) {

@@ -1,4 +1,4 @@
-// DiscoveryInstance: records copied into StoreLocations with defaults, malformed records skipped
+// DiscoveryInstance: records copied into TenantLocations with defaults, malformed records skipped
 // and logged without secrets, failures leaving the caller's set alone.
 #include "plugin/discovery_instance.h"
 
@@ -33,9 +33,9 @@ class DiscoveryInstanceTest : public ::testing::Test {
     return instance;
   }
 
-  static std::vector<std::string> Ids(const std::vector<StoreLocation>& locations) {
+  static std::vector<std::string> Ids(const std::vector<TenantLocation>& locations) {
     std::vector<std::string> ids;
-    for (const StoreLocation& l : locations) ids.push_back(l.identifier);
+    for (const TenantLocation& l : locations) ids.push_back(l.identifier);
     return ids;
   }
 
@@ -46,7 +46,7 @@ TEST_F(DiscoveryInstanceTest, CopiesRecordsAndFillsDefaults) {
   std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{}");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->plugin().name(), "discovery_fixture");
-  std::vector<StoreLocation> out;
+  std::vector<TenantLocation> out;
   ASSERT_TRUE(d->Discover(&out).ok());
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].identifier, "tenant-1");
@@ -62,7 +62,7 @@ TEST_F(DiscoveryInstanceTest, SkipsMalformedRecordsAndLogsThemWithoutSecrets) {
   std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{\"mode\":\"mixed\"}");
   ASSERT_NE(d, nullptr);
   LogCapture log;
-  std::vector<StoreLocation> out;
+  std::vector<TenantLocation> out;
   ASSERT_TRUE(d->Discover(&out).ok());
   EXPECT_EQ(Ids(out), (std::vector<std::string>{"tenant-a", "tenant-b", "tenant-e"}));
   EXPECT_EQ(out[0].connection_string, "sqlite:/data/a.db");  // the first record of an id wins
@@ -96,7 +96,7 @@ TEST_F(DiscoveryInstanceTest, RecordsSkippedAgainAreCountedButNotLoggedAgain) {
   const int64_t total_before = RejectedRecordLog::RejectedTotal();
   LogCapture log;
   for (int listing = 0; listing < 3; ++listing) {
-    std::vector<StoreLocation> out;
+    std::vector<TenantLocation> out;
     ASSERT_TRUE(d->Discover(&out).ok());
     EXPECT_EQ(out.size(), 3u);
     EXPECT_EQ(RejectedRecordLog::RejectedInLastListing(), 5);
@@ -108,7 +108,7 @@ TEST_F(DiscoveryInstanceTest, RecordsSkippedAgainAreCountedButNotLoggedAgain) {
 TEST_F(DiscoveryInstanceTest, PluginErrorIsUnavailableAndLeavesOutputAlone) {
   std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{\"mode\":\"fail\"}");
   ASSERT_NE(d, nullptr);
-  std::vector<StoreLocation> out(1);
+  std::vector<TenantLocation> out(1);
   out[0].identifier = "kept";
   Status s = d->Discover(&out);
   EXPECT_EQ(s.code(), Status::Code::kUnavailable);
@@ -122,7 +122,7 @@ TEST_F(DiscoveryInstanceTest, PluginErrorIsUnavailableAndLeavesOutputAlone) {
 TEST_F(DiscoveryInstanceTest, ExceptionThrownAcrossTheAbiIsUnavailable) {
   std::unique_ptr<DiscoveryInstance> d = Make("throwing_create", "{\"survive\":true}");
   ASSERT_NE(d, nullptr);
-  std::vector<StoreLocation> out;
+  std::vector<TenantLocation> out;
   Status s = d->Discover(&out);
   EXPECT_EQ(s.code(), Status::Code::kUnavailable);
   EXPECT_EQ(
@@ -146,7 +146,7 @@ TEST_F(DiscoveryInstanceTest, CreateFailures) {
 TEST_F(DiscoveryInstanceTest, RepeatedListingsAreIndependent) {
   std::unique_ptr<DiscoveryInstance> d = Make("discovery_fixture", "{}");
   ASSERT_NE(d, nullptr);
-  std::vector<StoreLocation> first, second;
+  std::vector<TenantLocation> first, second;
   ASSERT_TRUE(d->Discover(&first).ok());
   ASSERT_TRUE(d->Discover(&second).ok());  // no "duplicate" from the previous listing
   EXPECT_EQ(Ids(first), Ids(second));

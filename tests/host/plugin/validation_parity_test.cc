@@ -89,7 +89,7 @@ TEST(ValidationParityTest, HostAndFakeHostRefuseTheSameRecordsForTheSameReasons)
   std::unique_ptr<DiscoveryInstance> instance;
   ASSERT_TRUE(DiscoveryInstance::Create(plugin, config, &instance).ok());
   LogCapture log;
-  std::vector<StoreLocation> host_records;
+  std::vector<TenantLocation> host_records;
   ASSERT_TRUE(instance->Discover(&host_records).ok());
 
   // The fake: the same .so, opened by the test as a plugin author's test would.
@@ -106,7 +106,7 @@ TEST(ValidationParityTest, HostAndFakeHostRefuseTheSameRecordsForTheSameReasons)
     ASSERT_TRUE(r.ok()) << r.error;
 
     std::vector<std::string> host_ids;
-    for (const StoreLocation& l : host_records) host_ids.push_back(l.identifier);
+    for (const TenantLocation& l : host_records) host_ids.push_back(l.identifier);
     std::vector<std::string> fake_ids;
     for (const auto& rec : r.records) fake_ids.push_back(rec.identifier);
     EXPECT_EQ(host_ids, (std::vector<std::string>{"acme", "zeta"}));

@@ -14,8 +14,8 @@
 namespace outboxd::testing {
 namespace {
 
-StoreLocation WithConnection(const std::string& connection_string) {
-  StoreLocation location;
+TenantLocation WithConnection(const std::string& connection_string) {
+  TenantLocation location;
   location.identifier = "customer-001";
   location.connection_string = connection_string;
   return location;

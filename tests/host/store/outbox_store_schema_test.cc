@@ -161,7 +161,7 @@ TEST_P(OutboxStoreSchemaTest, BadTableOrSchemaNamesAreRejected) {
        {std::string(), std::string("1abc"), std::string("a-b"), std::string("a b"),
         std::string("outbox; DROP TABLE x"), std::string("\"outbox\""), std::string("t\xc3\xa4"),
         std::string(64, 'a')}) {
-    StoreLocation location = db->Location();
+    TenantLocation location = db->Location();
     location.table_name = name;
     std::unique_ptr<OutboxStore> store;
     Status status = OpenOutboxStore(location, StoreTestDb::Options(), &store);
@@ -172,7 +172,7 @@ TEST_P(OutboxStoreSchemaTest, BadTableOrSchemaNamesAreRejected) {
   }
   for (const std::string& name :
        {std::string("in fra"), std::string("x\"; DROP SCHEMA y; --"), std::string(64, 's')}) {
-    StoreLocation location = db->Location();
+    TenantLocation location = db->Location();
     location.schema_name = name;
     std::unique_ptr<OutboxStore> store;
     Status status = OpenOutboxStore(location, StoreTestDb::Options(), &store);

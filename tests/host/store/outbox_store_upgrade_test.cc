@@ -65,9 +65,9 @@ class OutboxStoreUpgradeTest : public EngineTest {
 
   // A location on the same table that this process has not deployed yet (another spelling of
   // the database: the process-wide memo key differs), as a second outboxd process would see it.
-  StoreLocation FreshLocation() {
+  TenantLocation FreshLocation() {
     static int counter = 0;
-    StoreLocation location = db_->Location();
+    TenantLocation location = db_->Location();
     if (db_->is_postgres()) {
       location.connection_string =
           db_->ConnectionString("application_name=upgrade_" + std::to_string(counter++));
@@ -90,7 +90,7 @@ class OutboxStoreUpgradeTest : public EngineTest {
   }
 
   int SchemaVersion(const std::string& table = "outbox") {
-    StoreLocation location = FreshLocation();
+    TenantLocation location = FreshLocation();
     location.table_name = table;
     StoreOptions options = StoreTestDb::Options();
     options.create_schema = false;
@@ -437,7 +437,7 @@ TEST_P(OutboxStoreUpgradeTest, NewerVersionIsRefusedAndLeftAlone) {
 }
 
 TEST_P(OutboxStoreUpgradeTest, ReservedVersionTableNameIsRejected) {
-  StoreLocation location = db_->Location();
+  TenantLocation location = db_->Location();
   location.table_name = sql_store::kSchemaVersionTable;
   std::unique_ptr<OutboxStore> store;
   Status status = OpenOutboxStore(location, StoreTestDb::Options(), &store);

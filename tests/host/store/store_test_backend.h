@@ -218,8 +218,8 @@ class StoreTestDb {
     return is_postgres() ? cluster_->Url(database_, extra) : "sqlite:" + path_;
   }
 
-  StoreLocation Location() const {
-    StoreLocation location;
+  TenantLocation Location() const {
+    TenantLocation location;
     location.identifier = identifier_;
     location.connection_string = ConnectionString();
     if (is_postgres()) location.schema_name = schema_;
@@ -239,7 +239,7 @@ class StoreTestDb {
     return OpenAt(Location(), options);
   }
 
-  static std::unique_ptr<OutboxStore> OpenAt(const StoreLocation& location,
+  static std::unique_ptr<OutboxStore> OpenAt(const TenantLocation& location,
                                              const StoreOptions& options) {
     std::unique_ptr<OutboxStore> store;
     Status status = OpenOutboxStore(location, options, &store);

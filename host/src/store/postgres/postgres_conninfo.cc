@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "store/postgres/libpq_notices.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd::sql_store {
 

@@ -127,9 +127,9 @@ void PostgresNotifyListener::Poke() {
   (void)written;  // EAGAIN: a wake-up is already pending
 }
 
-void PostgresNotifyListener::Watch(const std::vector<StoreLocation>& locations) {
+void PostgresNotifyListener::Watch(const std::vector<TenantLocation>& locations) {
   WatchSet wanted;
-  for (const StoreLocation& location : locations) {
+  for (const TenantLocation& location : locations) {
     if (!IsPostgres(location.connection_string)) continue;
     sql_store::PostgresTarget target;
     if (!sql_store::ParsePostgresConnection(location.connection_string, &target).ok()) continue;

@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "store/connection_budget.h"
-#include "store/store_location.h"
+#include "store/tenant_location.h"
 
 namespace outboxd {
 
@@ -75,7 +75,7 @@ class PostgresNotifyListener {
 
   // Replaces the set of watched stores (non-PostgreSQL locations are ignored). Databases no
   // longer needed are closed, new ones connected, on the listener thread.
-  void Watch(const std::vector<StoreLocation>& locations);
+  void Watch(const std::vector<TenantLocation>& locations);
 
   int listening_databases() const { return listening_.load(); }
   int unlistened_databases() const { return unlistened_.load(); }

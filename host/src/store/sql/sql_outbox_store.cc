@@ -103,7 +103,7 @@ OutboxSql WithPayloadCap(OutboxSql sql, int64_t max_payload_bytes) {
 
 }  // namespace
 
-Status SqlOutboxStore::Create(const StoreLocation& location, const StoreOptions& options,
+Status SqlOutboxStore::Create(const TenantLocation& location, const StoreOptions& options,
                                std::unique_ptr<SqlDialect> dialect,
                                std::unique_ptr<SqlOutboxStore>* store) {
   OutboxTable table;
@@ -129,7 +129,7 @@ Status SqlOutboxStore::Create(const StoreLocation& location, const StoreOptions&
   return Status::OK();
 }
 
-SqlOutboxStore::SqlOutboxStore(const StoreLocation& location, const StoreOptions& options,
+SqlOutboxStore::SqlOutboxStore(const TenantLocation& location, const StoreOptions& options,
                                  std::unique_ptr<SqlDialect> dialect, const OutboxTable& table)
     : location_(location),
       options_(options),

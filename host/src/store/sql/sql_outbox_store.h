@@ -58,13 +58,13 @@ namespace outboxd::sql_store {
 class SqlOutboxStore final : public OutboxStore {
  public:
   // Validates the schema and table names (InvalidArgument) and options; opens nothing.
-  static Status Create(const StoreLocation& location, const StoreOptions& options,
+  static Status Create(const TenantLocation& location, const StoreOptions& options,
                        std::unique_ptr<SqlDialect> dialect,
                        std::unique_ptr<SqlOutboxStore>* store);
 
   ~SqlOutboxStore() override;
 
-  const StoreLocation& location() const override { return location_; }
+  const TenantLocation& location() const override { return location_; }
   Status EnsureSchema() override;
   Status ClaimDue(int limit, std::chrono::milliseconds lease, const std::string& owner_token,
                   std::vector<OutboxMessage>* out) override;
@@ -94,7 +94,7 @@ class SqlOutboxStore final : public OutboxStore {
   int64_t schema_deployments() const { return schema_deployments_.load(); }
 
  private:
-  SqlOutboxStore(const StoreLocation& location, const StoreOptions& options,
+  SqlOutboxStore(const TenantLocation& location, const StoreOptions& options,
                   std::unique_ptr<SqlDialect> dialect, const OutboxTable& table);
 
   Status OpenConnection(std::unique_ptr<StoreConnection>* out);
@@ -133,7 +133,7 @@ class SqlOutboxStore final : public OutboxStore {
   // "store '<id>': <operation> failed: <reason>", with any password redacted.
   Status Failed(const char* operation, const Status& status) const;
 
-  const StoreLocation location_;
+  const TenantLocation location_;
   const StoreOptions options_;
   const std::unique_ptr<SqlDialect> dialect_;
   const OutboxTable table_;

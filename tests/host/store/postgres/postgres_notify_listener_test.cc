@@ -76,13 +76,13 @@ class PostgresNotifyListenerTest : public ::testing::Test {
   }
 
   // A fresh database with an outbox table (trigger installed when `notify`).
-  StoreLocation NewTenant(const std::string& id, bool notify = true) {
+  TenantLocation NewTenant(const std::string& id, bool notify = true) {
     static std::atomic<int> serial{0};
     const std::string db = "obx_listen_" + std::to_string(getpid()) + "_" +
                            std::to_string(serial++);
     EXPECT_EQ(Exec(server_, "CREATE DATABASE " + db), "");
     databases_.push_back(db);
-    StoreLocation location;
+    TenantLocation location;
     location.identifier = id;
     location.connection_string = WithDatabase(server_, db);
     StoreOptions options;
@@ -94,7 +94,7 @@ class PostgresNotifyListenerTest : public ::testing::Test {
     return location;
   }
 
-  static void Insert(const StoreLocation& location) {
+  static void Insert(const TenantLocation& location) {
     EXPECT_EQ(Exec(location.connection_string,
                    "INSERT INTO infra.outbox (topic, payload) VALUES ('t', 'p')"),
               "");
@@ -105,8 +105,8 @@ class PostgresNotifyListenerTest : public ::testing::Test {
 };
 
 TEST_F(PostgresNotifyListenerTest, InsertWakesTheStoreAndConnectWakesEveryStore) {
-  StoreLocation a = NewTenant("tenant-a");
-  StoreLocation b = NewTenant("tenant-b");
+  TenantLocation a = NewTenant("tenant-a");
+  TenantLocation b = NewTenant("tenant-b");
   Wakeups wakeups;
   PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({a, b});
@@ -124,8 +124,8 @@ TEST_F(PostgresNotifyListenerTest, InsertWakesTheStoreAndConnectWakesEveryStore)
 }
 
 TEST_F(PostgresNotifyListenerTest, WithoutTheTriggerNoNotificationArrives) {
-  StoreLocation quiet = NewTenant("quiet", /*notify=*/false);
-  StoreLocation loud = NewTenant("loud");
+  TenantLocation quiet = NewTenant("quiet", /*notify=*/false);
+  TenantLocation loud = NewTenant("loud");
   Wakeups wakeups;
   PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({quiet, loud});
@@ -139,9 +139,9 @@ TEST_F(PostgresNotifyListenerTest, WithoutTheTriggerNoNotificationArrives) {
 }
 
 TEST_F(PostgresNotifyListenerTest, TheBudgetLimitsListenersAndUnwatchingGivesSlotsBack) {
-  StoreLocation a = NewTenant("a");
-  StoreLocation b = NewTenant("b");
-  StoreLocation c = NewTenant("c");
+  TenantLocation a = NewTenant("a");
+  TenantLocation b = NewTenant("b");
+  TenantLocation c = NewTenant("c");
   ConnectionBudget budget(10);
   Wakeups wakeups;
   PostgresNotifyListener listener(&budget, /*max_listeners=*/2, kNoProbes, wakeups.Callback());
@@ -160,7 +160,7 @@ TEST_F(PostgresNotifyListenerTest, TheBudgetLimitsListenersAndUnwatchingGivesSlo
 }
 
 TEST_F(PostgresNotifyListenerTest, NonPostgresStoresAreIgnored) {
-  StoreLocation sqlite;
+  TenantLocation sqlite;
   sqlite.identifier = "file";
   sqlite.connection_string = "sqlite:/nonexistent/tenant.db";
   Wakeups wakeups;
@@ -173,7 +173,7 @@ TEST_F(PostgresNotifyListenerTest, NonPostgresStoresAreIgnored) {
 }
 
 TEST_F(PostgresNotifyListenerTest, AListenerWhoseBackendIsKilledReconnectsAndWakesItsStores) {
-  StoreLocation a = NewTenant("phoenix");
+  TenantLocation a = NewTenant("phoenix");
   Wakeups wakeups;
   PostgresNotifyListener listener(nullptr, -1, kNoProbes, wakeups.Callback());
   listener.Watch({a});
@@ -192,10 +192,10 @@ TEST_F(PostgresNotifyListenerTest, AListenerWhoseBackendIsKilledReconnectsAndWak
 
 TEST_F(PostgresNotifyListenerTest, TheSafetyProbeWakesOnlyTablesWithRowsAClaimWouldTake) {
   // No trigger anywhere: every wake comes from the listener's probe.
-  StoreLocation due = NewTenant("due", /*notify=*/false);
-  StoreLocation later = NewTenant("later", /*notify=*/false);
-  StoreLocation empty = NewTenant("empty", /*notify=*/false);
-  StoreLocation waiting = NewTenant("waiting", /*notify=*/false);
+  TenantLocation due = NewTenant("due", /*notify=*/false);
+  TenantLocation later = NewTenant("later", /*notify=*/false);
+  TenantLocation empty = NewTenant("empty", /*notify=*/false);
+  TenantLocation waiting = NewTenant("waiting", /*notify=*/false);
   ASSERT_EQ(Exec(later.connection_string,
                  "INSERT INTO infra.outbox (topic, payload, due_at) "
                  "VALUES ('t', 'p', now() + interval '1 hour')"),
@@ -225,7 +225,7 @@ TEST_F(PostgresNotifyListenerTest, TheSafetyProbeWakesOnlyTablesWithRowsAClaimWo
 }
 
 TEST_F(PostgresNotifyListenerTest, AFailedProbeWakesEveryStoreOfTheDatabase) {
-  StoreLocation gone = NewTenant("gone", /*notify=*/false);
+  TenantLocation gone = NewTenant("gone", /*notify=*/false);
   ASSERT_EQ(Exec(gone.connection_string, "DROP TABLE infra.outbox"), "");
   Wakeups wakeups;
   PostgresNotifyListener listener(nullptr, -1, milliseconds(100), wakeups.Callback());

@@ -41,8 +41,8 @@ int ClosedLoopbackPort() {
   return ntohs(address.sin_port);
 }
 
-StoreLocation At(const std::string& connection_string) {
-  StoreLocation location;
+TenantLocation At(const std::string& connection_string) {
+  TenantLocation location;
   location.identifier = "customer-001";
   location.connection_string = connection_string;
   location.schema_name = UniqueTestName();
@@ -99,7 +99,7 @@ class PostgresStoreServerTest : public ::testing::Test {
 
 TEST_F(PostgresStoreServerTest, MissingDatabaseIsUnavailableUntilItExists) {
   const std::string database = UniqueTestName("obx_missing");
-  StoreLocation location = At(cluster_->Url(database));
+  TenantLocation location = At(cluster_->Url(database));
   std::unique_ptr<OutboxStore> store;
   ASSERT_TRUE(OpenOutboxStore(location, StoreTestDb::Options(), &store).ok()) << "opening is lazy";
   std::vector<OutboxMessage> out;
@@ -265,7 +265,7 @@ TEST_F(PostgresStoreBackendsTest, SteadyStateUnderACapOpensNoNewSessions) {
   options.connection_budget = std::make_shared<ConnectionBudget>(kStores);
   std::vector<std::unique_ptr<OutboxStore>> stores;
   for (int i = 0; i < kStores; ++i) {
-    StoreLocation location = db_->Location();
+    TenantLocation location = db_->Location();
     location.identifier = "customer-" + std::to_string(i);
     location.table_name = "outbox_" + std::to_string(i);
     stores.push_back(StoreTestDb::OpenAt(location, options));
@@ -347,7 +347,7 @@ TEST_F(PostgresStoreBackendsTest, RacingFirstUseDeploysTheSchemaOnce) {
   }
   const int64_t raced = db_->QueryInt("SELECT count(*)::int FROM public.obx_ddl_log");
   // The DDL of one deployment, alone: another table in the same schema.
-  StoreLocation solo = db_->Location();
+  TenantLocation solo = db_->Location();
   solo.table_name = "outbox_solo";
   ASSERT_NE(StoreTestDb::OpenAt(solo, options), nullptr);
   const int64_t alone = db_->QueryInt("SELECT count(*)::int FROM public.obx_ddl_log") - raced;

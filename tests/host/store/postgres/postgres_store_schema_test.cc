@@ -37,8 +37,8 @@ class PostgresStoreSchemaTest : public ::testing::Test {
   // A location on the tenant whose connection string differs by application_name: the same
   // database and table under another process-wide "schema deployed" key, so the store deploys
   // again instead of trusting this process's memo (as a second outboxd process would).
-  StoreLocation LocationAs(const std::string& application_name) const {
-    StoreLocation location = db_->Location();
+  TenantLocation LocationAs(const std::string& application_name) const {
+    TenantLocation location = db_->Location();
     location.connection_string = db_->ConnectionString("application_name=" + application_name);
     return location;
   }
@@ -137,7 +137,7 @@ TEST_F(PostgresStoreSchemaTest, TableIsCreatedInItsSchemaWithCreateSchemaIfNotEx
       << "id is a bigserial";
 
   // A second table in the schema that now exists: CREATE SCHEMA IF NOT EXISTS is idempotent.
-  StoreLocation second = db_->Location();
+  TenantLocation second = db_->Location();
   second.table_name = "outbox_two";
   std::unique_ptr<OutboxStore> other = StoreTestDb::OpenAt(second, StoreTestDb::Options());
   EnqueueN(other.get(), 1);
@@ -172,7 +172,7 @@ TEST_F(PostgresStoreSchemaTest, DefaultSchemaIsInfra) {
   // A database of its own: "infra" is a fixed name, and tests running in parallel must not share
   // it.
   StoreTestDb own(Engine::kPostgres, "outbox", "customer-001", /*own_database=*/true);
-  StoreLocation location;
+  TenantLocation location;
   location.identifier = "customer-001";
   location.connection_string = own.ConnectionString();
   ASSERT_EQ(location.schema_name, "infra");

@@ -35,8 +35,8 @@ using std::chrono::milliseconds;
 // Far below the 60 s the old code hung, far above any honest open on a loaded machine.
 constexpr milliseconds kWatchdog{20000};
 
-StoreLocation SqliteLocation(const fs::path& path) {
-  StoreLocation location;
+TenantLocation SqliteLocation(const fs::path& path) {
+  TenantLocation location;
   location.identifier = "tenant-" + path.filename().string();
   location.connection_string = "sqlite:" + path.string();
   return location;

@@ -1,13 +1,13 @@
-// TenantStore: one discovered tenant outbox as the dispatcher sees it: the store plus its health.
+// Tenant: one discovered tenant outbox as the dispatcher sees it: the store plus its health.
 // A store whose database fails (missing file, locked, server down) is backed off: skipped by the
 // dispatcher until its retry time, the delay doubling per consecutive failure (1 s .. 60 s), with one
 // log line per back-off step and one when it recovers. The others keep going.
 //
-// OWNERSHIP: owns the OutboxStore. Shared (shared_ptr) by the provider's snapshots and by workers
+// OWNERSHIP: owns the OutboxStore. Shared (shared_ptr) by the tenant set's snapshots and by workers
 // with a batch in flight, so a store removed by discovery finishes its in-flight batch.
 // THREADING: thread-safe; the health lock is never held across a database call.
-#ifndef OUTBOXD_DISCOVERY_TENANT_STORE_H_
-#define OUTBOXD_DISCOVERY_TENANT_STORE_H_
+#ifndef OUTBOXD_DISCOVERY_TENANT_H_
+#define OUTBOXD_DISCOVERY_TENANT_H_
 
 #include <atomic>
 #include <chrono>
@@ -21,14 +21,14 @@
 
 namespace outboxd {
 
-class TenantStore {
+class Tenant {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> store);
+  Tenant(TenantLocation location, std::unique_ptr<OutboxStore> store);
 
   const std::string& id() const { return location_.identifier; }
-  const StoreLocation& location() const { return location_; }
+  const TenantLocation& location() const { return location_; }
   OutboxStore& store() const { return *store_; }
 
   // False while the store is backed off after a failure.
@@ -56,7 +56,7 @@ class TenantStore {
   static constexpr std::chrono::milliseconds kMaxBackoff{60000};
 
  private:
-  const StoreLocation location_;
+  const TenantLocation location_;
   const std::unique_ptr<OutboxStore> store_;
   mutable Mutex mu_;
   int failures_ GUARDED_BY(mu_) = 0;
@@ -67,4 +67,4 @@ class TenantStore {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_DISCOVERY_TENANT_STORE_H_
+#endif  // OUTBOXD_DISCOVERY_TENANT_H_

@@ -15,8 +15,8 @@
 // that holds them); its destructor destroys what is still queued.
 // THREADING: the deleters run on any thread (a mutex guards the queue). Track, Reap and
 // draining() belong to the control thread.
-#ifndef OUTBOXD_PLUGIN_GENERATION_REAPER_H_
-#define OUTBOXD_PLUGIN_GENERATION_REAPER_H_
+#ifndef OUTBOXD_RELOAD_GENERATION_REAPER_H_
+#define OUTBOXD_RELOAD_GENERATION_REAPER_H_
 
 #include <cstdint>
 #include <filesystem>
@@ -82,4 +82,4 @@ bool LibraryStillLoaded(const std::filesystem::path& path);
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_PLUGIN_GENERATION_REAPER_H_
+#endif  // OUTBOXD_RELOAD_GENERATION_REAPER_H_

@@ -3,7 +3,7 @@
 // nothing, bad files are rejected while the previous generation keeps serving, removed handlers
 // park their topics, insecure files and files outside the allow-list are refused, and the
 // discovery plugin follows its file.
-#include "daemon/plugin_reloader.h"
+#include "reload/plugin_reloader.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -303,7 +303,7 @@ TEST_F(PluginReloaderTest, FileStillChangingWaitsForTheSettleWindow) {
 TEST_F(PluginReloaderTest, DiscoveryFollowsItsFileAndARemovedOneKeepsNoTarget) {
   LogCapture log;
   Start();
-  std::vector<StoreLocation> listed;
+  std::vector<TenantLocation> listed;
   ASSERT_TRUE(discovery_.Discover(&listed).ok());
   EXPECT_EQ(listed.size(), 1u);
 
@@ -394,7 +394,7 @@ TEST_F(PluginReloaderTest, DiscoveryOnlyWiresNoHandler) {
   options_.discovery_only = true;
   Start();
   EXPECT_EQ(routing_.Current()->size(), 0u);
-  std::vector<StoreLocation> found;
+  std::vector<TenantLocation> found;
   ASSERT_TRUE(discovery_.Discover(&found).ok());
   ASSERT_EQ(found.size(), 1u);  // tenant_list_v1 lists its "first" tenant only
   EXPECT_EQ(found[0].connection_string, "sqlite:/x/1.db");

@@ -1,12 +1,12 @@
-#include "daemon/plugin_reloader.h"
+#include "reload/plugin_reloader.h"
 
 #include <spdlog/spdlog.h>
 
 #include <set>
 #include <utility>
 
-#include "daemon/plugin_discovery_source.h"
-#include "daemon/plugin_message_handler.h"
+#include "reload/plugin_discovery_source.h"
+#include "reload/plugin_message_handler.h"
 #include "plugin/discovery_instance.h"
 #include "plugin/handler_instance.h"
 #include "plugin/plugin_file_policy.h"

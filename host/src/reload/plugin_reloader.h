@@ -27,8 +27,8 @@
 //
 // OWNERSHIP: borrows routing, discovery and reaper; they must outlive it. Holds the live
 // generations. THREADING: confined to the control thread, except ParkedTopics() (thread-safe).
-#ifndef OUTBOXD_DAEMON_PLUGIN_RELOADER_H_
-#define OUTBOXD_DAEMON_PLUGIN_RELOADER_H_
+#ifndef OUTBOXD_RELOAD_PLUGIN_RELOADER_H_
+#define OUTBOXD_RELOAD_PLUGIN_RELOADER_H_
 
 #include <atomic>
 #include <chrono>
@@ -46,7 +46,7 @@
 #include "discovery/switchable_discovery_source.h"
 #include "dispatch/handler_table.h"
 #include "dispatch/routing_state.h"
-#include "plugin/generation_reaper.h"
+#include "reload/generation_reaper.h"
 #include "plugin/loaded_plugin.h"
 #include "plugin/plugin_dir_scanner.h"
 #include "plugin/plugin_loader.h"
@@ -143,4 +143,4 @@ class PluginReloader {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_DAEMON_PLUGIN_RELOADER_H_
+#endif  // OUTBOXD_RELOAD_PLUGIN_RELOADER_H_

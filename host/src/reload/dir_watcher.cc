@@ -1,4 +1,4 @@
-#include "plugin/dir_watcher.h"
+#include "reload/dir_watcher.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>

@@ -1,4 +1,4 @@
-#include "discovery/tenant_store.h"
+#include "discovery/tenant.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,15 +9,15 @@
 
 namespace outboxd {
 
-TenantStore::TenantStore(StoreLocation location, std::unique_ptr<OutboxStore> store)
+Tenant::Tenant(TenantLocation location, std::unique_ptr<OutboxStore> store)
     : location_(std::move(location)), store_(std::move(store)) {}
 
-bool TenantStore::Available(TimePoint now) const {
+bool Tenant::Available(TimePoint now) const {
   MutexLock lock(&mu_);
   return failures_ == 0 || now >= retry_at_;
 }
 
-void TenantStore::RecordFailure(const Status& status, TimePoint now) {
+void Tenant::RecordFailure(const Status& status, TimePoint now) {
   std::chrono::milliseconds delay;
   {
     MutexLock lock(&mu_);
@@ -32,7 +32,7 @@ void TenantStore::RecordFailure(const Status& status, TimePoint now) {
                delay.count());
 }
 
-void TenantStore::RecordSuccess() {
+void Tenant::RecordSuccess() {
   int was;
   {
     MutexLock lock(&mu_);
@@ -42,12 +42,12 @@ void TenantStore::RecordSuccess() {
   if (was > 0) spdlog::info("Outbox database '{}' is available again", id());
 }
 
-TenantStore::Health TenantStore::health() const {
+Tenant::Health Tenant::health() const {
   MutexLock lock(&mu_);
   return Health{failures_, retry_at_, last_error_};
 }
 
-int TenantStore::consecutive_failures() const {
+int Tenant::consecutive_failures() const {
   MutexLock lock(&mu_);
   return failures_;
 }

@@ -1,8 +1,8 @@
 // PluginMessageHandler: adapts a handler plugin instance (plugin layer) to the dispatcher's
 // MessageHandler. Holding it keeps the instance, and so its plugin generation, alive.
 // THREADING: thread-safe (HandlerInstance::Handle is).
-#ifndef OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
-#define OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
+#ifndef OUTBOXD_RELOAD_PLUGIN_MESSAGE_HANDLER_H_
+#define OUTBOXD_RELOAD_PLUGIN_MESSAGE_HANDLER_H_
 
 #include <chrono>
 #include <memory>
@@ -34,4 +34,4 @@ class PluginMessageHandler : public MessageHandler {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_DAEMON_PLUGIN_MESSAGE_HANDLER_H_
+#endif  // OUTBOXD_RELOAD_PLUGIN_MESSAGE_HANDLER_H_

@@ -1,6 +1,6 @@
-// StoreLocation: where one tenant outbox lives. Produced by discovery, keyed by identifier.
-#ifndef OUTBOXD_STORE_STORE_LOCATION_H_
-#define OUTBOXD_STORE_STORE_LOCATION_H_
+// TenantLocation: where one tenant outbox lives. Produced by discovery, keyed by identifier.
+#ifndef OUTBOXD_STORE_TENANT_LOCATION_H_
+#define OUTBOXD_STORE_TENANT_LOCATION_H_
 
 #include <string>
 
@@ -8,14 +8,14 @@
 
 namespace outboxd {
 
-struct StoreLocation {
+struct TenantLocation {
   std::string identifier;         // tenant id, unique, e.g. "customer-001"
   std::string connection_string;  // "sqlite:<path>" or "postgresql://..." (libpq URI)
   std::string schema_name = "infra";  // ignored on SQLite (no schemas)
   std::string table_name = "outbox";
 
   // Same database and table: a change in any of these re-creates the store.
-  bool SameTarget(const StoreLocation& o) const {
+  bool SameTarget(const TenantLocation& o) const {
     return connection_string == o.connection_string && schema_name == o.schema_name &&
            table_name == o.table_name;
   }
@@ -30,4 +30,4 @@ using ::obx::RedactConnectionString;
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_STORE_STORE_LOCATION_H_
+#endif  // OUTBOXD_STORE_TENANT_LOCATION_H_

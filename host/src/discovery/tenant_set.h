@@ -1,4 +1,4 @@
-// StoreProvider: the dynamic set of tenant stores, kept in step with a DiscoverySource.
+// TenantSet: the dynamic set of tenant stores, kept in step with a DiscoverySource.
 //
 // Refresh() asks discovery for the current list and diffs it against the current set by identifier:
 //  - a new identifier gets a new store ("Discovered new outbox database: <id>"), its schema is
@@ -12,11 +12,11 @@
 // "Discovery complete. Managing <n> outbox databases". Refresh is single-flight (B6): a caller that
 // arrives while a refresh runs waits for it and shares its result instead of starting another.
 //
-// OWNERSHIP: borrows the DiscoverySource (must outlive the provider). Snapshots are shared_ptrs to
+// OWNERSHIP: borrows the DiscoverySource (must outlive the tenant set). Snapshots are shared_ptrs to
 // immutable vectors; holding one keeps its stores alive.
 // THREADING: thread-safe. No lock is held across discovery or any database call.
-#ifndef OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
-#define OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
+#ifndef OUTBOXD_DISCOVERY_TENANT_SET_H_
+#define OUTBOXD_DISCOVERY_TENANT_SET_H_
 
 #include <atomic>
 #include <cstdint>
@@ -27,13 +27,13 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "discovery/discovery_source.h"
-#include "discovery/tenant_store.h"
+#include "discovery/tenant.h"
 
 namespace outboxd {
 
-using StoreSet = std::vector<std::shared_ptr<TenantStore>>;
+using TenantList = std::vector<std::shared_ptr<Tenant>>;
 using StoreFactory =
-    std::function<Status(const StoreLocation& location, std::unique_ptr<OutboxStore>* out)>;
+    std::function<Status(const TenantLocation& location, std::unique_ptr<OutboxStore>* out)>;
 
 // What discovery did, for metrics (outboxd_discovery_*). Lock-free; read from any thread.
 struct DiscoveryCounters {
@@ -44,21 +44,21 @@ struct DiscoveryCounters {
   std::atomic<int64_t> last_success_unix_ms{0};  // wall clock of the last successful run; 0: none
 };
 
-struct StoreProviderOptions {
+struct TenantSetOptions {
   // Accept an empty discovery result as "no tenants" (drops every store). Default: keep the set.
   bool allow_empty = false;
   // Create the schema of a newly discovered store during the refresh.
   bool ensure_schema_on_discovery = true;
-  // Counted into when set (borrowed; must outlive the provider).
+  // Counted into when set (borrowed; must outlive the tenant set).
   DiscoveryCounters* counters = nullptr;
 };
 
-class StoreProvider {
+class TenantSet {
  public:
-  StoreProvider(DiscoverySource* source, StoreFactory factory, StoreProviderOptions options = {});
+  TenantSet(DiscoverySource* source, StoreFactory factory, TenantSetOptions options = {});
 
   // The current set (never null; empty before the first successful refresh).
-  std::shared_ptr<const StoreSet> Snapshot() const;
+  std::shared_ptr<const TenantList> Snapshot() const;
 
   // Runs discovery and applies the diff; single-flight.
   Status Refresh() EXCLUDES(flight_mu_);
@@ -72,15 +72,15 @@ class StoreProvider {
 
  private:
   Status RefreshOnce() EXCLUDES(flight_mu_);  // runs discovery: no lock held
-  void Publish(std::shared_ptr<const StoreSet> set);
+  void Publish(std::shared_ptr<const TenantList> set);
 
   DiscoverySource* const source_;
   const StoreFactory factory_;
-  const StoreProviderOptions options_;
+  const TenantSetOptions options_;
   std::function<void()> on_change_;
 
   mutable Mutex snapshot_mu_;  // pointer swap only
-  std::shared_ptr<const StoreSet> snapshot_ GUARDED_BY(snapshot_mu_);
+  std::shared_ptr<const TenantList> snapshot_ GUARDED_BY(snapshot_mu_);
 
   Mutex flight_mu_;  // single-flight bookkeeping
   CondVar flight_cv_;
@@ -93,4 +93,4 @@ class StoreProvider {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_DISCOVERY_STORE_PROVIDER_H_
+#endif  // OUTBOXD_DISCOVERY_TENANT_SET_H_

@@ -1,4 +1,4 @@
-#include "plugin/generation_reaper.h"
+#include "reload/generation_reaper.h"
 
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>

@@ -6,8 +6,8 @@
 // OWNERSHIP: owns the inotify descriptor and one thread; the destructor stops and joins it.
 // THREADING: on_change runs on the watcher thread; it must be quick and thread-safe (e.g. set a
 // flag and notify a condition variable).
-#ifndef OUTBOXD_PLUGIN_DIR_WATCHER_H_
-#define OUTBOXD_PLUGIN_DIR_WATCHER_H_
+#ifndef OUTBOXD_RELOAD_DIR_WATCHER_H_
+#define OUTBOXD_RELOAD_DIR_WATCHER_H_
 
 #include <filesystem>
 #include <functional>
@@ -41,4 +41,4 @@ class DirWatcher {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_PLUGIN_DIR_WATCHER_H_
+#endif  // OUTBOXD_RELOAD_DIR_WATCHER_H_

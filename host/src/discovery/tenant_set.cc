@@ -1,4 +1,4 @@
-#include "discovery/store_provider.h"
+#include "discovery/tenant_set.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,19 +9,19 @@
 
 namespace outboxd {
 
-StoreProvider::StoreProvider(DiscoverySource* source, StoreFactory factory,
-                             StoreProviderOptions options)
+TenantSet::TenantSet(DiscoverySource* source, StoreFactory factory,
+                             TenantSetOptions options)
     : source_(source),
       factory_(std::move(factory)),
       options_(options),
-      snapshot_(std::make_shared<const StoreSet>()) {}
+      snapshot_(std::make_shared<const TenantList>()) {}
 
-std::shared_ptr<const StoreSet> StoreProvider::Snapshot() const {
+std::shared_ptr<const TenantList> TenantSet::Snapshot() const {
   MutexLock lock(&snapshot_mu_);
   return snapshot_;
 }
 
-void StoreProvider::Publish(std::shared_ptr<const StoreSet> set) {
+void TenantSet::Publish(std::shared_ptr<const TenantList> set) {
   {
     MutexLock lock(&snapshot_mu_);
     snapshot_ = std::move(set);
@@ -29,7 +29,7 @@ void StoreProvider::Publish(std::shared_ptr<const StoreSet> set) {
   if (on_change_) on_change_();
 }
 
-Status StoreProvider::Refresh() {
+Status TenantSet::Refresh() {
   MutexLock lock(&flight_mu_);
   if (in_flight_) {
     const uint64_t generation = flight_generation_;
@@ -50,10 +50,10 @@ Status StoreProvider::Refresh() {
   return result;
 }
 
-Status StoreProvider::RefreshOnce() {
+Status TenantSet::RefreshOnce() {
   ++refreshes_;
-  std::shared_ptr<const StoreSet> current = Snapshot();
-  std::vector<StoreLocation> discovered;
+  std::shared_ptr<const TenantList> current = Snapshot();
+  std::vector<TenantLocation> discovered;
   Status s = source_->Discover(&discovered);
   DiscoveryCounters* const counters = options_.counters;
   if (!s.ok()) {
@@ -74,13 +74,13 @@ Status StoreProvider::RefreshOnce() {
     return Status::OK();
   }
 
-  std::unordered_map<std::string, std::shared_ptr<TenantStore>> existing;
+  std::unordered_map<std::string, std::shared_ptr<Tenant>> existing;
   for (const auto& store : *current) existing.emplace(store->id(), store);
 
-  auto next = std::make_shared<StoreSet>();
+  auto next = std::make_shared<TenantList>();
   std::unordered_set<std::string> seen;
   bool changed = false;
-  for (const StoreLocation& location : discovered) {
+  for (const TenantLocation& location : discovered) {
     if (!seen.insert(location.identifier).second) {
       spdlog::warn("Discovery listed outbox database '{}' twice; using the first entry",
                    location.identifier);
@@ -113,7 +113,7 @@ Status StoreProvider::RefreshOnce() {
     } else {
       spdlog::info("Discovered new outbox database: {}", location.identifier);
     }
-    auto tenant = std::make_shared<TenantStore>(location, std::move(store));
+    auto tenant = std::make_shared<Tenant>(location, std::move(store));
     if (options_.ensure_schema_on_discovery) {
       Status schema = tenant->store().EnsureSchema();
       if (!schema.ok()) tenant->RecordFailure(schema, std::chrono::steady_clock::now());

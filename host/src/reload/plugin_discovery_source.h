@@ -1,7 +1,7 @@
-// PluginDiscoverySource: adapts a discovery plugin instance to the StoreProvider's DiscoverySource.
-// OWNERSHIP: owns the instance. THREADING: one call at a time (the provider's refresh).
-#ifndef OUTBOXD_DAEMON_PLUGIN_DISCOVERY_SOURCE_H_
-#define OUTBOXD_DAEMON_PLUGIN_DISCOVERY_SOURCE_H_
+// PluginDiscoverySource: adapts a discovery plugin instance to the TenantSet's DiscoverySource.
+// OWNERSHIP: owns the instance. THREADING: one call at a time (the tenant set's refresh).
+#ifndef OUTBOXD_RELOAD_PLUGIN_DISCOVERY_SOURCE_H_
+#define OUTBOXD_RELOAD_PLUGIN_DISCOVERY_SOURCE_H_
 
 #include <memory>
 #include <string>
@@ -18,7 +18,7 @@ class PluginDiscoverySource : public DiscoverySource {
  public:
   explicit PluginDiscoverySource(std::unique_ptr<DiscoveryInstance> instance)
       : instance_(std::move(instance)) {}
-  Status Discover(std::vector<StoreLocation>* out) override { return instance_->Discover(out); }
+  Status Discover(std::vector<TenantLocation>* out) override { return instance_->Discover(out); }
   std::string Describe() const override {
     return "plugin '" + instance_->plugin().name() + "' " + instance_->plugin().version();
   }
@@ -29,4 +29,4 @@ class PluginDiscoverySource : public DiscoverySource {
 
 }  // namespace outboxd
 
-#endif  // OUTBOXD_DAEMON_PLUGIN_DISCOVERY_SOURCE_H_
+#endif  // OUTBOXD_RELOAD_PLUGIN_DISCOVERY_SOURCE_H_
