@@ -76,7 +76,9 @@ struct DispatchConfig {
 
   // First idle delay of a tenant, >= 1ms. Default 250ms. A tenant whose claim found rows (but not a
   // full batch) is polled again after this (jittered, see max_poll_interval); an empty claim
-  // doubles the tenant's own delay up to max_poll_interval.
+  // doubles the tenant's own delay up to max_poll_interval. Idle polls that fall due within
+  // poll_interval / 10 (at most 20 ms) of each other are made on one worker wake-up, so a poll may
+  // be up to that much late.
   std::chrono::milliseconds poll_interval{250};
 
   // Per-tenant idle back-off ceiling: each tenant's delay grows up to this while it stays empty and

@@ -127,8 +127,12 @@ Status Daemon::Create(const OutboxdConfig& config, std::unique_ptr<Daemon>* out,
   dispatch.observer = d->observe_->observer();
   d->dispatcher_ = std::make_unique<Dispatcher>(&d->routing_, d->leases_.get(), &d->counters_,
                                                 dispatch);
+  // Timer slack (dispatch/worker_pool.h): idle polls due within poll_interval / 10, at most 20 ms,
+  // of each other share one wake-up.
+  const auto timer_slack =
+      std::min(config.dispatch.poll_interval / 10, std::chrono::milliseconds(20));
   d->pool_ = std::make_unique<WorkerPool>(d->dispatcher_.get(), d->schedule_.get(),
-                                          config.dispatch.workers);
+                                          config.dispatch.workers, timer_slack);
   TenantSchedule* schedule_ptr = d->schedule_.get();
   Daemon* daemon = d.get();
   d->pool_->SetOnQuiet([daemon] { daemon->RequestDrainCheck(); });

@@ -1,9 +1,15 @@
 #include "dispatch/worker_pool.h"
 
+#include <algorithm>
+
 namespace outboxd {
 
-WorkerPool::WorkerPool(Dispatcher* dispatcher, TenantSchedule* schedule, int workers)
-    : dispatcher_(dispatcher), schedule_(schedule), workers_(workers) {
+WorkerPool::WorkerPool(Dispatcher* dispatcher, TenantSchedule* schedule, int workers,
+                       std::chrono::milliseconds timer_slack)
+    : dispatcher_(dispatcher),
+      schedule_(schedule),
+      workers_(workers),
+      timer_slack_(std::max(timer_slack, std::chrono::milliseconds(0))) {
   schedule_->SetOnReady([this] { Wake(); });
 }
 
@@ -63,9 +69,14 @@ void WorkerPool::Loop(int index) {
         timekeeper_ = true;
         keeps_time = true;
         // The schedule's clock is steady time in production; wait for the same span of real time.
+        // A due time already past is not delayed by the slack (it was missed, not early).
         const auto span = *due - schedule_->clock()->Now();
-        cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + span,
-                      [&]() REQUIRES(mu_) { return stopping_ || wakes_ != seen; });
+        const auto wait = span > std::chrono::steady_clock::duration::zero()
+                              ? span + timer_slack_
+                              : std::chrono::steady_clock::duration::zero();
+        const bool woken = cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + wait,
+                                         [&]() REQUIRES(mu_) { return stopping_ || wakes_ != seen; });
+        if (!woken) timer_wakes_.fetch_add(1, std::memory_order_relaxed);
         timekeeper_ = false;
       } else {
         cv_.Wait(&mu_, [&]() REQUIRES(mu_) {
