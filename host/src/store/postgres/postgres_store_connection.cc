@@ -125,7 +125,17 @@ PostgresStoreConnection::PostgresStoreConnection(std::unique_ptr<Poco::Data::Ses
                                                  const OutboxSql* sql)
     : StoreConnection(std::move(session), sql), hot_(std::make_unique<HotStatements>()) {}
 
-PostgresStoreConnection::~PostgresStoreConnection() = default;  // statements before the session
+// The session is closed first: Poco's PostgreSQL statements DEALLOCATE themselves on the server when
+// destroyed while it is connected (one round trip each, about ten thousand when 1,000 tenants'
+// connections close at shutdown); the server drops them with the session anyway. Then the
+// statements (hot_, then the base class's), then the session object.
+PostgresStoreConnection::~PostgresStoreConnection() {
+  try {
+    session().close();
+  } catch (...) {
+    // Closing a broken session may throw; the statements then skip their DEALLOCATE as well.
+  }
+}
 
 void PostgresStoreConnection::AbandonStatements() {
   AbandonForever(&hot_);
