@@ -12,6 +12,7 @@
 
 #include "store/postgres/libpq_notices.h"
 #include "store/postgres/postgres_store_connection.h"
+#include "store/sql/poco_connectors.h"
 #include "store/sql/poco_error.h"
 
 namespace outboxd::sql_store {
@@ -85,10 +86,8 @@ std::string SqlState(const std::string& message) {
 PostgresDialect::PostgresDialect(PostgresTarget target, bool notify)
     : target_(std::move(target)), notify_(notify) {}
 
-void PostgresDialect::RegisterConnector() {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
-}
+// Both engines at once (store/sql/poco_connectors.h).
+void PostgresDialect::RegisterConnector() { RegisterPocoConnectors(); }
 
 OutboxSql PostgresDialect::RenderSql(const OutboxTable& table) const {
   const std::string qualified = QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.table);

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "store/sql/poco_connectors.h"
 #include "store/sql/poco_error.h"
 #include "store/sqlite/sqlite_store_connection.h"
 #include "store/sqlite/sqlite_write_gate.h"
@@ -163,10 +164,8 @@ bool Is(const Poco::Exception& e) {
 
 SqliteDialect::SqliteDialect(std::string path) : path_(std::move(path)) {}
 
-void SqliteDialect::RegisterConnector() {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
-}
+// Both engines at once (store/sql/poco_connectors.h).
+void SqliteDialect::RegisterConnector() { RegisterPocoConnectors(); }
 
 OutboxSql SqliteDialect::RenderSql(const OutboxTable& table) const {
   auto render = [&](const std::string& text) {
