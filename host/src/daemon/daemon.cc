@@ -303,7 +303,10 @@ void Daemon::RequestPluginScan() {
 }
 
 void Daemon::Cleanup() {
-  for (const auto& store : *tenant_set_->Snapshot()) {
+  // Held for the loop: the range-for would drop a temporary snapshot at once, and a
+  // concurrent refresh could then free the list being walked.
+  const std::shared_ptr<const TenantList> snapshot = tenant_set_->Snapshot();
+  for (const auto& store : *snapshot) {
     if (!store->Available(Clock::now())) continue;
     int64_t deleted = 0;
     Status s = store->store().Cleanup(config_.stores.retention, &deleted);
@@ -336,7 +339,10 @@ void Daemon::LogParkedTopics() {
 
 void Daemon::LogDrainWait() {
   std::vector<DrainTenant> tenants;
-  for (const auto& store : *tenant_set_->Snapshot()) {
+  // Held for the loop: the range-for would drop a temporary snapshot at once, and a
+  // concurrent refresh could then free the list being walked.
+  const std::shared_ptr<const TenantList> snapshot = tenant_set_->Snapshot();
+  for (const auto& store : *snapshot) {
     DrainTenant t;
     t.id = store->id();
     Status s = store->store().GetBacklog(&t.backlog);
@@ -354,7 +360,10 @@ bool Daemon::Drained() {
   if (leases_->in_flight() > 0) return false;
   // Every store is checked, backed off or not (the check is a read): a store that cannot be checked
   // is not known to be drained, so drain mode keeps waiting for it.
-  for (const auto& store : *tenant_set_->Snapshot()) {
+  // Held for the loop: the range-for would drop a temporary snapshot at once, and a
+  // concurrent refresh could then free the list being walked.
+  const std::shared_ptr<const TenantList> snapshot = tenant_set_->Snapshot();
+  for (const auto& store : *snapshot) {
     bool pending = true;
     Status s = store->store().HasPendingWork(&pending);
     if (!s.ok() || pending) return false;

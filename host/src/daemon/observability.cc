@@ -109,7 +109,10 @@ FleetState Observability::Snapshot() const {
   state.max_tenant_series = config_.http.max_tenant_series;
   const Clock::time_point now = Clock::now();
   if (sources_.tenant_set != nullptr) {
-    for (const auto& store : *sources_.tenant_set->Snapshot()) {
+    // Held for the loop: the range-for would drop a temporary snapshot at once, and a
+    // concurrent refresh could then free the list being walked.
+    const std::shared_ptr<const TenantList> snapshot = sources_.tenant_set->Snapshot();
+    for (const auto& store : *snapshot) {
       FleetState::Tenant t;
       t.id = store->id();
       t.connection = store->location().connection_string;

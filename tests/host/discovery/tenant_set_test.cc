@@ -32,7 +32,8 @@ class TenantSetTest : public ::testing::Test {
   }
   std::vector<std::string> Ids(const TenantSet& p) {
     std::vector<std::string> ids;
-    for (const auto& s : *p.Snapshot()) ids.push_back(s->id());
+    const std::shared_ptr<const TenantList> snapshot = p.Snapshot();
+    for (const auto& s : *snapshot) ids.push_back(s->id());
     return ids;
   }
   static TenantLocation Loc(const std::string& id, const std::string& conn = "") {

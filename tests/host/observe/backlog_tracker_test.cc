@@ -79,7 +79,8 @@ TEST_F(BacklogTrackerTest, AFailingQueryBacksTheTenantOffAndCountsAnError) {
   tenants_.store("c").FailNext(Op::kBacklog, Status::Unavailable("gone"));
   Round();
   std::shared_ptr<Tenant> c;
-  for (const auto& s : *tenants_.tenant_set()->Snapshot()) {
+  const std::shared_ptr<const TenantList> snapshot = tenants_.tenant_set()->Snapshot();
+  for (const auto& s : *snapshot) {
     if (s->id() == "c") c = s;
   }
   ASSERT_NE(c, nullptr);
