@@ -36,12 +36,14 @@ class PoisonIsolationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(testing::BinariesBuilt());
-    // Under AddressSanitizer (OBX_SANITIZE=address,undefined) the fixture's SIGSEGV would be caught
-    // by ASan's handler, reported and turned into exit code 1; the restart loop is about a process
-    // that dies by the signal, so the children keep the default action.
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    const std::string options = std::string(asan != nullptr ? asan : "");
-    ::setenv("ASAN_OPTIONS", (options + (options.empty() ? "" : ":") + "handle_segv=0").c_str(), 1);
+    // Under a sanitizer (OBX_SANITIZE=address,undefined or thread) the fixture's SIGSEGV would be
+    // caught by the sanitizer's handler, reported and turned into another exit code; the restart
+    // loop is about a process that dies by the signal, so the children keep the default action.
+    for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
+      const char* value = std::getenv(name);
+      const std::string options = value != nullptr ? value : "";
+      ::setenv(name, (options + (options.empty() ? "" : ":") + "handle_segv=0").c_str(), 1);
+    }
     for (const char* name : {"discovery_static.so", "recording_handler.so"}) {
       const std::filesystem::path from =
           std::string(name) == "recording_handler.so" ? testing::BuildDir() / "test-plugins" / name
