@@ -122,6 +122,40 @@ TEST(ConnectionBudgetTest, AWaiterGetsTheSlotWhenAConnectionIsHandedBack) {
   EXPECT_EQ(pools.budget.in_use(), 1);
 }
 
+// A connection that records how many budget slots were taken when it closed.
+struct SlotWitness {
+  SlotWitness(const ConnectionBudget* b, std::vector<int>* seen) : budget(b), in_use_at_close(seen) {}
+  ~SlotWitness() { in_use_at_close->push_back(budget->in_use()); }
+  const ConnectionBudget* budget;
+  std::vector<int>* in_use_at_close;
+};
+
+TEST(ConnectionBudgetTest, ADestroyedPoolClosesItsConnectionsBeforeGivingTheirSlotsBack) {
+  // Were a slot given back first, another store (or a NOTIFY listener) could open a connection
+  // while this one is still open: one over stores.max_connections (seen in CI at 561 of 560).
+  ConnectionBudget budget(3);
+  std::vector<int> in_use_at_close;
+  auto pool = std::make_unique<ConnectionPool<SlotWitness>>(
+      2,
+      [&](std::unique_ptr<SlotWitness>* out) {
+        *out = std::make_unique<SlotWitness>(&budget, &in_use_at_close);
+        return Status::OK();
+      },
+      &budget, milliseconds(100));
+  std::unique_ptr<SlotWitness> a, b;
+  ASSERT_TRUE(pool->Acquire(&a).ok());
+  ASSERT_TRUE(pool->Acquire(&b).ok());
+  pool->Release(std::move(a));
+  pool->Release(std::move(b));
+  ASSERT_TRUE(budget.TryAcquire());  // someone else's slot
+  EXPECT_EQ(budget.in_use(), 3);
+  pool.reset();
+  ASSERT_EQ(in_use_at_close.size(), 2u);
+  EXPECT_EQ(in_use_at_close[0], 3) << "the first connection closed after its slot was given back";
+  EXPECT_EQ(in_use_at_close[1], 3) << "the second connection closed after its slot was given back";
+  EXPECT_EQ(budget.in_use(), 1);
+}
+
 TEST(ConnectionBudgetTest, ConcurrentPoolsStayWithinTheCap) {
   Pools pools(4);
   std::vector<std::unique_ptr<ConnectionPool<LiveConnection>>> stores;

@@ -251,6 +251,14 @@ void PostgresNotifyListener::FinishProbe(Database* db) {
 }
 
 void PostgresNotifyListener::ReleaseSlot(Database* db) {
+  // The connection closes before its slot goes back (else another could open in between: one
+  // over stores.max_connections).
+  if (db->conn != nullptr) {
+    PQfinish(db->conn);  // closing the socket also takes it out of the epoll set
+    db->conn = nullptr;
+    db->watched_fd = -1;
+    db->probing = false;
+  }
   if (!db->has_slot) return;
   db->has_slot = false;
   --slots_held_;

@@ -98,6 +98,7 @@ class PostgresNotifyListener {
   void Poke();
   // Backs `db` off after a failed or lost listener, logging one line per step.
   void ScheduleRetry(Database* db, const char* what, const std::string& error);
+  // Closes db's connection, if any, then gives back its budget slot, if it holds one.
   void ReleaseSlot(Database* db);
   // Sends `db`'s probe if it is due (false: the connection failed and was closed).
   bool StartProbe(Database* db, Clock::time_point now);

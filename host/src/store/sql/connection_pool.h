@@ -65,7 +65,11 @@ class ConnectionPool final : public ConnectionBudget::Holder {
       std::lock_guard<std::mutex> lock(mu_);
       idle.swap(idle_);
     }
-    for (size_t i = 0; i < idle.size(); ++i) budget_->Release();
+    // Close every connection before its slot goes back: a slot released first could be taken
+    // and a new connection opened while this one is still open (one over the cap).
+    const size_t closed = idle.size();
+    idle.clear();
+    for (size_t i = 0; i < closed; ++i) budget_->Release();
   }
 
   // Hands out an idle connection, or opens a new one while fewer than max_connections exist, or
