@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "common/malloc_tuning.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "obx/cpp/redact.hpp"
@@ -151,6 +152,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread: freed batch memory stays mapped for the next batch (common/malloc_tuning.h).
+  outboxd::TuneMallocForWorkers();
   // A plugin calling exit() must not end outboxd with its own status, silently.
   outboxd::InstallExitGuard("outboxd");
   const int code = Main(argc, argv);
