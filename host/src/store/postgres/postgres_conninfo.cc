@@ -83,8 +83,9 @@ Status ParsePostgresConnection(const std::string& input, PostgresTarget* target)
   };
   target->conninfo = std::move(conninfo);
   target->source = input;
-  target->description = RedactFor(*target, get("host", "localhost") + ":" + get("port", "5432") +
-                                               "/" + get("dbname", get("user", "postgres").c_str()));
+  target->server = RedactFor(*target, get("host", "localhost") + ":" + get("port", "5432"));
+  target->description =
+      target->server + "/" + RedactFor(*target, get("dbname", get("user", "postgres").c_str()));
   return Status::OK();
 }
 

@@ -24,6 +24,7 @@ namespace outboxd::sql_store {
 struct PostgresTarget {
   std::string conninfo;     // keyword form, values quoted: "host='h' port='5432' dbname='d' ..."
   std::string description;  // "host:port/dbname", no user and no password: safe for logs
+  std::string server;       // "host:port": the stores of one server share its health
   std::string source;       // the connection string as written: only for RedactFor
 };
 

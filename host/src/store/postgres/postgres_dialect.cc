@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "store/postgres/libpq_notices.h"
+#include "store/postgres/postgres_server_health.h"
 #include "store/postgres/postgres_store_connection.h"
 #include "store/sql/poco_connectors.h"
 #include "store/sql/poco_error.h"
@@ -289,9 +290,11 @@ std::string PostgresDialect::IdListParameter(const std::vector<int64_t>& ids) co
 Status PostgresDialect::OpenSession(const StoreOptions& options,
                                     std::unique_ptr<Poco::Data::Session>* session) const {
   RegisterConnector();
-  if (probe_next_open_.load(std::memory_order_acquire)) {
+  PostgresServerHealth& health = PostgresServerHealth::Instance();
+  if (probe_next_open_.load(std::memory_order_acquire) || health.Suspect(target_.server)) {
     Status reachable = ProbePostgres(target_.conninfo);
     if (!reachable.ok()) {
+      health.Failed(target_.server);
       return reachable.WithContext("cannot connect to PostgreSQL at " + target_.description);
     }
   }
@@ -312,11 +315,16 @@ Status PostgresDialect::OpenSession(const StoreOptions& options,
     *opened << "SET lock_timeout = " + std::to_string(lock_ms), Poco::Data::Keywords::now;
     *session = std::move(opened);
     probe_next_open_.store(false, std::memory_order_release);
+    health.Succeeded(target_.server);
     return Status::OK();
   } catch (...) {
     probe_next_open_.store(true, std::memory_order_release);
-    return StatusFromCurrentException(*this).WithContext("cannot connect to PostgreSQL at " +
-                                                          target_.description);
+    health.Failed(target_.server);
+    // Unavailable, on one line, as ProbePostgres reports the same failure (libpq's text spans
+    // lines; Poco prefixes "Connection Error: ").
+    const Status failed = StatusFromCurrentException(*this);
+    return Status::Unavailable(OneLineLibpqMessage(failed.message().c_str()))
+        .WithContext("cannot connect to PostgreSQL at " + target_.description);
   }
 }
 
@@ -341,6 +349,7 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
   // The next open probes first: a failed statement often means the server went away.
   if (Is<pg::ConnectionException>(e)) {
     probe_next_open_.store(true, std::memory_order_release);
+    PostgresServerHealth::Instance().Failed(target_.server);
     return Status::Unavailable(message);
   }
   if (Is<pg::PostgreSQLException>(e)) {
@@ -348,6 +357,8 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
     std::string cls = state.substr(0, std::min<size_t>(2, state.size()));
     if (cls == "08" || cls == "53" || cls == "57" || cls == "40" || cls == "55" || cls == "3D") {
       probe_next_open_.store(true, std::memory_order_release);
+      // The connection or the server went away (not one database's or one row's trouble).
+      if (cls == "08" || cls == "57") PostgresServerHealth::Instance().Failed(target_.server);
       return Status::Unavailable(message);
     }
     if (cls == "23" || cls == "22") return Status::InvalidArgument(message);
@@ -370,6 +381,7 @@ Status PostgresDialect::TranslateException(const Poco::Exception& e) const {
          message.find("no connection to the server") != std::string::npos ||
          message.find("terminating connection") != std::string::npos)) {
       probe_next_open_.store(true, std::memory_order_release);
+      PostgresServerHealth::Instance().Failed(target_.server);
       return Status::Unavailable(message);
     }
     return Status::Internal(message);

@@ -13,9 +13,11 @@
 // instead of failing on the catalog's unique indexes. With `notify` the schema also installs a
 // statement-level AFTER INSERT trigger that runs pg_notify(kNotifyChannel, '<schema>.<table>').
 //
-// Opening a session: the first attempt of a dialect, and every attempt after a failed one, is
+// Opening a session: an attempt after this store's failed one, or while its server is suspect
+// (postgres_server_health.h: a connection to it failed or was lost and none succeeded since), is
 // preceded by ProbePostgres (see postgres_conninfo.h), so Poco is only handed a server that
-// answered; a failed connect through Poco 1.11 leaks its PGconn.
+// answered; a failed connect through Poco 1.11 leaks its PGconn. A store's first attempt on a
+// healthy server is not probed (one server session per connection, not two).
 //
 // THREADING: thread-safe (the only mutable state is an atomic flag).
 #ifndef OUTBOXD_STORE_POSTGRES_POSTGRES_DIALECT_H_
@@ -65,7 +67,7 @@ class PostgresDialect final : public SqlDialect {
  private:
   const PostgresTarget target_;
   const bool notify_;
-  mutable std::atomic<bool> probe_next_open_{true};
+  mutable std::atomic<bool> probe_next_open_{false};  // this store's last attempt failed
 };
 
 // One SELECT that returns the text `key` as its only row when `schema`.`table` has a row the claim
