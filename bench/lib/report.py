@@ -93,7 +93,7 @@ rows = [
      f"{fmt(r['sqlite_burndown_vs_floor'])}× floor (target ≥ 0.8)"),
     ("outboxd on SQLite, 100 tenant files", "sqlite_100_tenants_msgs_per_s", " msg/s", ""),
     ("1,000 idle tenants: connections (worse mode)", "idle_1000_tenants_connections", "", "target ≤ stores.max_connections"),
-    ("  polling, default cap 64", "idle_1000_tenants_connections_poll", "", "cap 64"),
+    ("  polling", "idle_1000_tenants_connections_poll", "", "cap tenants + 100"),
     ("  LISTEN/NOTIFY", "idle_1000_tenants_connections_notify", "", "cap tenants + 100"),
     ("1,000 idle tenants: outboxd CPU (worse mode)", "idle_1000_tenants_cpu_percent", "%", "target < 2% of one core"),
     ("  polling / LISTEN/NOTIFY", "idle_1000_tenants_cpu_percent_poll", "%", f"notify: {fmt(result.get('idle_1000_tenants_cpu_percent_notify'), '%')}"),
@@ -101,7 +101,7 @@ rows = [
     ("1,000 idle tenants: transactions/s at the server, polling", "idle_1000_tenants_queries_per_s_poll", "", f"notify: {fmt(result.get('idle_1000_tenants_queries_per_s_notify'))}"),
     ("1,000 idle tenants: new server sessions/s (reconnect churn), polling", "idle_1000_tenants_new_sessions_per_s_poll", "", f"notify: {fmt(result.get('idle_1000_tenants_new_sessions_per_s_notify'))}"),
     ("pickup p99, LISTEN/NOTIFY (enqueue to handler start)", "pickup_p99_ms_notify", " ms", f"target ≤ 100 ms; p50 {fmt(result.get('pickup_p50_ms_notify'), ' ms')}"),
-    ("pickup p99, polling", "pickup_p99_ms_poll", " ms", f"target ≤ 1 s; p50 {fmt(result.get('pickup_p50_ms_poll'), ' ms')}"),
+    ("pickup p99, polling", "pickup_p99_ms_poll", " ms", f"target ≤ max_poll_interval + 0.5 s = 2.5 s; p50 {fmt(result.get('pickup_p50_ms_poll'), ' ms')}"),
     ("graphile-worker latency p99 at 200/s", "graphile_worker_latency_p99_ms_200", " ms", ""),
     ("graphile-worker latency p99 at 2,000/s", "graphile_worker_latency_p99_ms_2000", " ms", ""),
     ("handler call through the C ABI (host path, no-op plugin)", "abi_call_ns", " ns",
@@ -124,7 +124,9 @@ for t in (1, 10, 100, 1000):
     if f"sweep_msgs_per_s_{t}" in result or f"sweep_pickup_p99_ms_notify_{t}" in result:
         rows.append((f"scale: {t:,} tenant(s), burn-down", f"sweep_msgs_per_s_{t}", " msg/s",
                      f"pickup p50/p99 notify {fmt(result.get(f'sweep_pickup_p50_ms_notify_{t}'))}/{fmt(result.get(f'sweep_pickup_p99_ms_notify_{t}'), ' ms')}, "
-                     f"polling {fmt(result.get(f'sweep_pickup_p50_ms_poll_{t}'))}/{fmt(result.get(f'sweep_pickup_p99_ms_poll_{t}'), ' ms')}"))
+                     f"polling {fmt(result.get(f'sweep_pickup_p50_ms_poll_{t}'))}/{fmt(result.get(f'sweep_pickup_p99_ms_poll_{t}'), ' ms')}"
+                     + (f"; {fmt(ratio(f'sweep_msgs_per_s_{t}', 'sweep_msgs_per_s_10'))}× the 10-tenant figure "
+                        f"(target ≥ {0.9 if t == 100 else 0.7})" if t in (100, 1000) else "")))
 lines = [f"Machine: {m.get('cores')} cores, {m.get('cpu_model')}, PostgreSQL {m.get('postgresql_version')}; "
          f"mode {result.get('mode')}, {result.get('messages')} messages, medians of {result.get('repetitions')} runs; "
          f"{result.get('finished_at')}", "",
