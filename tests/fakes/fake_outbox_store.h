@@ -68,6 +68,9 @@ class FakeOutboxStore : public OutboxStore {
   Status ReplayFailed(const ReplaySelection& selection, bool dry_run, int64_t* count) override;
   Status PurgeFailed(const PurgeSelection& selection, bool dry_run, int64_t* count) override;
   Status GetSchemaStatus(SchemaStatus* status) override;
+  // As SQLite: one write at a time (set before the store is shared).
+  bool serializes_writes() const override { return serializes_writes_; }
+  void set_serializes_writes(bool serializes) { serializes_writes_ = serializes; }
 
  private:
   Status Injected(Op op);  // REQUIRES: mu_ held
@@ -78,6 +81,7 @@ class FakeOutboxStore : public OutboxStore {
   int64_t next_id_ = 1;
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
   std::map<Op, std::pair<Status, int>> faults_;
+  bool serializes_writes_ = false;
   std::map<Op, int> calls_;
 };
 

@@ -43,6 +43,7 @@ struct Dispatcher::Batch {
   std::size_t started = 0;
   bool abandoned = false;
   std::vector<TopicObserver*> topics;  // parallel to messages (observer only)
+  std::chrono::steady_clock::duration handler_time{};  // spent inside handler calls
 };
 
 namespace {
@@ -108,6 +109,7 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<Tenant>& stor
   worker->claimed = 0;
   worker->failed = false;
   worker->retry_in = std::chrono::milliseconds(-1);
+  worker->store_bound = false;
   parking_.Release(routing_version, now);
   if (parking_.Skip(store_ptr->id(), routing_version, now)) return 0;
 
@@ -163,6 +165,10 @@ int Dispatcher::RunOnce(WorkerState* worker, const std::shared_ptr<Tenant>& stor
   if (batch.decided == 0 && batch.parked > static_cast<int>(batch.held_ids.size())) {
     parking_.Gate(batch.store->id(), batch.routing_version, std::chrono::steady_clock::now());
   }
+  // Where the visit's time went (TenantSchedule's concurrency rule for stores that write one at a
+  // time): store calls and the dispatcher's own work vs handler calls.
+  const auto visit_time = std::chrono::steady_clock::now() - now;
+  worker->store_bound = visit_time - batch.handler_time > batch.handler_time;
   for (const Completion& c : batch.completions) {
     if (c.kind != Completion::Kind::kReschedule) continue;
     if (worker->retry_in.count() < 0 || c.delay < worker->retry_in) worker->retry_in = c.delay;
@@ -282,7 +288,8 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
         observer->HandlerStarted(batch->worker, topic_observer);
         handler_start = std::chrono::steady_clock::now();
       }
-      const auto deadline = std::chrono::steady_clock::now() + options_.handler_timeout;
+      const auto called_at = std::chrono::steady_clock::now();
+      const auto deadline = called_at + options_.handler_timeout;
       // Outcomes still unrecorded when they reach record_window are recorded by the watchdog if
       // this call is still running then (a hung call must not hold them back).
       watchdog_.Enter(batch->worker, tenant, m, *handler, deadline,
@@ -291,6 +298,7 @@ void Dispatcher::Deliver(Batch* batch, const std::atomic<bool>& stopping) {
                                     : std::chrono::steady_clock::time_point::max());
       const HandlerOutcome outcome = handler->Handle(m, tenant, deadline);
       const auto returned_at = std::chrono::steady_clock::now();
+      batch->handler_time += returned_at - called_at;
       if (watchdog_.Leave(batch->worker)) pending_since.reset();  // they were recorded meanwhile
       if (observer != nullptr) {
         topic_observer->ObserveHandlerSeconds(

@@ -95,6 +95,7 @@ struct WorkerState {
   int claimed = 0;      // rows the last claim returned
   bool failed = false;  // the last visit's store failed
   std::chrono::milliseconds retry_in{-1};  // the soonest retry the last batch recorded (< 0: none)
+  bool store_bound = false;  // the last visit spent more time outside handler calls than in them
 };
 
 class Dispatcher {

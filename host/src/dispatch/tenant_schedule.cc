@@ -131,6 +131,7 @@ void TenantSchedule::Sync(const std::vector<std::shared_ptr<Tenant>>& stores) {
       t.store = store;
       t.serial = ++next_serial_;
       t.server = ServerKeyOf(store->location().connection_string);
+      t.serial_writes = store->store().serializes_writes();
       t.idle_delay = options_.poll_interval;
       MakeReady(id, &t);
       fire = true;
@@ -204,7 +205,7 @@ std::optional<TenantSchedule::Visit> TenantSchedule::Take() {
   }
   Slot& t = tenants_[id];
   if (t.visits++ == 0) ++visiting_;
-  if (t.hot) hot_.insert(id);
+  if (Joinable(t)) hot_.insert(id);
   return Visit{t.store, t.serial};
 }
 
@@ -251,7 +252,8 @@ void TenantSchedule::Done(const Visit& visit, const Result& result) {
       t.failures = 0;
       const bool full = result.claimed >= options_.batch_size;
       t.hot = full;
-      if (!full) {
+      t.store_bound = result.store_bound;
+      if (!Joinable(t)) {
         hot_.erase(id);
       } else if (t.visits > 0) {
         hot_.insert(id);  // other workers still on it: free workers may join, it is not requeued

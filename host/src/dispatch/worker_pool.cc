@@ -53,7 +53,8 @@ void WorkerPool::Loop(int index) {
     if (std::optional<TenantSchedule::Visit> visit = schedule_->Take()) {
       const bool was_failing = visit->store->consecutive_failures() > 0;
       dispatcher_->RunOnce(&state, visit->store, stopping_);
-      schedule_->Done(*visit, TenantSchedule::Result{state.claimed, state.failed, state.retry_in});
+      schedule_->Done(*visit, TenantSchedule::Result{state.claimed, state.failed, state.retry_in,
+                                                     state.store_bound});
       if (state.claimed > 0 || state.failed || was_failing) active_since_quiet_ = true;
       continue;
     }

@@ -100,6 +100,11 @@ class OutboxStore {
   // Cheap, never touches the database. Default 0 for stores without connections.
   virtual int open_connections() const { return 0; }
 
+  // True when the store runs one write at a time however many callers it has (SQLite: one writer
+  // per file). The schedule then sends a second worker to this tenant only when handlers, not
+  // store calls, take a visit's time (dispatch/tenant_schedule.h). Default false.
+  virtual bool serializes_writes() const { return false; }
+
   // Deletes done rows processed longer than `retention` ago; *deleted = rows removed.
   virtual Status Cleanup(std::chrono::milliseconds retention, int64_t* deleted) = 0;
 

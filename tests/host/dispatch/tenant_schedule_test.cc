@@ -44,12 +44,13 @@ class TenantScheduleTest : public ::testing::Test {
     for (const std::string& id : ids) Add(id, conn.count(id) ? conn[id] : "sqlite:/" + id);
     schedule_->Sync(stores_);
   }
-  void Add(const std::string& id, const std::string& conn) {
+  void Add(const std::string& id, const std::string& conn, bool serializes_writes = false) {
     TenantLocation location;
     location.identifier = id;
     location.connection_string = conn;
-    stores_.push_back(
-        std::make_shared<Tenant>(location, std::make_unique<FakeOutboxStore>(id)));
+    auto store = std::make_unique<FakeOutboxStore>(id);
+    store->set_serializes_writes(serializes_writes);
+    stores_.push_back(std::make_shared<Tenant>(location, std::move(store)));
   }
   std::string Take(Visit* visit = nullptr) {
     std::optional<Visit> v = schedule_->Take();
@@ -298,6 +299,35 @@ TEST_F(TenantScheduleTest, AFreeWorkerJoinsABacklogOnlyWhenNothingElseIsReady) {
   schedule_->Done(w2, Full());
   schedule_->Notify("x");
   EXPECT_EQ(Take(&w2), "x");    // something ready: it goes first
+}
+
+TEST_F(TenantScheduleTest, AStoreThatWritesOneAtATimeGetsASecondWorkerOnlyWhileHandlersTakeTheTime) {
+  Build({});
+  Add("file", "sqlite:/file", /*serializes_writes=*/true);
+  Add("server", "postgresql://h/db");
+  schedule_->Sync(stores_);
+  Result store_bound = Full();
+  store_bound.store_bound = true;
+  Visit w1, w2;
+  ASSERT_EQ(Take(&w1), "file");
+  schedule_->Done(w1, store_bound);
+  VisitNext("server", Empty());
+  ASSERT_EQ(Take(&w1), "file");  // a full batch: requeued
+  EXPECT_EQ(Take(&w2), "") << "a second worker would only queue for the one writer";
+  Result handler_bound = Full();  // store_bound false: the handlers took the time
+  schedule_->Done(w1, handler_bound);
+  ASSERT_EQ(Take(&w1), "file");
+  EXPECT_EQ(Take(&w2), "file") << "slow handlers: a second worker overlaps them";
+  schedule_->Done(w2, store_bound);
+  schedule_->Done(w1, store_bound);
+  // A store that writes in parallel (PostgreSQL) gets the second worker either way.
+  schedule_->Notify("server");
+  ASSERT_EQ(Take(&w1), "file");
+  ASSERT_EQ(Take(&w2), "server");
+  schedule_->Done(w2, store_bound);
+  ASSERT_EQ(Take(&w2), "server");
+  Visit w3;
+  EXPECT_EQ(Take(&w3), "server");
 }
 
 TEST_F(TenantScheduleTest, AddedAndRemovedTenantsFollowDiscovery) {

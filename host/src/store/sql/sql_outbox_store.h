@@ -87,6 +87,7 @@ class SqlOutboxStore final : public OutboxStore {
   const SqlDialect& dialect() const { return *dialect_; }
   // Connections that exist / sit idle right now (diagnostics and tests).
   int open_connections() const override { return pool_.open_connections(); }
+  bool serializes_writes() const override { return serialize_writes_; }
   int idle_connections() const { return pool_.idle_connections(); }
   // Sessions this store has opened since it was created (tests: a steady state opens none).
   int64_t sessions_opened() const { return pool_.opened_total(); }
