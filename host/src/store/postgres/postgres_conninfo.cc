@@ -83,9 +83,11 @@ Status ParsePostgresConnection(const std::string& input, PostgresTarget* target)
   };
   target->conninfo = std::move(conninfo);
   target->source = input;
+  // Each redacted as a whole: a password libpq read partly as a host and partly as a database
+  // name is only recognisable across the "/" (fuzz_connection_string found "th/db!").
+  target->description = RedactFor(*target, get("host", "localhost") + ":" + get("port", "5432") +
+                                               "/" + get("dbname", get("user", "postgres").c_str()));
   target->server = RedactFor(*target, get("host", "localhost") + ":" + get("port", "5432"));
-  target->description =
-      target->server + "/" + RedactFor(*target, get("dbname", get("user", "postgres").c_str()));
   return Status::OK();
 }
 
